@@ -1,0 +1,100 @@
+// A snapshot is what one node is served: per type URL, a set of encoded resources with a version
+// derived from their content. It is immutable once built; the cache swaps whole snapshots.
+import { contentVersion, EncodedResource, encodeResource } from './resource';
+import { sotwBody } from '../xds/wire';
+import { shortTypeName } from '../xds/type-urls';
+
+/** How many distinct name subsets of one resource set keep a pre-built response body. */
+const BODY_MEMO_LIMIT = 256;
+
+export class ResourceSet {
+  readonly version: string;
+  readonly resources: ReadonlyMap<string, EncodedResource>;
+  private readonly bodies = new Map<string, Buffer>();
+
+  constructor(readonly typeUrl: string, resources: Iterable<EncodedResource>) {
+    const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const byName = new Map<string, EncodedResource>();
+    for (const resource of sorted) {
+      if (byName.has(resource.name)) throw new Error(`${shortTypeName(typeUrl)}: two resources are named "${resource.name}"`);
+      byName.set(resource.name, resource);
+    }
+    this.resources = byName;
+    this.version = contentVersion(sorted.map((r) => `${r.name}\u0000${r.version}`).join('\u0001'));
+  }
+
+  /**
+   * The shared part of a state-of-the-world response: every resource (names = null) or those of
+   * the given names that exist. Built once per distinct subset and reused by every stream.
+   */
+  sotwBody(names: readonly string[] | null, namesKey: string): Buffer {
+    const key = names === null ? '*' : namesKey;
+    let body = this.bodies.get(key);
+    if (!body) {
+      const selected = names === null ? [...this.resources.values()] : names.flatMap((n) => this.resources.get(n) ?? []);
+      body = sotwBody(this.version, this.typeUrl, selected.map((r) => r.sotwField));
+      if (this.bodies.size >= BODY_MEMO_LIMIT) this.bodies.clear();
+      this.bodies.set(key, body);
+    }
+    return body;
+  }
+}
+
+export interface ResourceInput {
+  name: string;
+  /** protobufjs-shaped message object (camelCase fields). */
+  message: object;
+}
+
+export class Snapshot {
+  private readonly sets: ReadonlyMap<string, ResourceSet>;
+  private consistency: string[] | undefined;
+
+  constructor(sets: Iterable<ResourceSet>) {
+    const byType = new Map<string, ResourceSet>();
+    for (const set of sets) byType.set(set.typeUrl, set);
+    this.sets = byType;
+  }
+
+  /** Encodes plain resource objects, per type URL. */
+  static fromResources(input: Readonly<Record<string, readonly ResourceInput[]>>): Snapshot {
+    return new Snapshot(Object.entries(input).map(([typeUrl, resources]) =>
+      new ResourceSet(typeUrl, resources.map((r) => encodeResource(typeUrl, r.name, r.message)))));
+  }
+
+  get(typeUrl: string): ResourceSet | undefined {
+    return this.sets.get(typeUrl);
+  }
+
+  typeUrls(): string[] {
+    return [...this.sets.keys()];
+  }
+
+  /** A copy with one type's set replaced (or added). */
+  with(set: ResourceSet): Snapshot {
+    return new Snapshot([...[...this.sets.values()].filter((s) => s.typeUrl !== set.typeUrl), set]);
+  }
+
+  /**
+   * Every resource a listener or cluster points at exists in this snapshot. A snapshot with
+   * dangling references would leave Envoy warming forever, so the cache refuses it.
+   */
+  consistencyErrors(): string[] {
+    this.consistency ??= this.findDanglingReferences();
+    return this.consistency;
+  }
+
+  private findDanglingReferences(): string[] {
+    const errors: string[] = [];
+    for (const set of this.sets.values()) {
+      for (const resource of set.resources.values()) {
+        for (const ref of resource.dependsOn) {
+          if (!this.sets.get(ref.typeUrl)?.resources.has(ref.name)) {
+            errors.push(`${shortTypeName(set.typeUrl)} ${resource.name} refers to ${shortTypeName(ref.typeUrl)} ${ref.name}, which the snapshot does not have`);
+          }
+        }
+      }
+    }
+    return errors;
+  }
+}

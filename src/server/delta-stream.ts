@@ -1,0 +1,112 @@
+// Incremental (Delta) xDS on one stream. Per type the stream remembers which resources the client
+// holds and at which version (seeded from initial_resource_versions on reconnect), so a push
+// carries only what changed and removed_resources for what went away. Subscription changes are
+// applied whatever nonce they carry; ACK and NACK count only for the latest nonce. A NACKed
+// resource is not resent until its content changes.
+import { isWildcardType } from '../xds/type-urls';
+import { decodeDeltaRequest, deltaResponse, type DeltaRequest } from '../xds/wire';
+import type { EncodedResource } from '../cache/resource';
+import { XdsStream, type BuiltResponse } from './xds-stream';
+
+interface DeltaTypeState {
+  wildcard: boolean;
+  subscribed: Set<string>;
+  /** What the client holds: name -> version. */
+  held: Map<string, string>;
+  /** Subscribed names already reported as not existing (so the report is not repeated). */
+  reportedAbsent: Set<string>;
+  lastNonce: string | undefined;
+  sentVersion: string | undefined;
+}
+
+export class DeltaStream extends XdsStream {
+  private readonly types = new Map<string, DeltaTypeState>();
+
+  protected handle(bytes: Buffer): void {
+    const request = decodeDeltaRequest(bytes);
+    this.establish(request.node);
+    const typeUrl = this.resolveTypeUrl(request.typeUrl);
+    if (typeUrl) this.onRequest(typeUrl, request);
+  }
+
+  private onRequest(typeUrl: string, request: DeltaRequest): void {
+    let state = this.types.get(typeUrl);
+    const isFirst = !state;
+    if (!state) {
+      state = { wildcard: false, subscribed: new Set(), held: new Map(), reportedAbsent: new Set(), lastNonce: undefined, sentVersion: undefined };
+      this.types.set(typeUrl, state);
+      for (const [name, version] of Object.entries(request.initialResourceVersions)) state.held.set(name, version);
+      // The first request of a wildcard-capable type with no names is a legacy wildcard subscription.
+      if (request.resourceNamesSubscribe.length === 0 && isWildcardType(typeUrl)) state.wildcard = true;
+    }
+    if (request.responseNonce !== '' && request.responseNonce === state.lastNonce) {
+      if (request.errorDetail) this.recordNack(typeUrl, state.sentVersion ?? '', request.responseNonce, request.errorDetail.message);
+      else this.recordAck(typeUrl, state.sentVersion ?? '', request.responseNonce);
+    }
+    let changed = false;
+    for (const name of request.resourceNamesSubscribe) {
+      if (name === '*') {
+        changed ||= !state.wildcard;
+        state.wildcard = true;
+      } else if (!state.subscribed.has(name)) {
+        state.subscribed.add(name);
+        changed = true;
+      }
+    }
+    for (const name of request.resourceNamesUnsubscribe) {
+      if (name === '*') {
+        state.wildcard = false;
+        continue;
+      }
+      state.subscribed.delete(name);
+      // Unsubscribed: the client forgets it, so a later subscribe must send it again.
+      state.held.delete(name);
+      state.reportedAbsent.delete(name);
+    }
+    if (isFirst || changed) this.schedule(typeUrl, isFirst);
+  }
+
+  protected subscribedTypes(): Iterable<string> {
+    return this.types.keys();
+  }
+
+  protected buildResponse(typeUrl: string, nonce: string, force: boolean): BuiltResponse | null {
+    const state = this.types.get(typeUrl);
+    if (!state || !this.snapshot) return null;
+    const set = this.snapshot.get(typeUrl);
+    const resources = set?.resources ?? new Map<string, EncodedResource>();
+    const changed: EncodedResource[] = [];
+    const removed: string[] = [];
+    const consider = (name: string): void => {
+      const resource = resources.get(name);
+      if (resource) {
+        state.reportedAbsent.delete(name);
+        if (state.held.get(name) !== resource.version) {
+          changed.push(resource);
+          state.held.set(name, resource.version);
+        }
+      } else if (state.held.has(name)) {
+        removed.push(name);
+        state.held.delete(name);
+      } else if (state.subscribed.has(name) && !state.reportedAbsent.has(name)) {
+        // Tell the client a resource it asked for does not exist, so it need not wait for it.
+        removed.push(name);
+        state.reportedAbsent.add(name);
+      }
+    };
+    if (state.wildcard) {
+      for (const name of resources.keys()) consider(name);
+      for (const name of [...state.held.keys()]) if (!resources.has(name)) consider(name);
+    }
+    for (const name of state.subscribed) if (!state.wildcard || !resources.has(name)) consider(name);
+    if (changed.length === 0 && removed.length === 0 && !(force && state.wildcard)) return null;
+    const version = set?.version ?? '';
+    state.lastNonce = nonce;
+    state.sentVersion = version;
+    return {
+      bytes: deltaResponse({ systemVersionInfo: version, typeUrl, resourceFields: changed.map((r) => r.deltaField), removed, nonce }),
+      version,
+      resourceCount: changed.length,
+    };
+  }
+}

@@ -1,0 +1,40 @@
+// What the protocol servers report about their streams, for status, metrics and CSDS. The
+// servers call these hooks; they do not know who listens.
+import type { MeshEndpointId } from '../xds/node-id';
+import type { NodeInfo } from '../xds/wire';
+
+export type StreamFlavor = 'sotw' | 'delta';
+
+export interface StreamInfo {
+  /** Unique per process. */
+  id: number;
+  service: string;
+  flavor: StreamFlavor;
+  /** The peer as grpc-js reports it (`ipv4:127.0.0.1:5555`, `unix:/path`). */
+  peer: string;
+  node: NodeInfo;
+  endpoint: MeshEndpointId;
+  connectedAt: Date;
+}
+
+export interface StreamObserver {
+  streamOpened?(stream: StreamInfo): void;
+  streamClosed?(stream: StreamInfo): void;
+  responseSent?(stream: StreamInfo, typeUrl: string, version: string, nonce: string, resourceCount: number): void;
+  ackReceived?(stream: StreamInfo, typeUrl: string, version: string, nonce: string): void;
+  nackReceived?(stream: StreamInfo, typeUrl: string, version: string, nonce: string, message: string): void;
+  /** A request the server refused or ignored (bad type URL, unknown names, denied). */
+  requestRejected?(stream: StreamInfo | undefined, reason: string): void;
+}
+
+/** Fans one report out to several observers. */
+export function combineObservers(observers: readonly StreamObserver[]): StreamObserver {
+  return {
+    streamOpened: (s) => observers.forEach((o) => o.streamOpened?.(s)),
+    streamClosed: (s) => observers.forEach((o) => o.streamClosed?.(s)),
+    responseSent: (s, t, v, n, c) => observers.forEach((o) => o.responseSent?.(s, t, v, n, c)),
+    ackReceived: (s, t, v, n) => observers.forEach((o) => o.ackReceived?.(s, t, v, n)),
+    nackReceived: (s, t, v, n, m) => observers.forEach((o) => o.nackReceived?.(s, t, v, n, m)),
+    requestRejected: (s, r) => observers.forEach((o) => o.requestRejected?.(s, r)),
+  };
+}

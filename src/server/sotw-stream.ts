@@ -1,0 +1,99 @@
+// State-of-the-world xDS on one stream (ADS or a per-type service). Whether to answer a request
+// is decided in one place (onRequest): a NACK is recorded and answered with nothing, a stale
+// nonce is ignored, an ACK is answered only if the subscription changed, and a first request gets
+// everything that exists. Snapshot changes push a type only when what this stream would receive
+// differs from what it last received, so a NACKed version is never resent in a loop.
+import { isWildcardType } from '../xds/type-urls';
+import { decodeSotwRequest, lengthDelimitedField, SotwField, type SotwRequest } from '../xds/wire';
+import { ResourceSet } from '../cache/snapshot';
+import { XdsStream, type BuiltResponse } from './xds-stream';
+
+interface SotwTypeState {
+  /** null: wildcard (everything of the type). */
+  names: string[] | null;
+  namesKey: string;
+  lastNonce: string | undefined;
+  /** Identifies what was last sent: resource set version plus the names asked for. */
+  sentKey: string | undefined;
+  sentVersion: string | undefined;
+  ackedVersion: string | undefined;
+}
+
+const emptySets = new Map<string, ResourceSet>();
+function emptySet(typeUrl: string): ResourceSet {
+  let set = emptySets.get(typeUrl);
+  if (!set) {
+    set = new ResourceSet(typeUrl, []);
+    emptySets.set(typeUrl, set);
+  }
+  return set;
+}
+
+export class SotwStream extends XdsStream {
+  private readonly types = new Map<string, SotwTypeState>();
+
+  protected handle(bytes: Buffer): void {
+    const request = decodeSotwRequest(bytes);
+    this.establish(request.node);
+    const typeUrl = this.resolveTypeUrl(request.typeUrl);
+    if (typeUrl) this.onRequest(typeUrl, request);
+  }
+
+  private onRequest(typeUrl: string, request: SotwRequest): void {
+    let state = this.types.get(typeUrl);
+    const isFirst = !state || request.responseNonce === '';
+    if (state && request.responseNonce !== '' && request.responseNonce !== state.lastNonce) {
+      return; // stale: answers a response that has since been superseded
+    }
+    if (state && request.errorDetail) {
+      this.recordNack(typeUrl, request.versionInfo, request.responseNonce, request.errorDetail.message);
+      this.subscribe(state, request.resourceNames);
+      return;
+    }
+    if (!state) {
+      state = { names: null, namesKey: '*', lastNonce: undefined, sentKey: undefined, sentVersion: undefined, ackedVersion: undefined };
+      this.types.set(typeUrl, state);
+    }
+    if (!isFirst) {
+      state.ackedVersion = request.versionInfo;
+      this.recordAck(typeUrl, request.versionInfo, request.responseNonce);
+    }
+    const changed = this.subscribe(state, request.resourceNames);
+    if (isFirst || changed) this.schedule(typeUrl, isFirst);
+  }
+
+  /** Applies a request's resource_names; returns whether the subscription changed. */
+  private subscribe(state: SotwTypeState, resourceNames: string[]): boolean {
+    const wildcard = resourceNames.length === 0 || resourceNames.includes('*');
+    const names = wildcard ? null : [...new Set(resourceNames)].sort();
+    const namesKey = names === null ? '*' : names.join('\u0000');
+    if (namesKey === state.namesKey) return false;
+    state.names = names;
+    state.namesKey = namesKey;
+    return true;
+  }
+
+  protected subscribedTypes(): Iterable<string> {
+    return this.types.keys();
+  }
+
+  protected buildResponse(typeUrl: string, nonce: string, force: boolean): BuiltResponse | null {
+    const state = this.types.get(typeUrl);
+    if (!state || !this.snapshot) return null;
+    const set = this.snapshot.get(typeUrl) ?? emptySet(typeUrl);
+    const sentKey = `${set.version}|${state.namesKey}`;
+    if (!force && sentKey === state.sentKey) return null;
+    let resourceCount = set.resources.size;
+    if (state.names !== null) {
+      resourceCount = state.names.reduce((n, name) => n + (set.resources.has(name) ? 1 : 0), 0);
+      // For types where absence means nothing (routes, endpoints), an empty answer says nothing:
+      // wait until something asked for exists, unless this stream already holds some of them.
+      if (resourceCount === 0 && !isWildcardType(typeUrl) && state.sentKey === undefined) return null;
+    }
+    const body = set.sotwBody(state.names, state.namesKey);
+    state.sentKey = sentKey;
+    state.sentVersion = set.version;
+    state.lastNonce = nonce;
+    return { bytes: Buffer.concat([body, lengthDelimitedField(SotwField.nonce, nonce)]), version: set.version, resourceCount };
+  }
+}

@@ -1,0 +1,213 @@
+// What every xDS stream has in common, whether state-of-the-world or Delta, ADS, a per-type
+// service or SDS: who the node is (fixed by its first request), one watch on the node's snapshot,
+// the nonce counter, and an outbound queue of at most one message in flight. While a message is
+// in flight the types that want pushing are only marked; when the write completes, each marked
+// type is computed from the latest snapshot and sent, in warming order. So a client that stops
+// reading holds at most one response in meshd's memory and delays nobody else.
+import * as grpc from '@grpc/grpc-js';
+import type { ConfigWatcher } from '../cache/snapshot-cache';
+import type { Snapshot } from '../cache/snapshot';
+import type { MeshEndpointId } from '../xds/node-id';
+import { NodeIdError, parseNodeId } from '../xds/node-id';
+import { WARMING_ORDER, shortTypeName } from '../xds/type-urls';
+import { RequestError, type NodeInfo } from '../xds/wire';
+import type { StreamFlavor, StreamInfo, StreamObserver } from './observer';
+import { logger } from '../log';
+
+const log = logger('xds-stream');
+
+export type RawDuplex = grpc.ServerDuplexStream<Buffer, Buffer>;
+
+/** An error that ends a stream with a specific gRPC status. */
+export class StatusError extends Error {
+  constructor(readonly code: grpc.status, message: string) {
+    super(message);
+  }
+}
+
+/** Decides who a stream's node is; throws StatusError (PERMISSION_DENIED, INVALID_ARGUMENT). */
+export type NodeIdentifier = (node: NodeInfo, metadata: grpc.Metadata) => MeshEndpointId;
+
+export const identifyByNodeId: NodeIdentifier = (node) => {
+  try {
+    return parseNodeId(node.id);
+  } catch (err) {
+    if (err instanceof NodeIdError) throw new StatusError(grpc.status.INVALID_ARGUMENT, err.message);
+    throw err;
+  }
+};
+
+export interface StreamOptions {
+  /** Service name for logs and status (`ADS`, `CDS`, `SDS`, ...). */
+  service: string;
+  watcher: ConfigWatcher;
+  /** Type URLs this service answers. */
+  servedTypes: ReadonlySet<string>;
+  /** Per-type services: the type a request with an empty type_url means. */
+  impliedTypeUrl?: string;
+  identify: NodeIdentifier;
+  observer?: StreamObserver;
+}
+
+export interface BuiltResponse {
+  bytes: Buffer;
+  version: string;
+  resourceCount: number;
+}
+
+let nextStreamId = 1;
+
+export abstract class XdsStream {
+  protected info: StreamInfo | undefined;
+  protected snapshot: Snapshot | undefined;
+  private cancelWatch: (() => void) | undefined;
+  private writing = false;
+  /** Types waiting to be pushed, with whether the push is forced (a fresh subscription). */
+  private readonly pending = new Map<string, boolean>();
+  private nonceCounter = 0;
+  private closed = false;
+  private readonly ignoredTypes = new Set<string>();
+
+  constructor(protected readonly call: RawDuplex, protected readonly opts: StreamOptions, private readonly flavor: StreamFlavor) {
+    call.on('data', (bytes: Buffer) => this.receive(bytes));
+    call.on('end', () => {
+      this.close();
+      call.end();
+    });
+    call.on('error', () => this.close());
+    call.on('cancelled', () => this.close());
+    call.on('close', () => this.close());
+  }
+
+  /** Handles one decoded request; the node is known by then. */
+  protected abstract handle(bytes: Buffer): void;
+
+  /** Computes what to send for a type now, or null when there is nothing new to say. */
+  protected abstract buildResponse(typeUrl: string, nonce: string, force: boolean): BuiltResponse | null;
+
+  /** Types this stream is subscribed to, so a snapshot change knows what to recompute. */
+  protected abstract subscribedTypes(): Iterable<string>;
+
+  private receive(bytes: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.handle(bytes);
+    } catch (err) {
+      if (err instanceof StatusError) this.fail(err.code, err.message);
+      else if (err instanceof RequestError) this.fail(grpc.status.INVALID_ARGUMENT, err.message);
+      else {
+        log.error({ err, stream: this.info?.id }, 'unexpected error handling an xDS request');
+        this.fail(grpc.status.INTERNAL, 'internal error handling the request');
+      }
+    }
+  }
+
+  /** On the first request: who is this node? Later requests may omit the node. */
+  protected establish(node: NodeInfo | undefined): void {
+    if (this.info) return;
+    if (!node || !node.id) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'the first request on a stream must carry node.id');
+    const endpoint = this.opts.identify(node, this.call.metadata);
+    this.info = {
+      id: nextStreamId++,
+      service: this.opts.service,
+      flavor: this.flavor,
+      peer: this.call.getPeer(),
+      node,
+      endpoint,
+      connectedAt: new Date(),
+    };
+    this.opts.observer?.streamOpened?.(this.info);
+    log.debug({ stream: this.info.id, service: this.opts.service, node: node.id, peer: this.info.peer }, 'stream opened');
+    this.cancelWatch = this.opts.watcher.watch(endpoint.key, (snapshot) => this.onSnapshot(snapshot));
+  }
+
+  /**
+   * The type a request is about. Per-type services refuse other types; ADS ignores (and logs once)
+   * well-formed type URLs it does not serve, as a server without those resources would.
+   * Returns undefined when the request is to be ignored.
+   */
+  protected resolveTypeUrl(typeUrl: string): string | undefined {
+    const resolved = typeUrl || this.opts.impliedTypeUrl;
+    if (!resolved) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'request has no type_url');
+    if (this.opts.servedTypes.has(resolved)) return resolved;
+    if (this.opts.impliedTypeUrl || !/^[\w.-]+(\.[\w-]+)*\/[\w.]+$/.test(resolved)) {
+      throw new StatusError(grpc.status.INVALID_ARGUMENT, `${this.opts.service} does not serve type_url "${resolved.slice(0, 200)}"`);
+    }
+    if (!this.ignoredTypes.has(resolved)) {
+      this.ignoredTypes.add(resolved);
+      log.warn({ stream: this.info?.id, node: this.info?.node.id, typeUrl: resolved }, `${this.opts.service} does not serve this type; requests for it are ignored`);
+      this.opts.observer?.requestRejected?.(this.info, `unserved type ${resolved}`);
+    }
+    return undefined;
+  }
+
+  private onSnapshot(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+    // Mark every type first and flush once, so the queue sends them in warming order.
+    for (const typeUrl of this.subscribedTypes()) this.pending.set(typeUrl, this.pending.get(typeUrl) ?? false);
+    if (!this.writing) this.flush();
+  }
+
+  /** Asks for a type to be (re)computed and sent as soon as the outbound queue is free. */
+  protected schedule(typeUrl: string, force: boolean): void {
+    if (this.closed) return;
+    this.pending.set(typeUrl, force || (this.pending.get(typeUrl) ?? false));
+    if (!this.writing) this.flush();
+  }
+
+  private flush(): void {
+    while (!this.writing && this.pending.size > 0 && !this.closed) {
+      const typeUrl = this.nextPendingType();
+      const force = this.pending.get(typeUrl) ?? false;
+      this.pending.delete(typeUrl);
+      if (!this.snapshot) continue;
+      const nonce = (++this.nonceCounter).toString(36);
+      const response = this.buildResponse(typeUrl, nonce, force);
+      if (!response) {
+        this.nonceCounter--;
+        continue;
+      }
+      this.writing = true;
+      this.call.write(response.bytes, () => {
+        this.writing = false;
+        this.flush();
+      });
+      if (this.info) this.opts.observer?.responseSent?.(this.info, typeUrl, response.version, nonce, response.resourceCount);
+    }
+  }
+
+  private nextPendingType(): string {
+    for (const typeUrl of WARMING_ORDER) if (this.pending.has(typeUrl)) return typeUrl;
+    return this.pending.keys().next().value as string;
+  }
+
+  protected recordAck(typeUrl: string, version: string, nonce: string): void {
+    if (this.info) this.opts.observer?.ackReceived?.(this.info, typeUrl, version, nonce);
+  }
+
+  protected recordNack(typeUrl: string, version: string, nonce: string, message: string): void {
+    log.warn({ stream: this.info?.id, node: this.info?.node.id, type: shortTypeName(typeUrl), nonce, error: message.slice(0, 2000) }, 'proxy rejected (NACKed) a response; keeping its last accepted version');
+    if (this.info) this.opts.observer?.nackReceived?.(this.info, typeUrl, version, nonce, message);
+  }
+
+  /** Ends this stream (only this one) with a status the client can read. */
+  protected fail(code: grpc.status, message: string): void {
+    if (this.closed) return;
+    log.warn({ stream: this.info?.id, service: this.opts.service, code: grpc.status[code], error: message }, 'ending stream');
+    this.opts.observer?.requestRejected?.(this.info, message);
+    this.close();
+    this.call.emit('error', { code, details: message, metadata: new grpc.Metadata() });
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.clear();
+    this.cancelWatch?.();
+    this.cancelWatch = undefined;
+    if (this.info) {
+      this.opts.observer?.streamClosed?.(this.info);
+      log.debug({ stream: this.info.id, node: this.info.node.id }, 'stream closed');
+    }
+  }
+}

@@ -1,0 +1,195 @@
+// The bytes on the wire. Responses are assembled from pieces encoded once: protobuf's encoding
+// of a message is the concatenation of its fields in any order, so a DiscoveryResponse for N
+// streams is one shared body (version, resources, type URL) plus a per-stream nonce field.
+// Requests are decoded with protobufjs and checked for absurd sizes before anything else.
+import { Writer } from 'protobufjs';
+import { messageType } from './protos';
+
+const WIRE_LEN = 2;
+
+function tag(fieldNumber: number): number {
+  return (fieldNumber << 3) | WIRE_LEN;
+}
+
+/** One length-delimited field (string, bytes or embedded message) as its own buffer. */
+export function lengthDelimitedField(fieldNumber: number, payload: Uint8Array | string): Buffer {
+  const writer = Writer.create();
+  writer.uint32(tag(fieldNumber));
+  if (typeof payload === 'string') writer.string(payload);
+  else writer.bytes(payload);
+  return Buffer.from(writer.finish());
+}
+
+/** A serialized google.protobuf.Any. */
+export function encodeAny(typeUrl: string, value: Uint8Array): Buffer {
+  return Buffer.concat([lengthDelimitedField(1, typeUrl), lengthDelimitedField(2, value)]);
+}
+
+// DiscoveryResponse: version_info = 1, resources = 2, type_url = 4, nonce = 5.
+export const SotwField = { versionInfo: 1, resources: 2, typeUrl: 4, nonce: 5 } as const;
+// DeltaDiscoveryResponse: system_version_info = 1, resources = 2, type_url = 4, nonce = 5,
+// removed_resources = 6. Resource: version = 1, resource = 2, name = 3.
+export const DeltaField = { systemVersionInfo: 1, resources: 2, typeUrl: 4, nonce: 5, removedResources: 6 } as const;
+const ResourceField = { version: 1, resource: 2, name: 3 } as const;
+
+/** The part of a DiscoveryResponse that every stream shares: everything but the nonce. */
+export function sotwBody(versionInfo: string, typeUrl: string, resourceFields: readonly Buffer[]): Buffer {
+  return Buffer.concat([
+    lengthDelimitedField(SotwField.versionInfo, versionInfo),
+    ...resourceFields,
+    lengthDelimitedField(SotwField.typeUrl, typeUrl),
+  ]);
+}
+
+/** The `resources` entry of a DeltaDiscoveryResponse for one resource. */
+export function deltaResourceField(name: string, version: string, any: Buffer): Buffer {
+  const resource = Buffer.concat([
+    lengthDelimitedField(ResourceField.name, name),
+    lengthDelimitedField(ResourceField.version, version),
+    lengthDelimitedField(ResourceField.resource, any),
+  ]);
+  return lengthDelimitedField(DeltaField.resources, resource);
+}
+
+export function deltaResponse(args: {
+  systemVersionInfo: string;
+  typeUrl: string;
+  resourceFields: readonly Buffer[];
+  removed: readonly string[];
+  nonce: string;
+}): Buffer {
+  return Buffer.concat([
+    lengthDelimitedField(DeltaField.systemVersionInfo, args.systemVersionInfo),
+    ...args.resourceFields,
+    lengthDelimitedField(DeltaField.typeUrl, args.typeUrl),
+    ...args.removed.map((name) => lengthDelimitedField(DeltaField.removedResources, name)),
+    lengthDelimitedField(DeltaField.nonce, args.nonce),
+  ]);
+}
+
+// ---- requests ----
+
+export interface NodeInfo {
+  id: string;
+  cluster: string;
+  userAgentName: string;
+  /** node.metadata as plain JSON, when given. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface ErrorDetail {
+  code: number;
+  message: string;
+}
+
+export interface SotwRequest {
+  versionInfo: string;
+  node?: NodeInfo;
+  resourceNames: string[];
+  typeUrl: string;
+  responseNonce: string;
+  errorDetail?: ErrorDetail;
+}
+
+export interface DeltaRequest {
+  node?: NodeInfo;
+  typeUrl: string;
+  resourceNamesSubscribe: string[];
+  resourceNamesUnsubscribe: string[];
+  initialResourceVersions: Record<string, string>;
+  responseNonce: string;
+  errorDetail?: ErrorDetail;
+}
+
+/** Limits on what one request may carry; beyond them the stream ends with INVALID_ARGUMENT. */
+export const REQUEST_LIMITS = {
+  maxResourceNames: 100_000,
+  maxResourceNameLength: 4096,
+  maxTypeUrlLength: 512,
+} as const;
+
+export class RequestError extends Error {}
+
+interface DecodedNode { id?: string; cluster?: string; userAgentName?: string; metadata?: unknown }
+interface DecodedStatus { code?: number; message?: string }
+
+function toNode(raw: DecodedNode | null | undefined): NodeInfo | undefined {
+  if (!raw) return undefined;
+  const node: NodeInfo = { id: raw.id ?? '', cluster: raw.cluster ?? '', userAgentName: raw.userAgentName ?? '' };
+  if (raw.metadata) {
+    const Struct = messageType('google.protobuf.Struct');
+    node.metadata = Struct.toObject(raw.metadata as never, { json: true }) as Record<string, unknown>;
+  }
+  return node;
+}
+
+function toErrorDetail(raw: DecodedStatus | null | undefined): ErrorDetail | undefined {
+  if (!raw) return undefined;
+  return { code: raw.code ?? 0, message: raw.message ?? '' };
+}
+
+function checkNames(field: string, names: string[]): void {
+  if (names.length > REQUEST_LIMITS.maxResourceNames) {
+    throw new RequestError(`${field} lists ${names.length} names; at most ${REQUEST_LIMITS.maxResourceNames} are accepted`);
+  }
+  for (const name of names) {
+    if (name.length > REQUEST_LIMITS.maxResourceNameLength) {
+      throw new RequestError(`${field} has a name of ${name.length} characters; at most ${REQUEST_LIMITS.maxResourceNameLength} are accepted`);
+    }
+  }
+}
+
+function checkTypeUrl(typeUrl: string): void {
+  if (typeUrl.length > REQUEST_LIMITS.maxTypeUrlLength) throw new RequestError(`type_url is ${typeUrl.length} characters long`);
+}
+
+function decodeOrThrow(typeName: string, bytes: Buffer): unknown {
+  try {
+    return messageType(typeName).decode(bytes);
+  } catch (err) {
+    throw new RequestError(`request is not a valid ${typeName.slice(typeName.lastIndexOf('.') + 1)}: ${(err as Error).message}`);
+  }
+}
+
+export function decodeSotwRequest(bytes: Buffer): SotwRequest {
+  const raw = decodeOrThrow('envoy.service.discovery.v3.DiscoveryRequest', bytes) as {
+    versionInfo?: string; node?: DecodedNode; resourceNames?: string[]; typeUrl?: string;
+    responseNonce?: string; errorDetail?: DecodedStatus;
+  };
+  const request: SotwRequest = {
+    versionInfo: raw.versionInfo ?? '',
+    resourceNames: raw.resourceNames ?? [],
+    typeUrl: raw.typeUrl ?? '',
+    responseNonce: raw.responseNonce ?? '',
+  };
+  const node = toNode(raw.node);
+  if (node) request.node = node;
+  const errorDetail = toErrorDetail(raw.errorDetail);
+  if (errorDetail) request.errorDetail = errorDetail;
+  checkNames('resource_names', request.resourceNames);
+  checkTypeUrl(request.typeUrl);
+  return request;
+}
+
+export function decodeDeltaRequest(bytes: Buffer): DeltaRequest {
+  const raw = decodeOrThrow('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes) as {
+    node?: DecodedNode; typeUrl?: string; resourceNamesSubscribe?: string[]; resourceNamesUnsubscribe?: string[];
+    initialResourceVersions?: Record<string, string>; responseNonce?: string; errorDetail?: DecodedStatus;
+  };
+  const request: DeltaRequest = {
+    typeUrl: raw.typeUrl ?? '',
+    resourceNamesSubscribe: raw.resourceNamesSubscribe ?? [],
+    resourceNamesUnsubscribe: raw.resourceNamesUnsubscribe ?? [],
+    initialResourceVersions: { ...(raw.initialResourceVersions ?? {}) },
+    responseNonce: raw.responseNonce ?? '',
+  };
+  const node = toNode(raw.node);
+  if (node) request.node = node;
+  const errorDetail = toErrorDetail(raw.errorDetail);
+  if (errorDetail) request.errorDetail = errorDetail;
+  checkNames('resource_names_subscribe', request.resourceNamesSubscribe);
+  checkNames('resource_names_unsubscribe', request.resourceNamesUnsubscribe);
+  checkNames('initial_resource_versions', Object.keys(request.initialResourceVersions));
+  checkTypeUrl(request.typeUrl);
+  return request;
+}
