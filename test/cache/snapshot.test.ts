@@ -1,0 +1,53 @@
+import { strict as assert } from 'node:assert';
+import { Snapshot, ResourceSet } from '../../src/cache/snapshot';
+import { SnapshotCache } from '../../src/cache/snapshot-cache';
+import { encodeResource } from '../../src/cache/resource';
+import { TypeUrl } from '../../src/xds/type-urls';
+import { basicSnapshot, edsCluster, httpListener } from '../support/fixtures';
+
+describe('cache/snapshot', () => {
+  it('gives the same version to the same content regardless of order', () => {
+    const a = encodeResource(TypeUrl.Cluster, 'a', edsCluster('a').message);
+    const b = encodeResource(TypeUrl.Cluster, 'b', edsCluster('b').message);
+    assert.equal(new ResourceSet(TypeUrl.Cluster, [a, b]).version, new ResourceSet(TypeUrl.Cluster, [b, a]).version);
+    const b2 = encodeResource(TypeUrl.Cluster, 'b', edsCluster('b', { connectTimeout: { seconds: 9 } }).message);
+    assert.notEqual(new ResourceSet(TypeUrl.Cluster, [a, b]).version, new ResourceSet(TypeUrl.Cluster, [a, b2]).version);
+  });
+
+  it('refuses two resources with one name', () => {
+    const a = encodeResource(TypeUrl.Cluster, 'a', edsCluster('a').message);
+    assert.throws(() => new ResourceSet(TypeUrl.Cluster, [a, a]), /two resources are named "a"/);
+  });
+
+  it('shares one response body between every stream asking for the same thing', () => {
+    const set = basicSnapshot({ clusters: ['a', 'b'] }).get(TypeUrl.Cluster)!;
+    assert.equal(set.sotwBody(null, '*'), set.sotwBody(null, '*'));
+    assert.equal(set.sotwBody(['a'], 'a'), set.sotwBody(['a'], 'a'));
+    assert.ok(set.sotwBody(['a'], 'a').length < set.sotwBody(null, '*').length);
+  });
+
+  it('finds every dangling reference: clusters without endpoints, listeners without routes', () => {
+    const snapshot = Snapshot.fromResources({
+      [TypeUrl.Cluster]: [edsCluster('a'), edsCluster('b', { edsClusterConfig: { serviceName: 'b-endpoints', edsConfig: { ads: {} } } })],
+      [TypeUrl.Listener]: [httpListener('in', 15000, 'r1')],
+    });
+    assert.deepEqual(snapshot.consistencyErrors(), [
+      'CDS a refers to EDS a, which the snapshot does not have',
+      'CDS b refers to EDS b-endpoints, which the snapshot does not have',
+      'LDS in refers to RDS r1, which the snapshot does not have',
+    ]);
+    assert.deepEqual(basicSnapshot().consistencyErrors(), []);
+  });
+
+  it('notifies watchers of a node, only that node, and stops after cancel', () => {
+    const cache = new SnapshotCache();
+    const seen: string[] = [];
+    const cancel = cache.watch('n1', (s) => seen.push(`n1:${s.get(TypeUrl.Cluster)!.version}`));
+    cache.watch('n2', () => seen.push('n2'));
+    const s1 = basicSnapshot({ clusters: ['a'] });
+    cache.setSnapshot('n1', s1);
+    cancel();
+    cache.setSnapshot('n1', basicSnapshot({ clusters: ['b'] }));
+    assert.deepEqual(seen, [`n1:${s1.get(TypeUrl.Cluster)!.version}`]);
+  });
+});

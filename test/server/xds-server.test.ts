@@ -1,0 +1,72 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { clearStaleSocket, parseListenAddress, XdsServer } from '../../src/server/xds-server';
+import { ADS } from '../../src/server/services';
+import { SnapshotCache } from '../../src/cache/snapshot-cache';
+import { identifyByNodeId } from '../../src/server/xds-stream';
+import { TypeUrl } from '../../src/xds/type-urls';
+import { basicSnapshot } from '../support/fixtures';
+import { XdsTestClient } from '../support/xds-client';
+
+describe('server/xds-server', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-srv-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('parses listen addresses', () => {
+    assert.deepEqual(parseListenAddress('127.0.0.1:18000'), { kind: 'tcp', host: '127.0.0.1', port: 18000 });
+    assert.deepEqual(parseListenAddress('[::1]:18000'), { kind: 'tcp', host: '::1', port: 18000 });
+    assert.deepEqual(parseListenAddress('unix:/run/meshd.sock'), { kind: 'unix', path: '/run/meshd.sock' });
+    assert.throws(() => parseListenAddress('localhost'), /expected HOST:PORT or unix:PATH/);
+    assert.throws(() => parseListenAddress('h:70000'), /out of range/);
+  });
+
+  it('replaces a stale socket, refuses a live one, and never deletes a regular file', async () => {
+    const stale = path.join(dir, 'stale.sock');
+    // A process that listens on the socket and is killed: the socket file stays behind.
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(stale)}, () => console.log('up'))`]);
+    await new Promise((r) => child.stdout.once('data', r));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.ok(fs.lstatSync(stale).isSocket());
+    await clearStaleSocket(stale);
+    assert.equal(fs.existsSync(stale), false);
+
+    const live = path.join(dir, 'live.sock');
+    const server = net.createServer().listen(live);
+    await new Promise((r) => server.once('listening', r));
+    await assert.rejects(clearStaleSocket(live), /in use by another process/);
+    server.close();
+
+    const regular = path.join(dir, 'notes.txt');
+    fs.writeFileSync(regular, 'keep me');
+    await assert.rejects(clearStaleSocket(regular), /is not a socket; refusing to replace it/);
+    assert.equal(fs.readFileSync(regular, 'utf8'), 'keep me');
+  });
+
+  it('serves on TCP and a Unix socket at once, with the socket mode 0600, and removes the socket on shutdown', async () => {
+    const cache = new SnapshotCache();
+    cache.setSnapshot('mesh/m/virtualNode/n', basicSnapshot());
+    const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: identifyByNodeId } });
+    const socketPath = path.join(dir, 'xds.sock');
+    const tcp = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+    await server.listen({ kind: 'unix', path: socketPath });
+    assert.equal(fs.statSync(socketPath).mode & 0o777, 0o600);
+    const clients = [new XdsTestClient(`127.0.0.1:${tcp.kind === 'tcp' ? tcp.port : 0}`), new XdsTestClient(`unix:${socketPath}`)];
+    try {
+      for (const client of clients) {
+        const stream = client.sotw();
+        stream.send({ node: { id: 'mesh/m/virtualNode/n' }, typeUrl: TypeUrl.Cluster });
+        assert.equal((await stream.next()).typeUrl, TypeUrl.Cluster);
+      }
+    } finally {
+      clients.forEach((c) => c.close());
+      await server.shutdown(200);
+    }
+    assert.equal(fs.existsSync(socketPath), false);
+  });
+});
