@@ -116,11 +116,34 @@ interface DecodedStatus { code?: number; message?: string }
 function toNode(raw: DecodedNode | null | undefined): NodeInfo | undefined {
   if (!raw) return undefined;
   const node: NodeInfo = { id: raw.id ?? '', cluster: raw.cluster ?? '', userAgentName: raw.userAgentName ?? '' };
-  if (raw.metadata) {
-    const Struct = messageType('google.protobuf.Struct');
-    node.metadata = Struct.toObject(raw.metadata as never, { json: true }) as Record<string, unknown>;
-  }
+  if (raw.metadata) node.metadata = structToJson(raw.metadata as DecodedStruct);
   return node;
+}
+
+interface DecodedValue {
+  /** protobufjs names the member of the `kind` oneof that is set. */
+  kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
+  numberValue?: number; stringValue?: string; boolValue?: boolean;
+  structValue?: DecodedStruct; listValue?: { values?: DecodedValue[] };
+}
+interface DecodedStruct { fields?: Record<string, DecodedValue> }
+
+/** google.protobuf.Struct as the plain JSON it stands for. */
+function structToJson(struct: DecodedStruct): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(struct.fields ?? {})) out[key] = valueToJson(value);
+  return out;
+}
+
+function valueToJson(value: DecodedValue): unknown {
+  switch (value.kind) {
+    case 'structValue': return structToJson(value.structValue ?? {});
+    case 'listValue': return (value.listValue?.values ?? []).map(valueToJson);
+    case 'stringValue': return value.stringValue;
+    case 'boolValue': return value.boolValue;
+    case 'numberValue': return value.numberValue;
+    default: return null;
+  }
 }
 
 function toErrorDetail(raw: DecodedStatus | null | undefined): ErrorDetail | undefined {
