@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { adminBaseUrl, runVerify } from '../../src/verify/verify';
+import { CAPTURED_AT, fixture } from './fixtures';
+
+// A stand-in Envoy admin on loopback: /<scenario>/stats and /<scenario>/certs serve the captured
+// output; /silent never answers; anything else is a 404 as Envoy's admin gives.
+const SCENARIOS: Record<string, { stats: string; certs: string }> = {
+  healthy: { stats: 'healthy-strict.stats.txt', certs: 'healthy.certs.json' },
+  'no-certificate': { stats: 'no-certificate.stats.txt', certs: 'healthy.certs.json' },
+  'fail-verify-san': { stats: 'fail-verify-san.stats.txt', certs: 'healthy.certs.json' },
+  expiring: { stats: 'healthy-strict.stats.txt', certs: 'expiring.certs.json' },
+};
+
+function startAdmin(): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const [, scenario, endpoint] = (req.url ?? '').split('/');
+    if (scenario === 'silent') return; // hold the request open
+    if (scenario === 'garbled') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(endpoint === 'certs' ? '{"certificates": [{"cert_chain": 7}]}' : fixture('healthy-strict.stats.txt'));
+      return;
+    }
+    const files = SCENARIOS[scenario ?? ''];
+    if (!files || (endpoint !== 'stats' && endpoint !== 'certs')) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('invalid path. admin commands are:\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': endpoint === 'stats' ? 'text/plain; charset=UTF-8' : 'application/json' });
+    res.end(fixture(endpoint === 'stats' ? files.stats : files.certs));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function stop(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+}
+
+describe('verify/verify', () => {
+  let server: http.Server;
+  let base: string;
+
+  before(async () => {
+    server = await startAdmin();
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => stop(server));
+
+  it('exits 0 and prints the tables for a healthy STRICT mTLS sidecar', async () => {
+    const result = await runVerify({ envoyAdmin: `${base}/healthy`, strict: true, now: CAPTURED_AT });
+    assert.equal(result.exitCode, 0);
+    assert.match(result.output, /^0\.0\.0\.0_15000\s+yes\s+12\s+0\s+0\s+0\s+0\s+0\s+0\s+12\s+0$/m);
+    assert.match(result.output, /^chain\s+5c1f0a3e9b7d4f21\s+80d\s/m);
+    assert.match(result.output, /OK: no findings\./);
+  });
+
+  it('exits 1 when the ingress listener accepted clients without certificates', async () => {
+    const result = await runVerify({ envoyAdmin: `${base}/no-certificate`, now: CAPTURED_AT });
+    assert.equal(result.exitCode, 1);
+    assert.match(result.output, /FAIL {2}listener 0\.0\.0\.0_15000: 4 of 20 TLS connections were accepted without a client certificate/);
+  });
+
+  it('exits 1 with a JSON report when an egress cluster saw fail_verify_san', async () => {
+    const result = await runVerify({ envoyAdmin: `${base}/fail-verify-san/`, json: true, now: CAPTURED_AT });
+    assert.equal(result.exitCode, 1);
+    const report = JSON.parse(result.output) as { adminUrl: string; ok: boolean; clusters: { name: string; tls: { fail_verify_san: number } }[] };
+    assert.equal(report.adminUrl, `${base}/fail-verify-san`);
+    assert.equal(report.ok, false);
+    assert.equal(report.clusters.find((c) => c.name === 'cds_egress_colorapp_color-blue_http_8080')!.tls.fail_verify_san, 5);
+  });
+
+  it('exits 1 for a certificate inside the expiry threshold and 0 with a smaller threshold', async () => {
+    assert.equal((await runVerify({ envoyAdmin: `${base}/expiring`, now: CAPTURED_AT })).exitCode, 1);
+    assert.equal((await runVerify({ envoyAdmin: `${base}/expiring`, expiryDays: 2, now: CAPTURED_AT })).exitCode, 0);
+  });
+
+  it('exits 2 naming the URL when the admin answers 404 or with output it cannot parse', async () => {
+    const missing = await runVerify({ envoyAdmin: `${base}/nowhere` });
+    assert.equal(missing.exitCode, 2);
+    assert.match(missing.output, new RegExp(`GET ${base}/nowhere/(stats|certs): HTTP 404`));
+    const garbled = await runVerify({ envoyAdmin: `${base}/garbled`, json: true });
+    assert.equal(garbled.exitCode, 2);
+    assert.match((JSON.parse(garbled.output) as { error: string }).error, /\/garbled\/certs: certificates\[0\]\.cert_chain: expected an array/);
+  });
+
+  it('exits 2 when nothing listens at the admin address', async () => {
+    const closed = await startAdmin();
+    const port = (closed.address() as AddressInfo).port;
+    await stop(closed);
+    const result = await runVerify({ envoyAdmin: `127.0.0.1:${port}` });
+    assert.equal(result.exitCode, 2);
+    assert.match(result.output, new RegExp(`^meshd verify: GET http://127\\.0\\.0\\.1:${port}/(stats|certs): .*ECONNREFUSED`));
+  });
+
+  it('exits 2 when the admin does not answer within the timeout', async () => {
+    const result = await runVerify({ envoyAdmin: `${base}/silent`, timeoutMs: 200 });
+    assert.equal(result.exitCode, 2);
+    assert.match(result.output, /no answer within 200 ms/);
+  });
+
+  it('accepts a bare host:port and refuses other schemes', () => {
+    assert.equal(adminBaseUrl('127.0.0.1:9901'), 'http://127.0.0.1:9901');
+    assert.equal(adminBaseUrl('http://envoy:9901/'), 'http://envoy:9901');
+    assert.throws(() => adminBaseUrl('ftp://envoy:9901'), /expected an http\(s\) URL/);
+  });
+});
