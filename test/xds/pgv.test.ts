@@ -211,9 +211,10 @@ describe('xds/pgv', () => {
       const requirements = root.lookupType('test.pgv.Requirements');
       assert.deepEqual(validateMessage(requirements, {}), [
         v('inner', 'value is required'), v('timeout', 'value is required'), v('config', 'value is required'),
-        v('weight', 'value is required'), v('choice', 'value is required: set one of by_name, by_number'),
+        v('weight', 'value is required'), v('pairs', 'value must contain at least 1 pair(s)'),
+        v('choice', 'value is required: set one of by_name, by_number'),
       ]);
-      const complete = { inner: { id: 'i' }, timeout: { seconds: 1 }, config: { '@type': 'type.googleapis.com/test.pgv.Inner', id: 'x' }, weight: { value: 0 } };
+      const complete = { inner: { id: 'i' }, timeout: { seconds: 1 }, config: { '@type': 'type.googleapis.com/test.pgv.Inner', id: 'x' }, weight: { value: 0 }, pairs: { a: 'b' } };
       assert.deepEqual(validateMessage(requirements, { ...complete, byName: '' }), [], 'an empty string is still a set oneof member');
       // A oneof scalar at its default is set (and encoded), so its rule applies.
       const zero = { ...complete, byNumber: 0 };

@@ -25,6 +25,29 @@ function bigIntKind(unsigned: boolean): OrderedKind<bigint> {
   };
 }
 
+/**
+ * 32-bit and floating kinds read values the way encoding would narrow them (int32 wraps, float
+ * rounds to single precision), so rules see what Envoy would receive. NaN is a value only for
+ * floating kinds.
+ */
+function numberKind(narrow: (value: number) => number, floating: boolean): OrderedKind<number> {
+  return {
+    ...NUMBER_KIND,
+    read: (value) => {
+      const number = toNumber(value);
+      if (number === undefined || (!floating && !Number.isFinite(number))) return undefined;
+      return narrow(number);
+    },
+  };
+}
+
+const SIGNED_32 = numberKind((value) => value | 0, false);
+const UNSIGNED_32 = numberKind((value) => value >>> 0, false);
+const KIND_OF_NUMBER: Readonly<Record<string, OrderedKind<number>>> = {
+  int32: SIGNED_32, sint32: SIGNED_32, sfixed32: SIGNED_32, uint32: UNSIGNED_32, fixed32: UNSIGNED_32,
+  float: numberKind(Math.fround, true), double: numberKind((value) => value, true),
+};
+
 const UNSIGNED_64 = bigIntKind(true);
 const SIGNED_64 = bigIntKind(false);
 
@@ -32,7 +55,6 @@ const SIGNED_64 = bigIntKind(false);
 const KIND_OF_64: Readonly<Record<string, OrderedKind<bigint>>> = {
   int64: SIGNED_64, sint64: SIGNED_64, sfixed64: SIGNED_64, uint64: UNSIGNED_64, fixed64: UNSIGNED_64,
 };
-const NUMBER_TYPES = new Set(['int32', 'sint32', 'sfixed32', 'uint32', 'fixed32', 'double', 'float']);
 
 /** Runs compiled ordered checks over a field value read as `kind` (unset reads as zero). */
 function orderedValueCheck<T>(kind: OrderedKind<T>, checks: OrderedCheck<T>[], typeName: string): ValueCheck | undefined {
@@ -62,7 +84,8 @@ export function compileScalar(type: string, rules: Rules | undefined): ValueChec
   if (type === 'bool') return compileBool(own);
   const kind64 = KIND_OF_64[type];
   if (kind64 !== undefined) return orderedValueCheck(kind64, compileOrdered(kind64, own), type);
-  if (NUMBER_TYPES.has(type)) return orderedValueCheck(NUMBER_KIND, compileOrdered(NUMBER_KIND, own), type);
+  const kind = KIND_OF_NUMBER[type];
+  if (kind !== undefined) return orderedValueCheck(kind, compileOrdered(kind, own), type);
   return undefined;
 }
 

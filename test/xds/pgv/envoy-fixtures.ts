@@ -142,7 +142,7 @@ export function certificateSecret(): Plain {
   };
 }
 
-/** The (proto full name, resource) pairs the valid-resource table runs over. */
+/** The valid-resource table: a name, the type URL and a builder for a fresh object. */
 export const VALID_RESOURCES: readonly { name: string; typeUrl: string; build: () => Plain }[] = [
   { name: 'EDS cluster with SDS upstream TLS', typeUrl: TYPE.cluster, build: () => edsCluster() },
   { name: 'mTLS listener with HCM on RDS', typeUrl: TYPE.listener, build: tlsListener },

@@ -41,6 +41,7 @@ message Requirements {
     string by_name = 5;
     uint32 by_number = 6 [(validate.rules).uint32.gt = 0];
   }
+  map<string, string> pairs = 7 [(validate.rules).map.min_pairs = 1];
 }
 
 message Everything {
@@ -189,6 +190,8 @@ export const RULE_CASES: readonly RuleCase[] = [
   },
   { name: 'uint64 at the bound passes', value: { uint64Max: Long.fromString('9007199254740992', true) }, expected: [] },
   { name: 'float gt', value: { floatGt: 0.5 }, expected: [v('float_gt', 'value must be greater than 0.5')] },
+  { name: 'float compares in single precision', value: { floatGt: 0.5000000001 }, expected: [v('float_gt', 'value must be greater than 0.5')] },
+  { name: 'int32 that is not a number', value: { int32Const: 'seven' }, expected: [v('int32_const', 'value is not a valid int32')], plainOnly: true },
   { name: 'double NaN fails lte', value: { doubleLte: Number.NaN }, expected: [v('double_lte', 'value must be less than or equal to 1.5')] },
   { name: 'numeric ignore_empty skips zero', value: { uint32IgnoreEmpty: 0 }, expected: [] },
   { name: 'numeric ignore_empty checks non-zero', value: { uint32IgnoreEmpty: 5 }, expected: [v('uint32_ignore_empty', 'value must be greater than or equal to 10')] },
