@@ -113,8 +113,8 @@ describe('model/build', () => {
     const errors = errorsOf(files);
     assert.deepEqual([...errors].sort(), rows.flatMap((row) => row.errors).sort());
     // Ordered by file, so one file's problems read together.
-    const files_ = errors.map((line) => line.split(':')[0]);
-    assert.deepEqual(files_, [...files_].sort());
+    const fileNames = errors.map((line) => line.split(':')[0]);
+    assert.deepEqual(fileNames, [...fileNames].sort());
     assert.equal(errors.length, 6);
   });
 
