@@ -76,8 +76,10 @@ function certificateFrom(
     const provision = resolveSds(scope, certificate.sds.secretName, 'certificate', `${path}.sds.secretName`);
     return { kind: 'sds', secretName: certificate.sds.secretName, provision, issuedByMeshCa: provision.kind === 'endpoint-certificate' };
   }
-  // acm: meshd issues the endpoint's certificate from its own CA and serves it by SPIFFE ID.
-  const acm = (certificate as { acm?: { certificateArn: string } }).acm!;
+  // acm (listeners only): meshd issues the endpoint's certificate from its own CA and serves it
+  // under the endpoint's SPIFFE ID.
+  const acm = 'acm' in certificate ? certificate.acm : undefined;
+  if (!acm) throw new Error(`${path}: certificate without a source passed validation`);
   const provision: SdsProvision = { kind: 'endpoint-certificate' };
   scope.sdsSecrets.set(scope.spiffeId, provision);
   return { kind: 'acm', certificateArn: acm.certificateArn, secretName: scope.spiffeId, provision, issuedByMeshCa: true };
