@@ -1,0 +1,224 @@
+// Building the validated mesh model from loaded resources, in ordered steps:
+//   1. index resources (duplicates, undeclared meshes)
+//   2. endpoint facts (listeners, TLS, service discovery, meshd settings, port clashes)
+//   3. resolve services through routers and routes to virtual nodes
+//   4. per endpoint: backends with their effective client policies, gateway routes
+//   5. hash and freeze
+// Every step appends to one error list; a model is returned only when it is empty.
+import { sortErrors, type SpecError } from '../spec/errors';
+import type { DeclaredResource } from '../spec/parse';
+import type { Resource, VirtualGatewayResource, VirtualNodeResource } from '../spec/resource-schema';
+import { isInvalid, newContext, report, type ModelContext } from './context';
+import { endpointFacts, type EndpointFacts } from './endpoint-facts';
+import { contentHash, deepFreeze } from './hash';
+import { defaultTrustDomain, isValidTrustDomain } from './ids';
+import { indexResources, meshKey, type ResourceIndex } from './index-resources';
+import { byPriorityThenName, resolveServices, type ResolvedService } from './resolve';
+import { clientPolicyFrom, sdsSecretsOf } from './tls';
+import type { BackendModel, ClientPolicyModel, EndpointModel, GatewayRouteModel, MeshModel, SecretModel, TargetNodeModel } from './types';
+
+/** Options of `buildModel`. */
+export interface BuildOptions {
+  /** SPIFFE trust domain of meshd's CA (default `meshd.local`). */
+  readonly trustDomain?: string;
+  /** Resources that were named but failed validation: references to them are not reported. */
+  readonly invalid?: readonly DeclaredResource[];
+}
+
+/** The model, or every error that prevents it. */
+export type BuildResult = { readonly ok: true; readonly model: MeshModel } | { readonly ok: false; readonly errors: readonly SpecError[] };
+
+function targetOf(facts: EndpointFacts, name: string): TargetNodeModel {
+  return {
+    id: facts.id,
+    name,
+    spiffeId: facts.spiffeId,
+    ...(facts.serviceDiscovery ? { serviceDiscovery: facts.serviceDiscovery } : {}),
+    listeners: facts.listeners,
+    meshd: facts.meshd,
+  };
+}
+
+function backendOf(
+  service: ResolvedService,
+  virtualServiceName: string,
+  targets: ReadonlyMap<string, TargetNodeModel>,
+  own: ClientPolicyModel | undefined,
+  defaults: ClientPolicyModel | undefined,
+): BackendModel {
+  const clientPolicy = own ?? defaults;
+  return {
+    virtualServiceName,
+    provider: service.provider,
+    targets: service.nodeKeys.flatMap((key) => targets.get(key) ?? []),
+    ...(clientPolicy ? { clientPolicy } : {}),
+    clientPolicySource: own ? 'backend' : defaults ? 'defaults' : 'none',
+  };
+}
+
+function nodeBackends(
+  context: ModelContext,
+  resource: VirtualNodeResource,
+  facts: EndpointFacts,
+  services: ReadonlyMap<string, ResolvedService>,
+  targets: ReadonlyMap<string, TargetNodeModel>,
+  defaults: ClientPolicyModel | undefined,
+): BackendModel[] {
+  const firstIndex = new Map<string, number>();
+  const backends: BackendModel[] = [];
+  (resource.spec.backends ?? []).forEach((backend, i) => {
+    const { virtualServiceName, clientPolicy } = backend.virtualService;
+    const path = `spec.backends[${i}].virtualService`;
+    const own = clientPolicyFrom(facts.scope, clientPolicy, `${path}.clientPolicy`);
+    const first = firstIndex.get(virtualServiceName);
+    if (first !== undefined) {
+      report(context, resource, `${path}.virtualServiceName`, `virtual service "${virtualServiceName}" is already a backend (spec.backends[${first}])`);
+      return;
+    }
+    firstIndex.set(virtualServiceName, i);
+    const service = services.get(meshKey(resource.meshName, virtualServiceName));
+    if (!service) {
+      if (!isInvalid(context, 'VirtualService', resource.meshName, virtualServiceName)) {
+        report(context, resource, `${path}.virtualServiceName`, `virtual service "${virtualServiceName}" does not exist in mesh "${resource.meshName}"`);
+      }
+      return;
+    }
+    backends.push(backendOf(service, virtualServiceName, targets, own, defaults));
+  });
+  return backends;
+}
+
+function gatewayRoutesAndBackends(
+  context: ModelContext,
+  index: ResourceIndex,
+  gateway: VirtualGatewayResource,
+  services: ReadonlyMap<string, ResolvedService>,
+  targets: ReadonlyMap<string, TargetNodeModel>,
+  defaults: ClientPolicyModel | undefined,
+): { routes: GatewayRouteModel[]; backends: BackendModel[] } {
+  const routes: GatewayRouteModel[] = [];
+  const backends = new Map<string, BackendModel>();
+  for (const route of index.gatewayRoutesByGateway.get(meshKey(gateway.meshName, gateway.virtualGatewayName)) ?? []) {
+    const member = route.spec.httpRoute ? 'httpRoute' : route.spec.http2Route ? 'http2Route' : 'grpcRoute';
+    const body = route.spec[member]!;
+    const virtualServiceName = body.action.target.virtualService.virtualServiceName;
+    const service = services.get(meshKey(route.meshName, virtualServiceName));
+    if (!service && !isInvalid(context, 'VirtualService', route.meshName, virtualServiceName)) {
+      report(context, route, `spec.${member}.action.target.virtualService.virtualServiceName`, `virtual service "${virtualServiceName}" does not exist in mesh "${route.meshName}"`);
+    }
+    if (service && !backends.has(virtualServiceName)) {
+      backends.set(virtualServiceName, backendOf(service, virtualServiceName, targets, undefined, defaults));
+    }
+    const base = { name: route.gatewayRouteName, ...(route.spec.priority !== undefined ? { priority: route.spec.priority } : {}), virtualServiceName };
+    routes.push(member === 'grpcRoute'
+      ? { ...base, protocol: 'grpc', spec: route.spec.grpcRoute! }
+      : { ...base, protocol: member === 'httpRoute' ? 'http' : 'http2', spec: body as NonNullable<typeof route.spec.httpRoute> });
+  }
+  return { routes: routes.sort(byPriorityThenName), backends: [...backends.values()] };
+}
+
+function reportOrphanGatewayRoutes(context: ModelContext, index: ResourceIndex): void {
+  for (const [key, routes] of index.gatewayRoutesByGateway) {
+    if (index.gateways.has(key)) continue;
+    for (const route of routes) {
+      if (!isInvalid(context, 'VirtualGateway', route.meshName, route.virtualGatewayName)) {
+        report(context, route, 'virtualGatewayName', `virtual gateway "${route.virtualGatewayName}" does not exist in mesh "${route.meshName}"`);
+      }
+    }
+  }
+}
+
+function secretsOf(context: ModelContext, index: ResourceIndex): Record<string, SecretModel> {
+  const secrets: Record<string, SecretModel> = {};
+  const reserved = ['default', 'ROOTCA'];
+  for (const [key, secret] of index.secrets) {
+    if (reserved.includes(secret.secretName) || secret.secretName.startsWith('spiffe://')) {
+      report(context, secret, 'secretName', `"${secret.secretName}" is reserved: meshd serves default, ROOTCA and SPIFFE IDs itself`);
+    }
+    const file = secret.spec.file;
+    secrets[key] = {
+      meshName: secret.meshName,
+      secretName: secret.secretName,
+      provision: file.trustedCa !== undefined
+        ? { kind: 'file-trust', trustedCa: file.trustedCa }
+        : { kind: 'file-certificate', certificateChain: file.certificateChain!, privateKey: file.privateKey! },
+      source: secret.source,
+    };
+  }
+  return secrets;
+}
+
+/** Build the validated model from resources (pure: no I/O). */
+export function buildModel(resources: readonly Resource[], options: BuildOptions = {}): BuildResult {
+  const trustDomain = options.trustDomain ?? defaultTrustDomain;
+  if (!isValidTrustDomain(trustDomain)) throw new TypeError(`invalid SPIFFE trust domain "${trustDomain}"`);
+  const context = newContext(trustDomain, options.invalid ?? []);
+
+  const index = indexResources(context, resources);
+  const secrets = secretsOf(context, index);
+
+  const nodeFacts = new Map<string, EndpointFacts>();
+  const targets = new Map<string, TargetNodeModel>();
+  for (const [key, node] of index.nodes) {
+    const facts = endpointFacts(context, index, node);
+    nodeFacts.set(key, facts);
+    targets.set(key, targetOf(facts, node.virtualNodeName));
+  }
+  const gatewayFacts = new Map<string, EndpointFacts>();
+  for (const [key, gateway] of index.gateways) gatewayFacts.set(key, endpointFacts(context, index, gateway));
+
+  const services = resolveServices(context, index, targets);
+  reportOrphanGatewayRoutes(context, index);
+
+  const endpoints: EndpointModel[] = [];
+  const assemble = (
+    resource: VirtualNodeResource | VirtualGatewayResource,
+    name: string,
+    facts: EndpointFacts,
+    defaults: ClientPolicyModel | undefined,
+    backends: BackendModel[],
+    gatewayRoutes: GatewayRouteModel[],
+  ): void => {
+    const mesh = index.meshes.get(resource.meshName);
+    const accessLogPath = resource.spec.logging?.accessLog?.file.path;
+    const content = {
+      id: facts.id,
+      kind: facts.kind,
+      meshName: resource.meshName,
+      name,
+      spiffeId: facts.spiffeId,
+      trustDomain,
+      egressFilter: mesh?.spec?.egressFilter?.type ?? 'DROP_ALL',
+      listeners: facts.listeners,
+      ...(facts.serviceDiscovery ? { serviceDiscovery: facts.serviceDiscovery } : {}),
+      backends: backends.sort((a, b) => (a.virtualServiceName < b.virtualServiceName ? -1 : a.virtualServiceName > b.virtualServiceName ? 1 : 0)),
+      ...(defaults ? { backendDefaults: defaults } : {}),
+      gatewayRoutes,
+      ...(accessLogPath ? { accessLogPath } : {}),
+      meshd: facts.meshd,
+      sdsSecrets: sdsSecretsOf(facts.scope),
+    } satisfies Omit<EndpointModel, 'source' | 'hash'>;
+    endpoints.push({ ...content, source: resource.source, hash: contentHash(content) });
+  };
+
+  for (const [key, node] of index.nodes) {
+    const facts = nodeFacts.get(key)!;
+    const defaults = clientPolicyFrom(facts.scope, node.spec.backendDefaults?.clientPolicy, 'spec.backendDefaults.clientPolicy');
+    assemble(node, node.virtualNodeName, facts, defaults, nodeBackends(context, node, facts, services, targets, defaults), []);
+  }
+  for (const [key, gateway] of index.gateways) {
+    const facts = gatewayFacts.get(key)!;
+    const defaults = clientPolicyFrom(facts.scope, gateway.spec.backendDefaults?.clientPolicy, 'spec.backendDefaults.clientPolicy');
+    const { routes, backends } = gatewayRoutesAndBackends(context, index, gateway, services, targets, defaults);
+    assemble(gateway, gateway.virtualGatewayName, facts, defaults, backends, routes);
+  }
+
+  if (context.errors.length > 0) return { ok: false, errors: sortErrors(context.errors) };
+  const model: MeshModel = {
+    trustDomain,
+    meshes: [...index.meshes.keys()].sort(),
+    endpoints: Object.fromEntries(endpoints.sort((a, b) => (a.id < b.id ? -1 : 1)).map((endpoint) => [endpoint.id, endpoint])),
+    secrets,
+  };
+  return { ok: true, model: deepFreeze(model) };
+}

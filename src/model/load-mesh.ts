@@ -1,0 +1,43 @@
+// The entry point from a spec directory to a validated model, and the comparison a re-translation
+// uses to touch only the endpoints whose inputs changed.
+import { sortErrors, type SpecError } from '../spec/errors';
+import { loadSpecDir } from '../spec/load';
+import { buildModel, type BuildOptions, type BuildResult } from './build';
+import type { MeshModel } from './types';
+
+/** Options of `loadMesh`. */
+export interface LoadMeshOptions {
+  /** SPIFFE trust domain of meshd's CA (default `meshd.local`). */
+  readonly trustDomain?: string;
+}
+
+/** Load, validate and build the mesh in `dir`; every error found is returned at once. */
+export async function loadMesh(dir: string, options: LoadMeshOptions = {}): Promise<BuildResult> {
+  const loaded = await loadSpecDir(dir);
+  const buildOptions: BuildOptions = { invalid: loaded.invalid, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
+  const built = buildModel(loaded.resources, buildOptions);
+  const errors: SpecError[] = [...loaded.errors, ...(built.ok ? [] : built.errors)];
+  if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
+  return built;
+}
+
+/** Endpoint ids that appeared, disappeared or changed (by content hash) between two models. */
+export interface ModelDiff {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+}
+
+/** Compare two models by endpoint hash; `previous` undefined means everything is added. */
+export function diffModels(previous: MeshModel | undefined, next: MeshModel): ModelDiff {
+  const before = previous?.endpoints ?? {};
+  const added: string[] = [];
+  const changed: string[] = [];
+  for (const [id, endpoint] of Object.entries(next.endpoints)) {
+    const old = before[id];
+    if (!old) added.push(id);
+    else if (old.hash !== endpoint.hash) changed.push(id);
+  }
+  const removed = Object.keys(before).filter((id) => !(id in next.endpoints));
+  return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
+}

@@ -1,0 +1,166 @@
+// From the text of one spec file to validated resources: YAML (multi-document) or JSON, each
+// document in one of three shapes (meshd's `kind` form, create-* CLI input, describe-* output),
+// validated by the kind's schema. Pure: no I/O, so tests feed it strings.
+import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
+import { issueMessages, type SpecError } from './errors';
+import { nameFieldOf, resourceKinds, resourceSchemas, type Resource, type ResourceKind } from './resource-schema';
+import { orList } from './common-schema';
+
+/** A resource that has a kind and names but failed validation: references to it are not "missing". */
+export interface DeclaredResource {
+  readonly kind: ResourceKind;
+  readonly meshName: string;
+  readonly name: string;
+}
+
+/** What one file held. */
+export interface ParsedFile {
+  readonly resources: Resource[];
+  /** Resources that could be named but are invalid (their errors are in `errors`). */
+  readonly invalid: DeclaredResource[];
+  readonly errors: SpecError[];
+}
+
+// describe-* prints `{"virtualNode": {...}}`: the wrapper key says the kind.
+const describeWrappers: Readonly<Record<string, ResourceKind>> = {
+  mesh: 'Mesh',
+  virtualNode: 'VirtualNode',
+  virtualGateway: 'VirtualGateway',
+  virtualService: 'VirtualService',
+  virtualRouter: 'VirtualRouter',
+  route: 'Route',
+  gatewayRoute: 'GatewayRoute',
+};
+
+// create-* input has no kind: the most specific name field present says it (a Route also names
+// its router, a GatewayRoute its gateway, everything its mesh).
+const inferenceOrder: readonly ResourceKind[] = [
+  'GatewayRoute', 'Route', 'VirtualNode', 'VirtualGateway', 'VirtualRouter', 'VirtualService', 'Mesh',
+];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+type Shaped = { kind: ResourceKind; body: Record<string, unknown> } | { error: { path?: string; message: string } };
+
+/** Recognize which of the accepted shapes a document is in, and bring it to the `kind` form. */
+function shapeOf(value: unknown): Shaped {
+  if (!isRecord(value)) return { error: { message: 'must be a mapping with kind, name fields and spec' } };
+  if ('kind' in value) {
+    const kind = value.kind;
+    if (typeof kind !== 'string' || !(resourceKinds as readonly string[]).includes(kind)) {
+      return { error: { path: 'kind', message: `must be ${orList([...resourceKinds])}` } };
+    }
+    return { kind: kind as ResourceKind, body: value };
+  }
+  const keys = Object.keys(value);
+  const wrapper = keys.length === 1 ? describeWrappers[keys[0]!] : undefined;
+  if (wrapper !== undefined && isRecord(value[keys[0]!])) {
+    // describe-* output: metadata and status describe App Mesh's copy, not the desired state.
+    const { metadata: _metadata, status: _status, ...rest } = value[keys[0]!] as Record<string, unknown>;
+    return { kind: wrapper, body: { kind: wrapper, ...rest } };
+  }
+  const inferred = inferenceOrder.find((kind) => nameFieldOf[kind] in value);
+  if (inferred === undefined) {
+    return { error: { path: 'kind', message: 'is required (or a name field such as virtualNodeName to infer it from)' } };
+  }
+  return { kind: inferred, body: { kind: inferred, ...value } };
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Validate one document; `position` is its 1-based place in the file, for unnamed resources. */
+export function validateDocument(file: string, index: number, value: unknown): ParsedFile {
+  const shaped = shapeOf(value);
+  if ('error' in shaped) {
+    return { resources: [], invalid: [], errors: [{ file, resource: `document ${index + 1}`, ...shaped.error }] };
+  }
+  const { kind, body } = shaped;
+  const name = nonEmptyString(body[nameFieldOf[kind]]);
+  const label = name !== undefined ? `${kind} ${name}` : `${kind} (document ${index + 1})`;
+  const result = resourceSchemas[kind].safeParse(body, { reportInput: true });
+  if (result.success) {
+    return { resources: [{ ...result.data, source: { file, index } } as Resource], invalid: [], errors: [] };
+  }
+  const errors: SpecError[] = result.error.issues.flatMap((issue) =>
+    issueMessages(issue).map(({ path, message }) => ({ file, resource: label, ...(path ? { path } : {}), message })));
+  const meshName = nonEmptyString(body.meshName);
+  const invalid = name !== undefined && meshName !== undefined ? [{ kind, meshName, name }] : [];
+  return { resources: [], invalid, errors };
+}
+
+function merge(parts: ParsedFile[]): ParsedFile {
+  return {
+    resources: parts.flatMap((part) => part.resources),
+    invalid: parts.flatMap((part) => part.invalid),
+    errors: parts.flatMap((part) => part.errors),
+  };
+}
+
+// A JSON file or YAML document may hold one resource or a list of them.
+function validateValue(file: string, firstIndex: number, value: unknown): ParsedFile {
+  if (Array.isArray(value)) return merge(value.map((item, offset) => validateDocument(file, firstIndex + offset, item)));
+  return validateDocument(file, firstIndex, value);
+}
+
+function yamlErrorMessage(message: string): string {
+  // yaml appends " at line N, column M:" and a code frame; the line is reported separately.
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function parseYaml(file: string, text: string): ParsedFile {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter });
+  if (!Array.isArray(documents)) return { resources: [], invalid: [], errors: [] };
+  const parts: ParsedFile[] = [];
+  let index = 0;
+  for (const document of documents) {
+    if (document.errors.length > 0) {
+      parts.push({
+        resources: [],
+        invalid: [],
+        errors: document.errors.map((error) => ({
+          file,
+          ...(error.linePos ? { line: error.linePos[0].line, column: error.linePos[0].col } : {}),
+          message: `YAML syntax error: ${yamlErrorMessage(error.message)}`,
+        })),
+      });
+      index += 1;
+      continue;
+    }
+    const value: unknown = document.toJS({ maxAliasCount: 100 });
+    // An empty document (a trailing `---`, a file of comments) holds no resource.
+    if (value !== null && value !== undefined) parts.push(validateValue(file, index, value));
+    index += Array.isArray(value) ? value.length : 1;
+  }
+  return merge(parts);
+}
+
+function parseJson(file: string, text: string): ParsedFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    // JSON.parse does not say where (Node 20); YAML's flow parser finds the same spot with a line.
+    const located = parseDocument(text, { lineCounter: new LineCounter() }).errors[0];
+    const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    return {
+      resources: [],
+      invalid: [],
+      errors: [{
+        file,
+        ...(located?.linePos ? { line: located.linePos[0].line, column: located.linePos[0].col } : {}),
+        message: `JSON syntax error: ${located ? yamlErrorMessage(located.message) : reason}`,
+      }],
+    };
+  }
+  return validateValue(file, 0, value);
+}
+
+/** Parse and validate the text of one file; `.json` files are JSON, everything else YAML. */
+export function parseSpecText(file: string, text: string): ParsedFile {
+  return file.toLowerCase().endsWith('.json') ? parseJson(file, text) : parseYaml(file, text);
+}
