@@ -26,7 +26,10 @@ export class DeltaStream extends XdsStream {
     const request = decodeDeltaRequest(bytes);
     this.establish(request.node);
     const typeUrl = this.resolveTypeUrl(request.typeUrl);
-    if (typeUrl) this.onRequest(typeUrl, request);
+    if (!typeUrl) return;
+    const subscribe = this.admitNames(typeUrl, request.resourceNamesSubscribe);
+    const initial = Object.fromEntries(Object.entries(request.initialResourceVersions).filter(([name]) => subscribe.includes(name) || request.resourceNamesSubscribe.length === 0));
+    this.onRequest(typeUrl, { ...request, resourceNamesSubscribe: subscribe, initialResourceVersions: initial });
   }
 
   private onRequest(typeUrl: string, request: DeltaRequest): void {

@@ -19,6 +19,9 @@ interface SotwTypeState {
   ackedVersion: string | undefined;
 }
 
+/** Stands in for a subscription whose names were all refused: matches no resource. */
+const REFUSED_PLACEHOLDER = '\u0000refused';
+
 const emptySets = new Map<string, ResourceSet>();
 function emptySet(typeUrl: string): ResourceSet {
   let set = emptySets.get(typeUrl);
@@ -36,7 +39,11 @@ export class SotwStream extends XdsStream {
     const request = decodeSotwRequest(bytes);
     this.establish(request.node);
     const typeUrl = this.resolveTypeUrl(request.typeUrl);
-    if (typeUrl) this.onRequest(typeUrl, request);
+    if (!typeUrl) return;
+    const admitted = this.admitNames(typeUrl, request.resourceNames);
+    // A subscription whose every name was refused must not turn into a wildcard one.
+    if (admitted.length === 0 && request.resourceNames.length > 0) admitted.push(REFUSED_PLACEHOLDER);
+    this.onRequest(typeUrl, { ...request, resourceNames: admitted });
   }
 
   private onRequest(typeUrl: string, request: SotwRequest): void {

@@ -47,6 +47,11 @@ export interface StreamOptions {
   impliedTypeUrl?: string;
   identify: NodeIdentifier;
   observer?: StreamObserver;
+  /**
+   * Names of a subscription this node may not have (SDS: another endpoint's secrets). They are
+   * refused one by one (logged, reported) while the stream and its other names carry on.
+   */
+  refusedNames?: (endpoint: MeshEndpointId, typeUrl: string, names: readonly string[]) => readonly string[];
 }
 
 export interface BuiltResponse {
@@ -179,6 +184,18 @@ export abstract class XdsStream {
   private nextPendingType(): string {
     for (const typeUrl of WARMING_ORDER) if (this.pending.has(typeUrl)) return typeUrl;
     return this.pending.keys().next().value as string;
+  }
+
+  /** Drops, logs and reports the names this node may not subscribe to. */
+  protected admitNames(typeUrl: string, names: readonly string[]): string[] {
+    if (!this.opts.refusedNames || !this.info || names.length === 0) return [...names];
+    const refused = new Set(this.opts.refusedNames(this.info.endpoint, typeUrl, names));
+    if (refused.size === 0) return [...names];
+    for (const name of refused) {
+      log.warn({ stream: this.info.id, node: this.info.node.id, type: shortTypeName(typeUrl), name }, 'refused a resource this node is not entitled to');
+      this.opts.observer?.requestRejected?.(this.info, `not entitled to ${shortTypeName(typeUrl)} ${name}`);
+    }
+    return names.filter((name) => !refused.has(name));
   }
 
   protected recordAck(typeUrl: string, version: string, nonce: string): void {
