@@ -16,7 +16,12 @@ export async function ensurePrivateDir(dir: string, mode = 0o700): Promise<void>
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx', mode);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(temp, 'wx', mode);
+  } catch (err) {
+    throw new Error(`writing ${file}: ${(err as Error).message}`);
+  }
   try {
     await handle.writeFile(data);
     await handle.chmod(mode); // open() filters the mode through the umask; set it exactly
