@@ -1,0 +1,66 @@
+// A minimal DER writer for the few structures issuance assembles per certificate. @peculiar/x509
+// builds each leaf through several ASN.1 parse/serialize round trips (about 1.5 ms per leaf), so the
+// issuer composes the TBSCertificate from pieces that are encoded once (names, extensions, algorithm
+// identifiers, built with @peculiar/x509) and the few that change per leaf (serial, validity, key).
+
+/** Encodes a definite length in DER (short form below 128, long form above). */
+function encodeLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** One tag-length-value element whose content is the concatenation of `parts`. */
+export function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
+  const content = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag]), encodeLength(content.length), content]);
+}
+
+export const TAG_INTEGER = 0x02;
+export const TAG_BIT_STRING = 0x03;
+export const TAG_SEQUENCE = 0x30;
+const TAG_UTC_TIME = 0x17;
+const TAG_GENERALIZED_TIME = 0x18;
+
+export function sequence(...parts: Uint8Array[]): Buffer {
+  return tlv(TAG_SEQUENCE, ...parts);
+}
+
+/** A context-specific constructed tag, e.g. `[0] EXPLICIT` (number 0) or `[3]` extensions. */
+export function explicit(tagNumber: number, ...parts: Uint8Array[]): Buffer {
+  return tlv(0xa0 | tagNumber, ...parts);
+}
+
+/** A non-negative INTEGER from big-endian magnitude bytes (adds the sign octet when needed). */
+export function unsignedInteger(magnitude: Uint8Array): Buffer {
+  let start = 0;
+  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
+  const trimmed = magnitude.subarray(start);
+  return (trimmed[0] ?? 0) & 0x80 ? tlv(TAG_INTEGER, Buffer.from([0]), trimmed) : tlv(TAG_INTEGER, trimmed);
+}
+
+/** A BIT STRING with no unused bits. */
+export function bitString(bytes: Uint8Array): Buffer {
+  return tlv(TAG_BIT_STRING, Buffer.from([0]), bytes);
+}
+
+function two(value: number): string {
+  return value.toString().padStart(2, '0');
+}
+
+/** X.509 Time: UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5). */
+export function x509Time(date: Date): Buffer {
+  const year = date.getUTCFullYear();
+  const rest = `${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}${two(date.getUTCHours())}${two(date.getUTCMinutes())}${two(date.getUTCSeconds())}Z`;
+  if (year >= 1950 && year < 2050) return tlv(TAG_UTC_TIME, Buffer.from(`${two(year % 100)}${rest}`, 'ascii'));
+  return tlv(TAG_GENERALIZED_TIME, Buffer.from(`${year.toString().padStart(4, '0')}${rest}`, 'ascii'));
+}
+
+/** PEM armour for DER bytes, 64 characters a line. */
+export function toPem(label: string, der: Uint8Array): string {
+  const base64 = Buffer.from(der).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
