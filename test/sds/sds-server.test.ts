@@ -1,0 +1,244 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { EndpointCertificates, TrustAuthority } from '../../src/pki';
+import { NodeCredentials, CREDENTIAL_HEADER } from '../../src/auth/node-credential';
+import { SecretCache } from '../../src/sds/secret-cache';
+import { resolveSdsSocketPath, startSdsServer } from '../../src/sds/sds-server';
+import type { XdsServer } from '../../src/server/xds-server';
+import { TypeUrl } from '../../src/xds/type-urls';
+import { decodeResource, XdsTestClient } from '../support/xds-client';
+import { mtlsConnect, SdsProxy, startMtlsServer } from '../support/sds-proxy';
+
+const TD = 'test.meshd';
+const FRONT = 'mesh/demo/virtualNode/front';
+const BACK = 'mesh/demo/virtualNode/back';
+
+interface Env {
+  dir: string;
+  socketPath: string;
+  authority: TrustAuthority;
+  certificates: EndpointCertificates;
+  credentials: NodeCredentials;
+  secrets: SecretCache;
+  server: XdsServer;
+  rejected: string[];
+}
+
+async function startEnv(stateDir?: string, ttlMs = 60 * 60 * 1000): Promise<Env> {
+  const dir = stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-sds-'));
+  const authority = await TrustAuthority.open({ stateDir: dir, trustDomain: TD });
+  const certificates = new EndpointCertificates({ authority, ttlMs, rolloverReissueDelayMs: 300 });
+  const credentials = NodeCredentials.loadOrCreate(dir);
+  const secrets = new SecretCache({
+    certificates,
+    trustDomain: TD,
+    policyOf: (key) => ({ dnsNames: [`${key.split('/').pop()}.demo.local`], fileSecrets: [] }),
+    fileSecret: () => undefined,
+  });
+  const rejected: string[] = [];
+  const socketPath = path.join(dir, 'sds', 'sds.sock');
+  const server = await startSdsServer({ socketPath, secrets, identify: credentials.identifier(), observer: { requestRejected: (_s, reason) => rejected.push(reason) } });
+  return { dir, socketPath, authority, certificates, credentials, secrets, server, rejected };
+}
+
+async function stopEnv(env: Env, removeDir = true): Promise<void> {
+  await env.server.shutdown(200);
+  env.certificates.stop();
+  await env.authority.close();
+  if (removeDir) fs.rmSync(env.dir, { recursive: true, force: true });
+}
+
+describe('sds/sds-server', function () {
+  this.timeout(60_000);
+  let env: Env;
+  const proxies: SdsProxy[] = [];
+  const proxy = (node: string, names?: string[]): SdsProxy => {
+    const p = new SdsProxy(env.socketPath, node, env.credentials.tokenFor(node), names);
+    proxies.push(p);
+    return p;
+  };
+
+  beforeEach(async () => { env = await startEnv(); });
+  afterEach(async () => {
+    proxies.splice(0).forEach((p) => p.close());
+    await stopEnv(env);
+  });
+
+  it('resolves the socket path from the flag, then APPMESH_SDS_SOCKET_PATH, then the state dir', () => {
+    assert.equal(resolveSdsSocketPath('/a/b.sock', '/s', { APPMESH_SDS_SOCKET_PATH: '/x.sock' }), '/a/b.sock');
+    assert.equal(resolveSdsSocketPath(undefined, '/s', { APPMESH_SDS_SOCKET_PATH: '/x.sock' }), '/x.sock');
+    assert.equal(resolveSdsSocketPath(undefined, '/s', {}), '/s/sds.sock');
+  });
+
+  it('listens on a 0600 socket inside a 0700 directory', () => {
+    assert.equal(fs.statSync(env.socketPath).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(path.dirname(env.socketPath)).mode & 0o777, 0o700);
+  });
+
+  it('delivers certificates that complete a real mutual-TLS handshake, and carry the SPIFFE identity', async () => {
+    const front = proxy(FRONT);
+    const back = proxy(BACK);
+    await front.until(() => true);
+    const b = await back.until(() => true);
+    const { server, port, peers } = await startMtlsServer(front);
+    try {
+      const serial = await mtlsConnect(port, { cert: b.certificateChainPem, key: b.privateKeyPem, ca: b.trustedCaPem }, `spiffe://${TD}/${FRONT}`);
+      assert.equal(serial, front.material!.serial);
+      assert.match(peers[0]!, new RegExp(`URI:spiffe://${TD}/${BACK.replace(/\//g, '\\/')}`));
+      assert.match(peers[0]!, /DNS:back\.demo\.local/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('serves the same secrets under SPIRE names (SPIFFE ID and trust domain)', async () => {
+    const spire = proxy(FRONT, [`spiffe://${TD}/${FRONT}`, `spiffe://${TD}`]);
+    const m = await spire.until(() => true);
+    assert.ok(m.certificateChainPem.includes('BEGIN CERTIFICATE'));
+    assert.deepEqual(spire.received.map((s) => s.name).sort(), [`spiffe://${TD}`, `spiffe://${TD}/${FRONT}`]);
+  });
+
+  it('fails the handshake for a client certificate from a foreign CA, and for a SAN not expected', async () => {
+    const front = proxy(FRONT);
+    const back = proxy(BACK);
+    await front.until(() => true);
+    const b = await back.until(() => true);
+    const foreign = await startEnv();
+    const outsider = new SdsProxy(foreign.socketPath, BACK, foreign.credentials.tokenFor(BACK));
+    const { server, port } = await startMtlsServer(front);
+    try {
+      const o = await outsider.until(() => true);
+      await assert.rejects(mtlsConnect(port, { cert: o.certificateChainPem, key: o.privateKeyPem, ca: b.trustedCaPem }));
+      await assert.rejects(mtlsConnect(port, { cert: b.certificateChainPem, key: b.privateKeyPem, ca: b.trustedCaPem }, `spiffe://${TD}/mesh/demo/virtualNode/someone-else`), /does not name/);
+    } finally {
+      server.close();
+      outsider.close();
+      await stopEnv(foreign);
+    }
+  });
+
+  it('refuses streams without a valid credential: PERMISSION_DENIED and no secret bytes', async () => {
+    const client = new XdsTestClient(`unix:${env.socketPath}`);
+    try {
+      for (const token of [undefined, env.credentials.tokenFor(BACK)]) {
+        const metadata = new grpc.Metadata();
+        if (token) metadata.set(CREDENTIAL_HEADER, token);
+        const stream = client.sotw('sds', metadata);
+        stream.send({ node: { id: FRONT }, typeUrl: TypeUrl.Secret, resourceNames: ['default'] });
+        const status = await stream.inbox.ended();
+        assert.equal(status.code, grpc.status.PERMISSION_DENIED);
+        assert.equal(stream.inbox.pendingCount(), 0);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses another node\'s secret by name, logs it, and keeps the stream and its own secrets', async () => {
+    const back = proxy(BACK);
+    const backMaterial = await back.until(() => true);
+    const greedy = proxy(FRONT, ['default', 'ROOTCA', `spiffe://${TD}/${BACK}`]);
+    const mine = await greedy.until(() => true);
+    assert.notEqual(mine.privateKeyPem, backMaterial.privateKeyPem);
+    const names = greedy.received.map((s) => s.name);
+    assert.ok(!names.includes(`spiffe://${TD}/${BACK}`), 'the other node\'s secret was not sent');
+    for (const secret of greedy.received) {
+      assert.ok(!JSON.stringify(secret).includes(backMaterial.privateKeyPem.split('\n')[1]!), 'no byte of the other node\'s key');
+    }
+    assert.ok(env.rejected.some((r) => r.includes(`not entitled to SDS spiffe://${TD}/${BACK}`)));
+  });
+
+  it('pushes a rotated leaf to the subscribed stream, and Delta SDS works the same', async () => {
+    const front = proxy(FRONT);
+    const before = await front.until(() => true);
+    const client = new XdsTestClient(`unix:${env.socketPath}`);
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set(CREDENTIAL_HEADER, env.credentials.tokenFor(FRONT));
+      const delta = client.delta('sdsDelta', metadata);
+      delta.send({ node: { id: FRONT }, typeUrl: TypeUrl.Secret, resourceNamesSubscribe: ['default'] });
+      const first = await delta.next();
+      assert.deepEqual(first.resources.map((r) => r.name), ['default']);
+      delta.ack(first);
+      await env.certificates.rotate(`spiffe://${TD}/${FRONT}`);
+      const after = await front.until((m) => m.serial !== before.serial);
+      assert.notEqual(after.privateKeyPem, before.privateKeyPem);
+      const pushed = await delta.next();
+      const secret = decodeResource<{ tlsCertificate: { certificateChain: { inlineString: string } } }>(pushed.resources[0]!.resource!);
+      assert.equal(secret.tlsCertificate.certificateChain.inlineString, after.certificateChainPem);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('keeps every connection working while leaves rotate and the CA rolls over, and new connections present new serials', async () => {
+    const front = proxy(FRONT);
+    const back = proxy(BACK);
+    await front.until(() => true);
+    await back.until(() => true);
+    const { server, port } = await startMtlsServer(front);
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const seenSerials = new Set<string>();
+    const traffic = (async () => {
+      while (!stop) {
+        const m = back.material!;
+        try {
+          seenSerials.add(await mtlsConnect(port, { cert: m.certificateChainPem, key: m.privateKeyPem, ca: m.trustedCaPem }, `spiffe://${TD}/${FRONT}`));
+          ok++;
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+      }
+    })();
+    try {
+      const expectNewServerSerial = async (previous: string): Promise<string> => {
+        const m = await front.until((x) => x.serial !== previous);
+        await back.until((x) => x.trustedCaPem === front.material!.trustedCaPem);
+        const deadline = Date.now() + 10_000;
+        while (!seenSerials.has(m.serial)) {
+          if (Date.now() > deadline) throw new Error(`no connection presented serial ${m.serial}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return m.serial;
+      };
+      let serial = front.material!.serial;
+      for (let i = 0; i < 2; i++) {
+        await env.certificates.rotate();
+        serial = await expectNewServerSerial(serial);
+      }
+      const bundleBefore = front.material!.trustedCaPem;
+      await env.authority.startRollover();
+      // The bundle with both CAs reaches proxies first; then leaves come from the new CA.
+      await front.until((m) => m.trustedCaPem !== bundleBefore);
+      serial = await expectNewServerSerial(serial);
+      assert.equal(await env.authority.finishRollover(), true);
+      await front.until((m) => (m.trustedCaPem.match(/BEGIN CERTIFICATE/g) ?? []).length === 1);
+      await back.until((m) => (m.trustedCaPem.match(/BEGIN CERTIFICATE/g) ?? []).length === 1);
+      const okBefore = ok;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(ok > okBefore, 'traffic still flows after the rollover finished');
+    } finally {
+      stop = true;
+      await traffic;
+      server.close();
+    }
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 20, `only ${ok} connections were made`);
+  });
+
+  it('reuses the CA across a restart on the same state directory', async () => {
+    const front = proxy(FRONT);
+    const before = await front.until(() => true);
+    proxies.splice(0).forEach((p) => p.close());
+    await stopEnv(env, false);
+    env = await startEnv(env.dir);
+    const again = proxy(FRONT);
+    const after = await again.until(() => true);
+    assert.equal(after.trustedCaPem, before.trustedCaPem);
+  });
+});
