@@ -15,7 +15,7 @@ import type { NodeInfo } from '../xds/wire';
 /** gRPC initial-metadata header carrying the credential. */
 export const CREDENTIAL_HEADER = 'x-meshd-node-token';
 /** node.metadata field carrying the credential, for clients that cannot set call metadata. */
-export const CREDENTIAL_NODE_METADATA_KEY = 'meshd_node_token';
+export const CREDENTIAL_NODE_METADATA_KEY = CREDENTIAL_HEADER;
 
 const TOKEN_PREFIX = 'mdt1.';
 

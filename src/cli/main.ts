@@ -1,3 +1,72 @@
-export async function main(_argv: string[]): Promise<void> {
-  throw new Error('not yet');
+// meshd's command line. Each command is a thin layer over a function that returns what to print
+// and an exit code, so the functions are tested directly and the CLI stays small.
+import { Command, InvalidArgumentError } from 'commander';
+import * as path from 'node:path';
+import { runValidate } from './validate';
+import { runBootstrap } from './bootstrap';
+import { runVerify } from '../verify/verify';
+
+export const DEFAULT_STATE_DIR = '.meshd';
+export const DEFAULT_XDS = '127.0.0.1:18000';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+}
+
+function finish(result: { exitCode: number; output: string }): void {
+  if (result.output) process.stdout.write(result.output.endsWith('\n') ? result.output : `${result.output}\n`);
+  process.exitCode = result.exitCode;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('meshd')
+    .description('Envoy control plane: xDS and SDS over gRPC for App Mesh-shaped specs, with mutual TLS made easy')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: false });
+
+  program.command('validate')
+    .description('check a directory of mesh specs; print every error (file, resource, field) and exit non-zero on any')
+    .argument('<dir>', 'directory of .yaml/.yml/.json mesh specs')
+    .option('--trust-domain <name>', 'SPIFFE trust domain meshd issues certificates in', 'meshd.local')
+    .action(async (dir: string, opts: { trustDomain: string }) => finish(await runValidate(dir, opts.trustDomain)));
+
+  program.command('bootstrap')
+    .description('print a bootstrap for a node: Envoy YAML by default, gRPC xDS JSON with --grpc')
+    .requiredOption('--node <id>', 'node id: mesh/<mesh>/virtualNode/<name> or mesh/<mesh>/virtualGateway/<name>')
+    .option('--xds <addr>', 'meshd ADS address (HOST:PORT or unix:PATH)', DEFAULT_XDS)
+    .option('--sds-socket <path>', 'SDS socket path (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
+    .option('--admin-port <n>', 'Envoy admin port', integer, 9901)
+    .option('--state-dir <dir>', 'meshd state directory (holds the key that signs node credentials)', DEFAULT_STATE_DIR)
+    .option('--grpc', 'print a gRPC xDS bootstrap (JSON) for a proxyless service instead')
+    .option('--cert-dir <dir>', 'with --grpc: directory of the certificate files `meshd agent` keeps current')
+    .action((opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; stateDir: string; grpc?: boolean; certDir?: string }) => {
+      finish(runBootstrap({
+        nodeId: opts.node,
+        xds: opts.xds,
+        stateDir: path.resolve(opts.stateDir),
+        adminPort: opts.adminPort,
+        grpc: Boolean(opts.grpc),
+        ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}),
+        ...(opts.certDir ? { certDir: opts.certDir } : {}),
+      }));
+    });
+
+  program.command('verify')
+    .description("read an Envoy's /stats and /certs and report TLS per listener and cluster; non-zero on mTLS problems")
+    .requiredOption('--envoy-admin <url>', 'Envoy admin URL, e.g. http://127.0.0.1:9901')
+    .option('--strict', 'also fail on TLS connection errors and plaintext on TLS listeners')
+    .option('--expiry-days <n>', 'fail when a certificate expires within this many days', integer, 7)
+    .option('--json', 'print JSON')
+    .action(async (opts: { envoyAdmin: string; strict?: boolean; expiryDays: number; json?: boolean }) => {
+      finish(await runVerify({ envoyAdmin: opts.envoyAdmin, strict: Boolean(opts.strict), expiryDays: opts.expiryDays, json: Boolean(opts.json) }));
+    });
+
+  program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
 }
