@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { runValidate } from './validate';
 import { runBootstrap } from './bootstrap';
 import { runVerify } from '../verify/verify';
+import { runAgent } from './agent';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -61,6 +62,17 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { envoyAdmin: string; strict?: boolean; expiryDays: number; json?: boolean }) => {
       finish(await runVerify({ envoyAdmin: opts.envoyAdmin, strict: Boolean(opts.strict), expiryDays: opts.expiryDays, json: Boolean(opts.json) }));
+    });
+
+  program.command('agent')
+    .description("keep a node's certificate, private key (0600) and CA bundle files current from meshd's SDS")
+    .requiredOption('--node <id>', 'node id: mesh/<mesh>/virtualNode/<name>')
+    .requiredOption('--dir <dir>', 'directory for cert.pem, key.pem and ca.pem')
+    .option('--sds-socket <path>', 'SDS socket path (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
+    .option('--token-file <file>', "file holding the node's credential (default: $MESHD_NODE_TOKEN, else derived from --state-dir)")
+    .option('--state-dir <dir>', 'meshd state directory (on the same host as meshd)', DEFAULT_STATE_DIR)
+    .action(async (opts: { node: string; dir: string; sdsSocket?: string; tokenFile?: string; stateDir: string }) => {
+      process.exitCode = await runAgent({ nodeId: opts.node, dir: opts.dir, stateDir: path.resolve(opts.stateDir), ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
     });
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');

@@ -1,59 +1,20 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { EndpointCertificates, TrustAuthority } from '../../src/pki';
-import { NodeCredentials, CREDENTIAL_HEADER } from '../../src/auth/node-credential';
-import { SecretCache } from '../../src/sds/secret-cache';
-import { resolveSdsSocketPath, startSdsServer } from '../../src/sds/sds-server';
-import type { XdsServer } from '../../src/server/xds-server';
+import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
+import { resolveSdsSocketPath } from '../../src/sds/sds-server';
+import { startSdsEnv, stopSdsEnv, TD, type SdsEnv } from '../support/sds-env';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { decodeResource, XdsTestClient } from '../support/xds-client';
 import { mtlsConnect, SdsProxy, startMtlsServer } from '../support/sds-proxy';
 
-const TD = 'test.meshd';
 const FRONT = 'mesh/demo/virtualNode/front';
 const BACK = 'mesh/demo/virtualNode/back';
 
-interface Env {
-  dir: string;
-  socketPath: string;
-  authority: TrustAuthority;
-  certificates: EndpointCertificates;
-  credentials: NodeCredentials;
-  secrets: SecretCache;
-  server: XdsServer;
-  rejected: string[];
-}
-
-async function startEnv(stateDir?: string, ttlMs = 60 * 60 * 1000): Promise<Env> {
-  const dir = stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-sds-'));
-  const authority = await TrustAuthority.open({ stateDir: dir, trustDomain: TD });
-  const certificates = new EndpointCertificates({ authority, ttlMs, rolloverReissueDelayMs: 300 });
-  const credentials = NodeCredentials.loadOrCreate(dir);
-  const secrets = new SecretCache({
-    certificates,
-    trustDomain: TD,
-    policyOf: (key) => ({ dnsNames: [`${key.split('/').pop()}.demo.local`], fileSecrets: [] }),
-    fileSecret: () => undefined,
-  });
-  const rejected: string[] = [];
-  const socketPath = path.join(dir, 'sds', 'sds.sock');
-  const server = await startSdsServer({ socketPath, secrets, identify: credentials.identifier(), observer: { requestRejected: (_s, reason) => rejected.push(reason) } });
-  return { dir, socketPath, authority, certificates, credentials, secrets, server, rejected };
-}
-
-async function stopEnv(env: Env, removeDir = true): Promise<void> {
-  await env.server.shutdown(200);
-  env.certificates.stop();
-  await env.authority.close();
-  if (removeDir) fs.rmSync(env.dir, { recursive: true, force: true });
-}
-
 describe('sds/sds-server', function () {
   this.timeout(60_000);
-  let env: Env;
+  let env: SdsEnv;
   const proxies: SdsProxy[] = [];
   const proxy = (node: string, names?: string[]): SdsProxy => {
     const p = new SdsProxy(env.socketPath, node, env.credentials.tokenFor(node), names);
@@ -61,10 +22,10 @@ describe('sds/sds-server', function () {
     return p;
   };
 
-  beforeEach(async () => { env = await startEnv(); });
+  beforeEach(async () => { env = await startSdsEnv(); });
   afterEach(async () => {
     proxies.splice(0).forEach((p) => p.close());
-    await stopEnv(env);
+    await stopSdsEnv(env);
   });
 
   it('resolves the socket path from the flag, then APPMESH_SDS_SOCKET_PATH, then the state dir', () => {
@@ -106,7 +67,7 @@ describe('sds/sds-server', function () {
     const back = proxy(BACK);
     await front.until(() => true);
     const b = await back.until(() => true);
-    const foreign = await startEnv();
+    const foreign = await startSdsEnv();
     const outsider = new SdsProxy(foreign.socketPath, BACK, foreign.credentials.tokenFor(BACK));
     const { server, port } = await startMtlsServer(front);
     try {
@@ -116,7 +77,7 @@ describe('sds/sds-server', function () {
     } finally {
       server.close();
       outsider.close();
-      await stopEnv(foreign);
+      await stopSdsEnv(foreign);
     }
   });
 
@@ -235,8 +196,8 @@ describe('sds/sds-server', function () {
     const front = proxy(FRONT);
     const before = await front.until(() => true);
     proxies.splice(0).forEach((p) => p.close());
-    await stopEnv(env, false);
-    env = await startEnv(env.dir);
+    await stopSdsEnv(env, false);
+    env = await startSdsEnv(env.dir);
     const again = proxy(FRONT);
     const after = await again.until(() => true);
     assert.equal(after.trustedCaPem, before.trustedCaPem);
