@@ -6,6 +6,7 @@ import { runValidate } from './validate';
 import { runBootstrap } from './bootstrap';
 import { runVerify } from '../verify/verify';
 import { runAgent } from './agent';
+import { runServe } from './serve';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -14,6 +15,10 @@ function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
   return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function finish(result: { exitCode: number; output: string }): void {
@@ -26,6 +31,18 @@ export function buildProgram(): Command {
     .description('Envoy control plane: xDS and SDS over gRPC for App Mesh-shaped specs, with mutual TLS made easy')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
+
+  program.command('serve')
+    .description('serve xDS (ADS) and SDS for the mesh specs in a directory, applying valid changes as they happen')
+    .requiredOption('--config <dir>', 'directory of mesh specs (watched)')
+    .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
+    .option('--sds-socket <path>', 'SDS socket (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
+    .option('--state-dir <dir>', 'state directory: CA, node credential key, SDS socket', DEFAULT_STATE_DIR)
+    .option('--trust-domain <name>', 'SPIFFE trust domain of issued certificates', 'meshd.local')
+    .option('--leaf-ttl <seconds>', 'lifetime of issued leaf certificates', integer, 24 * 3600)
+    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; stateDir: string; trustDomain: string; leafTtl: number }) => {
+      process.exitCode = await runServe({ ...opts, xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS] });
+    });
 
   program.command('validate')
     .description('check a directory of mesh specs; print every error (file, resource, field) and exit non-zero on any')

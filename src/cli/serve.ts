@@ -1,0 +1,44 @@
+import * as path from 'node:path';
+import { Meshd } from '../runtime/meshd';
+import { resolveSdsSocketPath } from '../sds/sds-server';
+
+export interface ServeCommandOptions {
+  config: string;
+  xds: string[];
+  sdsSocket?: string;
+  stateDir: string;
+  trustDomain: string;
+  leafTtl: number;
+}
+
+/** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
+export async function runServe(opts: ServeCommandOptions): Promise<number> {
+  const stateDir = path.resolve(opts.stateDir);
+  const meshd = await Meshd.start({
+    configDir: path.resolve(opts.config),
+    xds: opts.xds,
+    sdsSocket: resolveSdsSocketPath(opts.sdsSocket, stateDir),
+    stateDir,
+    trustDomain: opts.trustDomain,
+    leafTtlMs: opts.leafTtl * 1000,
+  });
+  const model = meshd.currentModel;
+  const endpoints = model ? Object.keys(model.endpoints) : [];
+  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
+    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}\n`);
+  if (endpoints[0]) process.stderr.write(`meshd: an Envoy bootstrap for a node: meshd bootstrap --state-dir ${opts.stateDir} --node ${endpoints[0]}\n`);
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`meshd: ${signal}: shutting down\n`);
+      meshd.stop().then(() => resolve(0), (err: Error) => {
+        process.stderr.write(`meshd: shutdown failed: ${err.message}\n`);
+        resolve(1);
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

@@ -1,0 +1,47 @@
+// The file-backed secrets the mesh declares (`kind: Secret`), each a watched FileSecretSource.
+// Kept in step with the model: new ones start, removed ones stop, changed paths restart.
+import { FileSecretSource, type Refusal } from '../pki';
+import type { MeshModel, SecretModel } from '../model/types';
+
+export class FileSecrets {
+  private readonly sources = new Map<string, { source: FileSecretSource; key: string }>();
+
+  constructor(private readonly onChange: () => void, private readonly onRefused: (refusal: Refusal) => void = () => undefined) {}
+
+  get(mesh: string, secretName: string): FileSecretSource | undefined {
+    return this.sources.get(`${mesh}/${secretName}`)?.source;
+  }
+
+  /** Starts, restarts and stops sources so they match the model's Secret resources. */
+  async sync(model: MeshModel): Promise<void> {
+    const wanted = new Map<string, SecretModel>(Object.entries(model.secrets));
+    for (const [id, running] of [...this.sources]) {
+      const secret = wanted.get(id);
+      if (!secret || keyOf(secret) !== running.key) {
+        this.sources.delete(id);
+        await running.source.close();
+      }
+    }
+    for (const [id, secret] of wanted) {
+      if (this.sources.has(id)) continue;
+      const p = secret.provision;
+      const source = new FileSecretSource(p.kind === 'file-certificate'
+        ? { name: id, certificateChainFile: p.certificateChain, privateKeyFile: p.privateKey }
+        : { name: id, trustedCaFile: p.trustedCa });
+      source.on('certificate', this.onChange);
+      source.on('trustBundle', this.onChange);
+      source.on('refused', this.onRefused);
+      this.sources.set(id, { source, key: keyOf(secret) });
+      await source.start();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const { source } of this.sources.values()) await source.close();
+    this.sources.clear();
+  }
+}
+
+function keyOf(secret: SecretModel): string {
+  return JSON.stringify(secret.provision);
+}

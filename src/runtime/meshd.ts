@@ -1,0 +1,185 @@
+// One running meshd: the pipeline from spec files to streams, wired once.
+//   specs (watched) -> model -> translation -> per-node snapshots -> ADS (TCP and/or Unix socket)
+//   CA + watched files -> per-node secret snapshots -> SDS (Unix socket)
+// Every stream checks the node's credential. A change that fails validation, translation or
+// Envoy's own field constraints is refused whole; the last good snapshots keep being served.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { NodeCredentials, CREDENTIAL_HEADER } from '../auth/node-credential';
+import { SnapshotCache } from '../cache/snapshot-cache';
+import type { Snapshot } from '../cache/snapshot';
+import type { MeshModel } from '../model/types';
+import { EndpointCertificates, TrustAuthority } from '../pki';
+import { SecretCache, type EndpointSecretPolicy } from '../sds/secret-cache';
+import { startSdsServer } from '../sds/sds-server';
+import { combineObservers, type StreamObserver } from '../server/observer';
+import { ADS, CDS, EDS, LDS, RDS } from '../server/services';
+import { formatListenAddress, parseListenAddress, XdsServer } from '../server/xds-server';
+import type { NodeIdentifier } from '../server/xds-stream';
+import { translateMesh, type MeshTranslation } from '../translate';
+import { validateResource, formatPgvViolations } from '../xds/pgv';
+import { shortTypeName } from '../xds/type-urls';
+import { FileSecrets } from './file-secrets';
+import { MeshWatcher, type RefusedChange } from './mesh-watcher';
+import { logger } from '../log';
+import type * as grpc from '@grpc/grpc-js';
+
+const log = logger('meshd');
+
+export interface MeshdOptions {
+  configDir: string;
+  /** ADS listen addresses (`host:port`, `unix:/path`). */
+  xds: readonly string[];
+  sdsSocket: string;
+  stateDir: string;
+  trustDomain: string;
+  /** Leaf certificate lifetime (default 24 h). */
+  leafTtlMs?: number;
+  /** Re-issue leaves after this fraction of their lifetime (default 0.5). */
+  refreshFraction?: number;
+  /** Extra observers of ADS and SDS streams (status, metrics). */
+  observers?: readonly StreamObserver[];
+  /** Extra gRPC services on the ADS server (CSDS). */
+  extraServices?: (server: grpc.Server) => void;
+  /** Called with each refused mesh change (metrics). */
+  onRefused?: (change: RefusedChange) => void;
+  /** Called after each applied mesh change. */
+  onApplied?: (revision: number, translation: MeshTranslation) => void;
+}
+
+export class Meshd {
+  readonly cache = new SnapshotCache();
+  readonly credentials: NodeCredentials;
+  readonly xdsServer: XdsServer;
+  /** ADS addresses actually bound (real ports when 0 was asked). */
+  xdsAddresses: string[] = [];
+  private model: MeshModel | undefined;
+  private translation: MeshTranslation | undefined;
+  private sdsServer: XdsServer | undefined;
+  private constructor(
+    readonly options: MeshdOptions,
+    readonly authority: TrustAuthority,
+    readonly certificates: EndpointCertificates,
+    readonly secrets: SecretCache,
+    readonly fileSecrets: FileSecrets,
+    readonly watcher: MeshWatcher,
+    credentials: NodeCredentials,
+  ) {
+    this.credentials = credentials;
+    const observer = combineObservers(options.observers ?? []);
+    this.xdsServer = new XdsServer({
+      services: [ADS, CDS, EDS, LDS, RDS],
+      settings: { watcher: this.cache, identify: this.identify(), observer },
+      ...(options.extraServices ? { extraServices: options.extraServices } : {}),
+    });
+  }
+
+  static async start(options: MeshdOptions): Promise<Meshd> {
+    fs.mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
+    const credentials = NodeCredentials.loadOrCreate(options.stateDir);
+    const authority = await TrustAuthority.open({ stateDir: options.stateDir, trustDomain: options.trustDomain });
+    const certificates = new EndpointCertificates({
+      authority,
+      ...(options.leafTtlMs ? { ttlMs: options.leafTtlMs } : {}),
+      ...(options.refreshFraction ? { refreshFraction: options.refreshFraction } : {}),
+    });
+    let meshd: Meshd | undefined;
+    const secrets = new SecretCache({
+      certificates,
+      trustDomain: options.trustDomain,
+      policyOf: (key) => meshd?.secretPolicyOf(key),
+      fileSecret: (mesh, name) => meshd?.fileSecrets.get(mesh, name),
+    });
+    const fileSecrets = new FileSecrets(() => secrets.refreshAll());
+    const watcher = new MeshWatcher({
+      dir: options.configDir,
+      trustDomain: options.trustDomain,
+      apply: (model, revision) => meshd!.apply(model, revision),
+      ...(options.onRefused ? { refused: options.onRefused } : {}),
+    });
+    meshd = new Meshd(options, authority, certificates, secrets, fileSecrets, watcher, credentials);
+    try {
+      await watcher.start();
+      for (const text of options.xds) {
+        const bound = await meshd.xdsServer.listen(parseListenAddress(text));
+        meshd.xdsAddresses.push(formatListenAddress(bound));
+        log.info({ address: formatListenAddress(bound) }, `ADS listening on ${formatListenAddress(bound)}`);
+      }
+      meshd.sdsServer = await startSdsServer({
+        socketPath: options.sdsSocket,
+        secrets,
+        identify: meshd.identify(),
+        observer: combineObservers(options.observers ?? []),
+      });
+      log.info({ socket: options.sdsSocket }, `SDS listening on unix:${options.sdsSocket}`);
+    } catch (err) {
+      await meshd.stop();
+      throw err;
+    }
+    return meshd;
+  }
+
+  /** The current model, if a valid one has been applied. */
+  get currentModel(): MeshModel | undefined {
+    return this.model;
+  }
+
+  /** The snapshot a node is served now. */
+  snapshotOf(nodeKey: string): Snapshot | undefined {
+    return this.cache.getSnapshot(nodeKey);
+  }
+
+  private identify(): NodeIdentifier {
+    return this.credentials.identifier();
+  }
+
+  private credentialFor = (endpointId: string): { header: string; value: string } => ({
+    header: CREDENTIAL_HEADER,
+    value: this.credentials.tokenFor(endpointId),
+  });
+
+  /** Translates, checks and publishes a valid model; throws (refusing the change) on any problem. */
+  private apply(model: MeshModel, revision: number): void {
+    const translation = translateMesh(model, { credentialFor: this.credentialFor }, this.translation);
+    const problems: string[] = [];
+    for (const id of translation.rebuilt) {
+      const snapshot = translation.snapshots.get(id)!;
+      problems.push(...snapshot.consistencyErrors().map((e) => `${id}: ${e}`));
+      for (const typeUrl of snapshot.typeUrls()) {
+        for (const resource of snapshot.get(typeUrl)!.resources.values()) {
+          const violations = validateResource(typeUrl, resource.value);
+          if (violations.length > 0) problems.push(`${id}: ${shortTypeName(typeUrl)} ${resource.name}: ${formatPgvViolations(violations)}`);
+        }
+      }
+    }
+    if (problems.length > 0) throw new Error(`the translation broke Envoy's constraints (a meshd bug; nothing was published):\n${problems.join('\n')}`);
+    for (const id of translation.rebuilt) this.cache.setSnapshot(id, translation.snapshots.get(id)!);
+    for (const id of Object.keys(this.model?.endpoints ?? {})) {
+      if (!(id in model.endpoints)) log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration');
+    }
+    this.model = model;
+    this.translation = translation;
+    void this.fileSecrets.sync(model).then(() => this.secrets.refreshAll());
+    this.secrets.refreshAll();
+    log.info({ revision, rebuilt: translation.rebuilt.length, reused: translation.reused.length }, 'published snapshots');
+    this.options.onApplied?.(revision, translation);
+  }
+
+  private secretPolicyOf(endpointKey: string): EndpointSecretPolicy | undefined {
+    const endpoint = this.model?.endpoints[endpointKey];
+    if (!endpoint) return undefined;
+    const hostname = endpoint.serviceDiscovery?.hostname;
+    return {
+      dnsNames: hostname && net.isIP(hostname) === 0 ? [hostname] : [],
+      fileSecrets: endpoint.sdsSecrets.filter((use) => use.provision.kind === 'file-certificate' || use.provision.kind === 'file-trust').map((use) => use.secretName),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher.close();
+    await Promise.all([this.xdsServer.shutdown(1000), this.sdsServer?.shutdown(1000)]);
+    this.certificates.stop();
+    await this.fileSecrets.close();
+    await this.authority.close();
+  }
+}
