@@ -13,7 +13,7 @@ export function durationOf(duration: Duration): ProtoObject {
 
 /** A RouteConfiguration. */
 export function routeConfiguration(name: string, virtualHosts: readonly ProtoObject[]): ProtoObject {
-  return { name, virtualHosts: [...virtualHosts], validateClusters: false };
+  return { name, virtualHosts: [...virtualHosts] };
 }
 
 /** A VirtualHost serving `domains`. */

@@ -136,7 +136,7 @@ export function downstreamTlsContext(
   return {
     '@type': `type.googleapis.com/${DOWNSTREAM_TLS_CONTEXT}`,
     commonTlsContext: commonTlsContext({ certificate: tls.certificate, ...(validation ? { validation } : {}), alpnProtocols }, sdsConfig),
-    ...(validation ? { requireClientCertificate: true } : {}),
+    ...(validation ? { requireClientCertificate: { value: true } } : {}),
   };
 }
 
