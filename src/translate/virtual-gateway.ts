@@ -23,7 +23,7 @@ function targetClusters(context: EndpointContext, gatewayRoute: GatewayRouteMode
   const wantedPort = gatewayRoute.spec.action.target.port;
   const ports = servicePorts(context, backend).filter((port) => port.protocol !== 'tcp' && port.routes.length > 0);
   const port = wantedPort === undefined ? ports[0] : ports.find((candidate) => candidate.port === wantedPort);
-  return port?.routes[0]?.clusters.filter((cluster) => cluster.weight > 0 || port.routes[0]!.clusters.length > 1) ?? [];
+  return [...(port?.routes[0]?.clusters ?? [])];
 }
 
 function domainOf(gatewayRoute: GatewayRouteModel): string | undefined {

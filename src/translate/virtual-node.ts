@@ -61,7 +61,8 @@ function ingressChainSpec(context: EndpointContext, mesh: ListenerModel): Ingres
 /** An Envoy route of a service route, matching what the App Mesh route matches. */
 function envoyRoute(serviceRoute: ServiceRoute): ProtoObject {
   const model = serviceRoute.model;
-  const clusters = serviceRoute.clusters.filter((cluster) => cluster.weight > 0 || serviceRoute.clusters.length > 1);
+  // Zero-weight targets stay in weighted_clusters (Envoy accepts them; shifting weight back needs no new route).
+  const clusters = serviceRoute.clusters;
   if (!model || model.protocol === 'tcp') return route(serviceRoute.name, { prefix: '/' }, routeAction(clusters));
   const retries = model.spec.retryPolicy ? retryPolicy(model.spec.retryPolicy) : undefined;
   const match = model.protocol === 'grpc' ? grpcRouteMatch(model.spec.match) : httpRouteMatch(model.spec.match);
