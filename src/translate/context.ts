@@ -24,7 +24,7 @@ export class ResourceCollector {
       const candidate = n === 1 ? name : `${name}_${n}`;
       const message = build(candidate);
       // Compare with the name factored out so only the content decides.
-      const key = canonicalJson(build('')).toString();
+      const key = canonicalJson(build(''));
       const existing = this.byName.get(candidate);
       if (!existing) {
         this.byName.set(candidate, { message, key });
