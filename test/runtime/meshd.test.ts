@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Meshd } from '../../src/runtime/meshd';
+import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
+import { TypeUrl } from '../../src/xds/type-urls';
+import { resourceName, XdsTestClient, type SotwTestStream } from '../support/xds-client';
+import { SdsProxy } from '../support/sds-proxy';
+import type { RefusedChange } from '../../src/runtime/mesh-watcher';
+
+const EXAMPLE = path.resolve(__dirname, '../../../examples/colorapp');
+const FRONT = 'mesh/colorapp/virtualNode/front';
+
+describe('runtime/meshd', function () {
+  this.timeout(30_000);
+  let work: string;
+  let configDir: string;
+  let meshd: Meshd;
+  let client: XdsTestClient;
+  const refused: RefusedChange[] = [];
+
+  beforeEach(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-run-'));
+    configDir = path.join(work, 'mesh');
+    fs.cpSync(EXAMPLE, configDir, { recursive: true });
+    meshd = await Meshd.start({
+      configDir,
+      xds: ['127.0.0.1:0', `unix:${path.join(work, 'xds.sock')}`],
+      sdsSocket: path.join(work, 'sds', 'sds.sock'),
+      stateDir: path.join(work, 'state'),
+      trustDomain: 'meshd.local',
+      onRefused: (change) => refused.push(change),
+    });
+    client = new XdsTestClient(meshd.xdsAddresses[0]!);
+  });
+  afterEach(async () => {
+    client.close();
+    await meshd.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  function adsFor(node: string, target?: XdsTestClient): SotwTestStream {
+    const metadata = new grpc.Metadata();
+    metadata.set(CREDENTIAL_HEADER, meshd.credentials.tokenFor(node));
+    return (target ?? client).sotw('ads', metadata);
+  }
+
+  it('serves the demo mesh over ADS on TCP and the Unix socket, with App Mesh names', async () => {
+    const unixClient = new XdsTestClient(meshd.xdsAddresses[1]!);
+    try {
+      for (const stream of [adsFor(FRONT), adsFor(FRONT, unixClient)]) {
+        stream.send({ node: { id: FRONT }, typeUrl: TypeUrl.Listener });
+        const listeners = await stream.next();
+        assert.deepEqual(listeners.resources.map(resourceName), ['lds_egress_127.0.0.1_15101', 'lds_ingress_127.0.0.1_15100']);
+        stream.send({ node: { id: FRONT }, typeUrl: TypeUrl.Cluster });
+        const clusters = (await stream.next()).resources.map(resourceName);
+        assert.ok(clusters.includes('cds_ingress_colorapp_front_http_8080'), clusters.join());
+        assert.ok(clusters.some((c) => c.startsWith('cds_egress_colorapp_color-blue_http_')), clusters.join());
+      }
+    } finally {
+      unixClient.close();
+    }
+  });
+
+  it('refuses an invalid spec change, keeps serving the last good mesh, and pushes the fix', async () => {
+    const stream = adsFor(FRONT);
+    stream.send({ node: { id: FRONT }, typeUrl: TypeUrl.Cluster });
+    const before = await stream.next();
+    stream.ack(before);
+    const frontFile = path.join(configDir, 'front.yaml');
+    const good = fs.readFileSync(frontFile, 'utf8');
+    fs.writeFileSync(frontFile, good.replace('mode: STRICT', 'mode: SOMETIMES'));
+    const deadline = Date.now() + 5000;
+    while (refused.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(refused[0]!.errors.map((e) => `${e.file}: ${e.resource}: ${e.path}: ${e.message}`).join('\n'), /front\.yaml: VirtualNode front: spec\.listeners\[0\]\.tls\.mode: must be STRICT, PERMISSIVE or DISABLED/);
+    assert.ok(await stream.inbox.quiet(300), 'nothing is pushed for a refused change');
+    assert.equal(meshd.watcher.current!.revision, 1);
+    // The fix: a valid change (PERMISSIVE) goes out.
+    fs.writeFileSync(frontFile, good.replace('mode: STRICT', 'mode: PERMISSIVE'));
+    stream.send({ typeUrl: TypeUrl.Listener, node: { id: FRONT } });
+    const listeners = await stream.next();
+    stream.ack(listeners);
+    const pushed = await stream.next(5000);
+    assert.equal(pushed.typeUrl, TypeUrl.Listener);
+    assert.notEqual(pushed.versionInfo, listeners.versionInfo);
+    assert.equal(meshd.watcher.current!.revision, 2);
+  });
+
+  it('serves the node its certificate over SDS with its credential', async () => {
+    const proxy = new SdsProxy(meshd.options.sdsSocket, FRONT, meshd.credentials.tokenFor(FRONT));
+    try {
+      const material = await proxy.until(() => true);
+      assert.match(material.certificateChainPem, /BEGIN CERTIFICATE/);
+    } finally {
+      proxy.close();
+    }
+  });
+});
