@@ -4,6 +4,8 @@
 // because meshd refuses a stream that cannot prove which endpoint it is.
 // The builder is pure; renderBootstrapYaml turns its protobufjs-shaped object into the YAML
 // Envoy reads (proto field names, Durations as "15s", Any as {'@type': ...}).
+import { parseXdsAddress, type XdsAddress } from '../xds/address';
+import { parseNodeId } from '../xds/node-id';
 import { isIP } from 'node:net';
 import * as protobuf from 'protobufjs';
 import { stringify } from 'yaml';
@@ -51,30 +53,8 @@ export const DEFAULT_XDS_ADDRESS = '127.0.0.1:18000';
 export const DEFAULT_ADMIN_PORT = 9901;
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-// Same shape as src/xds/node-id.ts on main (App Mesh names, optionally inside an ARN).
-const APPMESH_NAME = '[A-Za-z0-9][A-Za-z0-9._-]{0,254}';
-const NODE_ID = new RegExp(`^(?:arn:aws[a-zA-Z-]*:appmesh:[a-z0-9-]*:[0-9]*:)?mesh/${APPMESH_NAME}/(?:virtualNode|virtualGateway)/(${APPMESH_NAME})$`);
 // gRPC metadata keys: lower-case token characters; "-bin" keys carry binary, which a token is not.
 const METADATA_KEY = /^[a-z0-9][a-z0-9_.-]*$/;
-
-/** An ADS address: either a TCP host and port or a Unix socket path. */
-export type XdsAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
-
-/** Parses `host:port`, `[v6]:port`, `unix:/path` or `unix:///path`. */
-export function parseXdsAddress(address: string): XdsAddress {
-  if (address.startsWith('unix:')) {
-    let path = address.slice('unix:'.length);
-    if (path.startsWith('//')) path = path.slice(2);
-    if (!path) throw new Error(`xds address "${address}": unix socket path is empty`);
-    return { kind: 'unix', path };
-  }
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port < 1 || port > 65535) {
-    throw new Error(`xds address "${address}": expected host:port, [ipv6]:port or unix:/path`);
-  }
-  return { kind: 'tcp', host: (match[1] ?? match[2])!, port };
-}
 
 function seconds(s: number): ProtoObject {
   const whole = Math.floor(s);
@@ -138,11 +118,7 @@ function checkCredential(credential: NodeCredential): void {
 
 /** The endpoint name a node id ends with; throws naming the id if it is not a meshd node id. */
 export function nodeNameOf(nodeId: string): string {
-  const match = NODE_ID.exec(nodeId);
-  if (!match) {
-    throw new Error(`node id "${nodeId}": expected mesh/<mesh>/virtualNode/<name> or mesh/<mesh>/virtualGateway/<name> (optionally as an App Mesh ARN)`);
-  }
-  return match[1]!;
+  return parseNodeId(nodeId).name;
 }
 
 function resolveSdsSocketPath(opts: EnvoyBootstrapOptions): string {
@@ -177,6 +153,7 @@ export function buildEnvoyBootstrap(opts: EnvoyBootstrapOptions): ProtoObject {
   const nodeName = nodeNameOf(opts.nodeId);
   checkCredential(opts.credential);
   const xds = parseXdsAddress(opts.xdsAddress ?? DEFAULT_XDS_ADDRESS);
+  if (xds.kind === 'tcp' && xds.port === 0) throw new Error(`xds address "${opts.xdsAddress}": port 0 cannot be dialled`);
   const sdsPath = resolveSdsSocketPath(opts);
   const adminPort = opts.adminPort ?? DEFAULT_ADMIN_PORT;
   if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) {

@@ -2,7 +2,8 @@
 // A29's file_watcher certificate provider), as the JSON that GRPC_XDS_BOOTSTRAP points to.
 // Pure: it only names files; it neither reads nor writes them.
 import * as path from 'node:path';
-import { DEFAULT_XDS_ADDRESS, nodeNameOf, parseXdsAddress, type NodeCredential } from './bootstrap';
+import { DEFAULT_XDS_ADDRESS, nodeNameOf, type NodeCredential } from './bootstrap';
+import { parseXdsAddress } from '../xds/address';
 
 /** Where the node is, for locality-aware load balancing. */
 export interface GrpcLocality {

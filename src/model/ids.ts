@@ -1,5 +1,6 @@
 // Endpoint identities: the Envoy node id (App Mesh style, optionally a full ARN) and the SPIFFE ID
 // in the endpoint's certificate.
+import { parseNodeId as parseEndpointId } from '../xds/node-id';
 import type { EndpointKind } from './types';
 
 /** meshd's default SPIFFE trust domain. */
@@ -29,14 +30,14 @@ export interface ParsedNodeId {
   readonly id: string;
 }
 
-const nodeIdPattern = /^(?:arn:[^:]+:appmesh:[^:]*:[^:]*:)?mesh\/([^/]+)\/(virtualNode|virtualGateway)\/([^/]+)$/;
-
 /** Parse `mesh/<mesh>/virtualNode/<name>` or its App Mesh ARN form; undefined when it is neither. */
 export function parseNodeId(nodeId: string): ParsedNodeId | undefined {
-  const match = nodeIdPattern.exec(nodeId);
-  if (!match) return undefined;
-  const kind = match[2] as EndpointKind;
-  return { kind, meshName: match[1]!, name: match[3]!, id: endpointId(kind, match[1]!, match[3]!) };
+  try {
+    const parsed = parseEndpointId(nodeId);
+    return { kind: parsed.kind, meshName: parsed.mesh, name: parsed.name, id: parsed.key };
+  } catch {
+    return undefined;
+  }
 }
 
 const trustDomainPattern = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;

@@ -6,30 +6,20 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { logger } from '../log';
+import { formatXdsAddress, parseXdsAddress, type XdsAddress } from '../xds/address';
 import { addDiscoveryService, type DiscoveryService, type StreamSettings } from './services';
 
 const log = logger('xds-server');
 
-export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type ListenAddress = XdsAddress;
 
-/** Parses `host:port`, `[v6]:port` or `unix:/path`. */
+/** Parses `host:port`, `[v6]:port` or `unix:/path` (the socket path made absolute). */
 export function parseListenAddress(text: string): ListenAddress {
-  if (text.startsWith('unix:')) {
-    const socketPath = text.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
-    if (!socketPath) throw new Error(`"${text}": unix: needs a socket path`);
-    return { kind: 'unix', path: path.resolve(socketPath) };
-  }
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  if (!match) throw new Error(`"${text}" is not an address: expected HOST:PORT or unix:PATH`);
-  const port = Number(match[3]);
-  if (port > 65535) throw new Error(`"${text}": port ${port} is out of range`);
-  return { kind: 'tcp', host: match[1] ?? match[2]!, port };
+  const address = parseXdsAddress(text);
+  return address.kind === 'unix' ? { kind: 'unix', path: path.resolve(address.path) } : address;
 }
 
-export function formatListenAddress(address: ListenAddress): string {
-  if (address.kind === 'unix') return `unix:${address.path}`;
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
+export const formatListenAddress = formatXdsAddress;
 
 /** Removes a socket file nobody listens on; refuses anything else at the path. */
 export async function clearStaleSocket(socketPath: string): Promise<void> {

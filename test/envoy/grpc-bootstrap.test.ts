@@ -61,7 +61,7 @@ describe('envoy/grpc-bootstrap', () => {
   });
 
   it('refuses a node id that is not a mesh endpoint and a non-positive refresh interval', () => {
-    assert.throws(() => buildGrpcBootstrap({ nodeId: 'color-blue' }), /node id "color-blue"/);
+    assert.throws(() => buildGrpcBootstrap({ nodeId: 'color-blue' }), /"color-blue" is not a mesh endpoint/);
     assert.throws(() => buildGrpcBootstrap({ nodeId, certDir: '/c', refreshIntervalSeconds: 0 }), /refresh interval 0s/);
   });
 });
