@@ -4,11 +4,12 @@
 // and ACK generation 0; one warm-up push follows, then N measured pushes. A push is timed from
 // the publish command to the last stream's ACK; the server's CPU for it is its own cpuUsage delta.
 // Options: --k 100,1000,10000  --rounds 5  --per-channel 250
+//          --profile DIR  (writes a V8 CPU profile of each server process into DIR)
 import * as path from 'node:path';
 import { ChildPeer, nowMs, type BenchEvent, type ServerStats } from './ipc';
 import { formatTable, formatVerdict, mb, median, type KResult, type PhaseResult, type PushSample } from './report';
 
-interface Options { ks: number[]; rounds: number; perChannel: number }
+interface Options { ks: number[]; rounds: number; perChannel: number; profileDir?: string }
 
 function parseOptions(argv: string[]): Options {
   const options: Options = { ks: [100, 1000, 10_000], rounds: 5, perChannel: 250 };
@@ -19,7 +20,8 @@ function parseOptions(argv: string[]): Options {
     if (flag === '--k') options.ks = value.split(',').map((k) => Number(k.replace(/_/g, '')));
     else if (flag === '--rounds') options.rounds = Number(value);
     else if (flag === '--per-channel') options.perChannel = Number(value);
-    else throw new Error(`unknown option ${flag} (known: --k 100,1000,10000 --rounds N --per-channel N)`);
+    else if (flag === '--profile') options.profileDir = path.resolve(value);
+    else throw new Error(`unknown option ${flag} (known: --k 100,1000,10000 --rounds N --per-channel N --profile DIR)`);
     i++;
   }
   const positive = (n: number): boolean => Number.isInteger(n) && n > 0;
@@ -34,8 +36,8 @@ interface Generation { generation: number; version: string; body: string }
 type ServerKind = 'meshd' | 'baseline';
 
 const children = new Set<ChildPeer>();
-function start(name: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildPeer {
-  const peer = ChildPeer.start(name, path.join(__dirname, script), args, env);
+function start(name: string, script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, execArgv: string[] = []): ChildPeer {
+  const peer = ChildPeer.start(name, path.join(__dirname, script), args, env, execArgv);
   children.add(peer);
   return peer;
 }
@@ -57,9 +59,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 async function runPhase(kind: ServerKind, k: number, options: Options, generations: Generation[]): Promise<PhaseResult> {
   const label = `[K=${k} ${kind}]`;
+  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${kind}-k${k}.cpuprofile`] : [];
   const server = kind === 'meshd'
-    ? start(`meshd-server K=${k}`, 'meshd-server.js', [String(k)], { MESHD_LOG_LEVEL: 'warn' })
-    : start(`bare-server K=${k}`, 'bare-server.js');
+    ? start(`meshd-server K=${k}`, 'meshd-server.js', [String(k)], { MESHD_LOG_LEVEL: 'warn' }, profile)
+    : start(`bare-server K=${k}`, 'bare-server.js', [], {}, profile);
   let client: ChildPeer | undefined;
   try {
     const listening = await server.waitForEvent((e) => e.type === 'listening', 30_000, () => 'did not start listening');
@@ -108,13 +111,19 @@ async function runPhase(kind: ServerKind, k: number, options: Options, generatio
       if (round > 0) samples.push(sample);
     }
     const afterPushes = await server.request<ServerStats>({ type: 'stats' });
+    // One response per stream per generation (0, warm-up, rounds), each ACKed once; more would
+    // mean the server sent something twice, and the timings would not compare like with like.
+    const clientStats = await client.request<{ acksSent: number }>({ type: 'stats' });
+    const expectedAcks = k * (total + 1);
+    if (clientStats.acksSent !== expectedAcks) {
+      console.log(`${label} WARNING: the client sent ${clientStats.acksSent} ACKs, expected ${expectedAcks} (one per stream per generation)`);
+    }
     await client.request({ type: 'close' });
     return { samples, rssOpenBytes: afterOpen.rssBytes, rssAfterBytes: afterPushes.rssBytes, openMs: opened.ms };
   } finally {
     for (const peer of [client, server]) {
       if (!peer) continue;
-      peer.kill();
-      await peer.whenExited();
+      await peer.stop();
       children.delete(peer);
     }
   }
