@@ -60,9 +60,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function runPhase(kind: ServerKind, k: number, options: Options, generations: Generation[]): Promise<PhaseResult> {
   const label = `[K=${k} ${kind}]`;
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`, `--cpu-prof-name=${kind}-k${k}.cpuprofile`] : [];
+  const nodeArgs = ['--expose-gc', ...profile];
   const server = kind === 'meshd'
-    ? start(`meshd-server K=${k}`, 'meshd-server.js', [String(k)], { MESHD_LOG_LEVEL: 'warn' }, profile)
-    : start(`bare-server K=${k}`, 'bare-server.js', [], {}, profile);
+    ? start(`meshd-server K=${k}`, 'meshd-server.js', [String(k)], { MESHD_LOG_LEVEL: 'warn' }, nodeArgs)
+    : start(`bare-server K=${k}`, 'bare-server.js', [], {}, nodeArgs);
   let client: ChildPeer | undefined;
   try {
     const listening = await server.waitForEvent((e) => e.type === 'listening', 30_000, () => 'did not start listening');
