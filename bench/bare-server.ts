@@ -6,7 +6,7 @@
 //   publish {generation}     writes g's bytes to every open stream (this is the push)
 //   stats                    own CPU time, RSS and open stream count
 import * as grpc from '@grpc/grpc-js';
-import { collectGarbage, emitEvent, nowMs, ownStats, serveCommands } from './ipc';
+import { emitEvent, nowMs, ownStats, serveCommands } from './ipc';
 import { field, ResponseField } from './proto-bytes';
 
 const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
@@ -66,7 +66,6 @@ async function main(): Promise<void> {
         const generation = Number(command.generation);
         const body = Buffer.from(String(command.body), 'base64');
         loaded.set(generation, Buffer.concat([body, field(ResponseField.nonce, `g${generation}`)]));
-        collectGarbage();
         return { bytes: loaded.get(generation)!.length };
       }
       case 'publish': {

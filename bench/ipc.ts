@@ -152,15 +152,6 @@ function sendToParent(message: ChildMessage): void {
   if (process.connected) process.send!(message);
 }
 
-/**
- * Collects garbage now when the process runs with --expose-gc (the bench starts servers so), so
- * that what building or loading a generation left behind is not collected during, and billed
- * to, the push that follows.
- */
-export function collectGarbage(): void {
-  globalThis.gc?.();
-}
-
 /** What both servers report when asked: their own CPU time and memory. */
 export interface ServerStats {
   /** process.cpuUsage() user + system, in milliseconds. */

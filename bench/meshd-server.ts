@@ -13,7 +13,7 @@ import { XdsServer } from '../src/server/xds-server';
 import type { StreamObserver } from '../src/server/observer';
 import { TypeUrl } from '../src/xds/type-urls';
 import { benchNodeId, generationSnapshot } from './generation-snapshot';
-import { collectGarbage, emitEvent, nowMs, ownStats, serveCommands } from './ipc';
+import { emitEvent, nowMs, ownStats, serveCommands } from './ipc';
 
 const streamCount = Number(process.argv[2]);
 if (!Number.isInteger(streamCount) || streamCount <= 0) throw new Error(`meshd-server: expected K (a positive integer) as the first argument, got "${process.argv[2]}"`);
@@ -41,7 +41,6 @@ async function main(): Promise<void> {
         prepared.set(generation, snapshot);
         const clusters = snapshot.get(TypeUrl.Cluster)!;
         const body = clusters.sotwBody(null, '*');
-        collectGarbage();
         return { version: clusters.version, body: body.toString('base64') };
       }
       case 'publish': {
