@@ -64,7 +64,7 @@ function pad(cells: string[], widths: number[]): string {
 
 /** The end-of-run table, one row per K. */
 export function formatTable(results: readonly KResult[]): string {
-  const header = ['K', 'meshd p50 ms', 'meshd max ms', 'meshd CPU ms', 'meshd RSS MB (open/after)', 'base p50 ms', 'base CPU ms', 'wall ratio', 'CPU ratio'];
+  const header = ['K', 'meshd p50 ms', 'meshd max ms', 'meshd CPU ms', 'meshd RSS MB (open/after)', 'base p50 ms', 'base CPU ms', 'base RSS MB (open/after)', 'wall ratio', 'CPU ratio'];
   const rows = results.map((r) => {
     const m = summarize(r.meshd);
     const b = summarize(r.baseline);
@@ -72,7 +72,7 @@ export function formatTable(results: readonly KResult[]): string {
       String(r.k),
       fixed(m.wallP50), fixed(m.wallMax), fixed(m.cpuP50),
       `${fixed(mb(r.meshd.rssOpenBytes), 0)}/${fixed(mb(r.meshd.rssAfterBytes), 0)}`,
-      fixed(b.wallP50), fixed(b.cpuP50),
+      fixed(b.wallP50), fixed(b.cpuP50), `${fixed(mb(r.baseline.rssOpenBytes), 0)}/${fixed(mb(r.baseline.rssAfterBytes), 0)}`,
       fixed(m.wallP50 / b.wallP50, 2), fixed(m.cpuP50 / b.cpuP50, 2),
     ];
   });
