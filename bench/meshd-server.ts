@@ -1,0 +1,68 @@
+// The meshd side of the bench, in its own process: meshd's XdsServer serving ADS on loopback
+// from a SnapshotCache, driven by the orchestrator over IPC.
+//   prepare {generation}  builds (encodes) generation g; replies with its CDS version and the
+//                         shared response body meshd will send, for the baseline to replay
+//   publish {generation}  sets g's snapshot for every one of the K node keys (this is the push)
+//   stats                 own CPU time, RSS and open stream count
+// Usage: node dist/bench/meshd-server.js <K>
+import { SnapshotCache } from '../src/cache/snapshot-cache';
+import type { Snapshot } from '../src/cache/snapshot';
+import { ADS } from '../src/server/services';
+import { identifyByNodeId } from '../src/server/xds-stream';
+import { XdsServer } from '../src/server/xds-server';
+import type { StreamObserver } from '../src/server/observer';
+import { TypeUrl } from '../src/xds/type-urls';
+import { benchNodeId, generationSnapshot } from './generation-snapshot';
+import { emitEvent, nowMs, ownStats, serveCommands } from './ipc';
+
+const streamCount = Number(process.argv[2]);
+if (!Number.isInteger(streamCount) || streamCount <= 0) throw new Error(`meshd-server: expected K (a positive integer) as the first argument, got "${process.argv[2]}"`);
+const nodeKeys = Array.from({ length: streamCount }, (_, i) => benchNodeId(i));
+
+const cache = new SnapshotCache();
+let openStreams = 0;
+// Only counts streams, so the bench can say how many are open; it adds no per-push work.
+const observer: StreamObserver = {
+  streamOpened: () => { openStreams++; },
+  streamClosed: () => { openStreams--; },
+};
+const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: identifyByNodeId, observer } });
+const prepared = new Map<number, Snapshot>();
+
+async function main(): Promise<void> {
+  const bound = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+  if (bound.kind !== 'tcp') throw new Error('meshd-server: expected a TCP address');
+
+  serveCommands('meshd-server', (command) => {
+    switch (command.type) {
+      case 'prepare': {
+        const generation = Number(command.generation);
+        const snapshot = generationSnapshot(generation);
+        prepared.set(generation, snapshot);
+        const clusters = snapshot.get(TypeUrl.Cluster)!;
+        const body = clusters.sotwBody(null, '*');
+        return { version: clusters.version, body: body.toString('base64') };
+      }
+      case 'publish': {
+        const generation = Number(command.generation);
+        const snapshot = prepared.get(generation);
+        if (!snapshot) throw new Error(`generation ${generation} was not prepared`);
+        prepared.delete(generation);
+        const before = ownStats(openStreams);
+        const startedAt = nowMs();
+        for (const key of nodeKeys) cache.setSnapshot(key, snapshot);
+        return { cpuMsAtStart: before.cpuMs, syncMs: nowMs() - startedAt };
+      }
+      case 'stats':
+        return ownStats(openStreams);
+      default:
+        throw new Error(`unknown command "${String(command.type)}"`);
+    }
+  });
+  emitEvent({ type: 'listening', port: bound.port });
+}
+
+main().catch((err: unknown) => {
+  console.error('meshd-server failed:', err);
+  process.exit(1);
+});

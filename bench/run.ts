@@ -1,0 +1,106 @@
+// `npm run bench`: push fan-out of meshd against a bare grpc-js baseline (issue 2).
+// For each K, meshd and the baseline each get their own server process and their own load client
+// process (the load never shares a server's event loop or heap); K streams open on each and ACK
+// generation 0. Then, round by round, the same generation is pushed through meshd and through the
+// baseline (alternating which goes first): one warm-up round, then N measured ones. A push is
+// timed from the publish command to the last stream's ACK; the server's CPU for it is its own
+// cpuUsage delta, which is the fair comparison on a small machine where the client competes.
+// Options: --k 100,1000,10000  --rounds 5  --per-channel 250
+//          --profile DIR  (writes a V8 CPU profile of each server process into DIR)
+import * as path from 'node:path';
+import { BenchSide, children } from './bench-side';
+import { nowMs } from './ipc';
+import { formatTable, formatVerdict, median, type KResult, type PhaseResult } from './report';
+
+interface Options { ks: number[]; rounds: number; perChannel: number; profileDir?: string }
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { ks: [100, 1000, 10_000], rounds: 5, perChannel: 250 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--k') options.ks = value.split(',').map((k) => Number(k.replace(/_/g, '')));
+    else if (flag === '--rounds') options.rounds = Number(value);
+    else if (flag === '--per-channel') options.perChannel = Number(value);
+    else if (flag === '--profile') options.profileDir = path.resolve(value);
+    else throw new Error(`unknown option ${flag} (known: --k 100,1000,10000 --rounds N --per-channel N --profile DIR)`);
+  }
+  const positive = (n: number): boolean => Number.isInteger(n) && n > 0;
+  if (!options.ks.every(positive)) throw new Error(`--k must be positive integers, got ${argv.join(' ')}`);
+  if (!positive(options.rounds) || !positive(options.perChannel)) throw new Error('--rounds and --per-channel must be positive integers');
+  return options;
+}
+
+function killAll(): void {
+  for (const peer of children) peer.kill();
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+async function benchOneK(k: number, options: Options): Promise<KResult> {
+  const sideOptions = { perChannel: options.perChannel, ...(options.profileDir ? { profileDir: options.profileDir } : {}) };
+  const sides: BenchSide[] = [];
+  try {
+    const { side: meshd, generation0 } = await BenchSide.open('meshd', k, undefined, sideOptions);
+    sides.push(meshd);
+    const { side: baseline } = await BenchSide.open('baseline', k, generation0, sideOptions);
+    sides.push(baseline);
+
+    let responseBytes = 0;
+    for (let round = 0; round <= options.rounds; round++) {
+      const generation = round + 1;
+      const built = await meshd.ready(generation, undefined);
+      await baseline.ready(generation, built);
+      responseBytes = Buffer.from(built.body, 'base64').length;
+      const name = round === 0 ? 'warm-up' : `round ${round} of ${options.rounds}`;
+      // Alternate the order so neither side always runs right after the other's garbage.
+      const order = round % 2 === 0 ? [meshd, baseline] : [baseline, meshd];
+      for (const side of order) await side.push(generation, built.version, name, round > 0);
+    }
+    const phase = async (side: BenchSide): Promise<PhaseResult> => ({
+      samples: side.samples,
+      rssOpenBytes: side.rssOpenBytes,
+      rssAfterBytes: (await side.finish()).rssAfterBytes,
+      openMs: side.openMs,
+    });
+    const result: KResult = { k, meshd: await phase(meshd), baseline: await phase(baseline) };
+    const ratio = median(result.meshd.samples.map((s) => s.wallMs)) / median(result.baseline.samples.map((s) => s.wallMs));
+    console.log(`[K=${k}] done: wall ratio meshd/baseline ${ratio.toFixed(2)}; each response ${responseBytes} bytes (+ nonce)`);
+    return result;
+  } finally {
+    for (const side of sides.reverse()) await side.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const startedAt = nowMs();
+  console.log(`push fan-out bench: K = ${options.ks.join(', ')}; ${options.rounds} measured rounds after 1 warm-up; ` +
+    `${options.perChannel} streams per channel; Node ${process.version}`);
+  const results: KResult[] = [];
+  for (const k of options.ks) results.push(await benchOneK(k, options));
+  console.log('');
+  console.log(formatTable(results));
+  console.log('');
+  console.log('Targets (p50 of measured rounds; CPU = server process CPU per push; RSS = max of after-open and after-pushes):');
+  console.log(formatVerdict(results));
+  console.log(`\ntotal ${((nowMs() - startedAt) / 1000).toFixed(1)} s`);
+}
+
+main().then(
+  () => {
+    killAll();
+    process.exit(0);
+  },
+  (err: unknown) => {
+    console.error('bench failed:', err instanceof Error ? err.message : err);
+    killAll();
+    process.exit(1);
+  },
+);
