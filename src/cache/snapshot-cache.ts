@@ -28,7 +28,8 @@ export class SnapshotCache implements ConfigWatcher {
     if (this.snapshots.get(nodeKey) === snapshot) return;
     this.snapshots.set(nodeKey, snapshot);
     const listeners = this.listeners.get(nodeKey);
-    if (listeners) for (const listener of [...listeners]) listener(snapshot);
+    // A Set tolerates listeners removing themselves while it is iterated.
+    if (listeners) for (const listener of listeners) listener(snapshot);
   }
 
   getSnapshot(nodeKey: string): Snapshot | undefined {

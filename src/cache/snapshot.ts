@@ -1,7 +1,8 @@
 // A snapshot is what one node is served: per type URL, a set of encoded resources with a version
 // derived from their content. It is immutable once built; the cache swaps whole snapshots.
 import { contentVersion, EncodedResource, encodeResource } from './resource';
-import { sotwBody } from '../xds/wire';
+import { lengthDelimitedField, sotwBody, SotwField } from '../xds/wire';
+import { nextNonce } from '../xds/nonce';
 import { shortTypeName } from '../xds/type-urls';
 
 /** How many distinct name subsets of one resource set keep a pre-built response body. */
@@ -11,6 +12,7 @@ export class ResourceSet {
   readonly version: string;
   readonly resources: ReadonlyMap<string, EncodedResource>;
   private readonly bodies = new Map<string, Buffer>();
+  private readonly responses = new Map<string, { bytes: Buffer; nonce: string }>();
 
   constructor(readonly typeUrl: string, resources: Iterable<EncodedResource>) {
     const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -37,6 +39,22 @@ export class ResourceSet {
       this.bodies.set(key, body);
     }
     return body;
+  }
+
+  /**
+   * A complete response (nonce included) for the same selection, built once and written as-is
+   * to every stream that receives it.
+   */
+  sotwResponse(names: readonly string[] | null, namesKey: string): { bytes: Buffer; nonce: string } {
+    const key = names === null ? '*' : namesKey;
+    let response = this.responses.get(key);
+    if (!response) {
+      const nonce = nextNonce();
+      response = { bytes: Buffer.concat([this.sotwBody(names, namesKey), lengthDelimitedField(SotwField.nonce, nonce)]), nonce };
+      if (this.responses.size >= BODY_MEMO_LIMIT) this.responses.clear();
+      this.responses.set(key, response);
+    }
+    return response;
   }
 }
 

@@ -7,6 +7,7 @@ import { isWildcardType } from '../xds/type-urls';
 import { decodeDeltaRequest, deltaResponse, type DeltaRequest } from '../xds/wire';
 import type { EncodedResource } from '../cache/resource';
 import { XdsStream, type BuiltResponse } from './xds-stream';
+import { nextNonce } from '../xds/nonce';
 
 interface DeltaTypeState {
   wildcard: boolean;
@@ -73,7 +74,7 @@ export class DeltaStream extends XdsStream {
     return this.types.keys();
   }
 
-  protected buildResponse(typeUrl: string, nonce: string, force: boolean): BuiltResponse | null {
+  protected buildResponse(typeUrl: string, force: boolean): BuiltResponse | null {
     const state = this.types.get(typeUrl);
     if (!state || !this.snapshot) return null;
     const set = this.snapshot.get(typeUrl);
@@ -104,10 +105,12 @@ export class DeltaStream extends XdsStream {
     for (const name of state.subscribed) if (!state.wildcard || !resources.has(name)) consider(name);
     if (changed.length === 0 && removed.length === 0 && !(force && state.wildcard)) return null;
     const version = set?.version ?? '';
+    const nonce = nextNonce();
     state.lastNonce = nonce;
     state.sentVersion = version;
     return {
       bytes: deltaResponse({ systemVersionInfo: version, typeUrl, resourceFields: changed.map((r) => r.deltaField), removed, nonce }),
+      nonce,
       version,
       resourceCount: changed.length,
     };

@@ -6,6 +6,7 @@
 import { isWildcardType } from '../xds/type-urls';
 import { decodeSotwRequest, lengthDelimitedField, SotwField, type SotwRequest } from '../xds/wire';
 import { ResourceSet } from '../cache/snapshot';
+import { nextNonce } from '../xds/nonce';
 import { XdsStream, type BuiltResponse } from './xds-stream';
 
 interface SotwTypeState {
@@ -84,7 +85,7 @@ export class SotwStream extends XdsStream {
     return this.types.keys();
   }
 
-  protected buildResponse(typeUrl: string, nonce: string, force: boolean): BuiltResponse | null {
+  protected buildResponse(typeUrl: string, force: boolean): BuiltResponse | null {
     const state = this.types.get(typeUrl);
     if (!state || !this.snapshot) return null;
     const set = this.snapshot.get(typeUrl) ?? emptySet(typeUrl);
@@ -97,10 +98,16 @@ export class SotwStream extends XdsStream {
       // wait until something asked for exists, unless this stream already holds some of them.
       if (resourceCount === 0 && !isWildcardType(typeUrl) && state.sentKey === undefined) return null;
     }
-    const body = set.sotwBody(state.names, state.namesKey);
+    // Usually the response every stream shares; a resend of the same response to this stream
+    // needs a nonce of its own.
+    let { bytes, nonce } = set.sotwResponse(state.names, state.namesKey);
+    if (nonce === state.lastNonce) {
+      nonce = nextNonce();
+      bytes = Buffer.concat([set.sotwBody(state.names, state.namesKey), lengthDelimitedField(SotwField.nonce, nonce)]);
+    }
     state.sentKey = sentKey;
     state.sentVersion = set.version;
     state.lastNonce = nonce;
-    return { bytes: Buffer.concat([body, lengthDelimitedField(SotwField.nonce, nonce)]), version: set.version, resourceCount };
+    return { bytes, nonce, version: set.version, resourceCount };
   }
 }

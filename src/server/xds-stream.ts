@@ -1,6 +1,6 @@
 // What every xDS stream has in common, whether state-of-the-world or Delta, ADS, a per-type
 // service or SDS: who the node is (fixed by its first request), one watch on the node's snapshot,
-// the nonce counter, and an outbound queue of at most one message in flight. While a message is
+// and an outbound queue of at most one message in flight. While a message is
 // in flight the types that want pushing are only marked; when the write completes, each marked
 // type is computed from the latest snapshot and sent, in warming order. So a client that stops
 // reading holds at most one response in meshd's memory and delays nobody else.
@@ -56,6 +56,7 @@ export interface StreamOptions {
 
 export interface BuiltResponse {
   bytes: Buffer;
+  nonce: string;
   version: string;
   resourceCount: number;
 }
@@ -69,7 +70,6 @@ export abstract class XdsStream {
   private writing = false;
   /** Types waiting to be pushed, with whether the push is forced (a fresh subscription). */
   private readonly pending = new Map<string, boolean>();
-  private nonceCounter = 0;
   private closed = false;
   private readonly ignoredTypes = new Set<string>();
 
@@ -88,7 +88,7 @@ export abstract class XdsStream {
   protected abstract handle(bytes: Buffer): void;
 
   /** Computes what to send for a type now, or null when there is nothing new to say. */
-  protected abstract buildResponse(typeUrl: string, nonce: string, force: boolean): BuiltResponse | null;
+  protected abstract buildResponse(typeUrl: string, force: boolean): BuiltResponse | null;
 
   /** Types this stream is subscribed to, so a snapshot change knows what to recompute. */
   protected abstract subscribedTypes(): Iterable<string>;
@@ -166,18 +166,14 @@ export abstract class XdsStream {
       const force = this.pending.get(typeUrl) ?? false;
       this.pending.delete(typeUrl);
       if (!this.snapshot) continue;
-      const nonce = (++this.nonceCounter).toString(36);
-      const response = this.buildResponse(typeUrl, nonce, force);
-      if (!response) {
-        this.nonceCounter--;
-        continue;
-      }
+      const response = this.buildResponse(typeUrl, force);
+      if (!response) continue;
       this.writing = true;
       this.call.write(response.bytes, () => {
         this.writing = false;
         this.flush();
       });
-      if (this.info) this.opts.observer?.responseSent?.(this.info, typeUrl, response.version, nonce, response.resourceCount);
+      if (this.info) this.opts.observer?.responseSent?.(this.info, typeUrl, response.version, response.nonce, response.resourceCount);
     }
   }
 
