@@ -11,7 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import { CREDENTIAL_HEADER } from '../auth/node-credential';
 import { messageType } from '../xds/protos';
 import { TypeUrl } from '../xds/type-urls';
-import { writeFileAtomic } from '../util/atomic-file';
+import { writeFileAtomicSync } from '../util/atomic-file';
 import { logger } from '../log';
 
 const log = logger('agent');
@@ -135,11 +135,11 @@ export class SdsFileAgent extends EventEmitter<{ written: [AgentWrite]; error: [
     };
     // Trust first (a new CA must be trusted before certificates from it appear), then the key,
     // then the certificate.
-    if (!unchanged('caCertificate', this.caPem)) writeFileAtomic(file('caCertificate'), this.caPem, 0o644);
+    if (!unchanged('caCertificate', this.caPem)) writeFileAtomicSync(file('caCertificate'), this.caPem, 0o644);
     const certificateChanged = !unchanged('certificate', this.certificatePem);
     if (certificateChanged || !unchanged('privateKey', this.privateKeyPem)) {
-      writeFileAtomic(file('privateKey'), this.privateKeyPem, 0o600);
-      writeFileAtomic(file('certificate'), this.certificatePem, 0o644);
+      writeFileAtomicSync(file('privateKey'), this.privateKeyPem, 0o600);
+      writeFileAtomicSync(file('certificate'), this.certificatePem, 0o644);
     }
     const leaf = new X509Certificate(this.certificatePem);
     const written: AgentWrite = { serial: leaf.serialNumber.toLowerCase(), notAfter: new Date(leaf.validTo), caCount: (this.caPem.match(/BEGIN CERTIFICATE/g) ?? []).length };

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { parseNodeId, NodeIdError, type MeshEndpointId } from '../xds/node-id';
 import { StatusError, type NodeIdentifier } from '../server/xds-stream';
-import { writeFileAtomic } from '../util/atomic-file';
+import { writeFileAtomicSync } from '../util/atomic-file';
 import type { NodeInfo } from '../xds/wire';
 
 /** gRPC initial-metadata header carrying the credential. */
@@ -34,7 +34,7 @@ export class NodeCredentials {
     }
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const key = randomBytes(32);
-    writeFileAtomic(keyPath, `${key.toString('base64')}\n`, 0o600);
+    writeFileAtomicSync(keyPath, `${key.toString('base64')}\n`, 0o600);
     return new NodeCredentials(key);
   }
 

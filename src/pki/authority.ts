@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { logger, type Logger } from '../log';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file';
+import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-file';
 import { CertificateAuthority, type CaKeyAlgorithm } from './ca';
 import { DEFAULT_LEAF_TTL_MS, issueLeaf } from './issuer';
 import { contentVersion, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { logger, type Logger } from '../log';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file';
+import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-file';
 import { toPem } from './der';
 import { x509 } from './x509';
 

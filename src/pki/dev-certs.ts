@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { logger } from '../log';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file';
+import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-file';
 import { CertificateAuthority } from './ca';
 import { issueLeaf } from './issuer';
 import { validateTlsCertificate } from './pem-validation';

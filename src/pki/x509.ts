@@ -1,6 +1,6 @@
-// The one place that loads @peculiar/x509: the Reflect metadata shim must run before it, and the
+// The one place that loads @peculiar/x509: its DI container (tsyringe) needs reflect-metadata first, and the
 // library must be pointed at Node's WebCrypto. Everything in src/pki imports x509 from here.
-import './reflect-metadata-shim';
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { ensurePrivateDir, writeFileAtomic } from '../../src/pki/atomic-file';
-import { tempDir } from './helpers';
+import { ensurePrivateDir, writeFileAtomic } from '../../src/util/atomic-file';
+import { tempDir } from '../pki/helpers';
 
 describe('pki/atomic-file', () => {
   let temp: ReturnType<typeof tempDir>;
