@@ -197,7 +197,7 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
     // A rollover may have started while this leaf was being signed by the old CA: replace it at once.
     const delay = leaf.caId === this.#authority.currentCa.id ? lifetime * (this.#refreshFraction + jitter) : 0;
     this.#schedule(id, state, delay);
-    this.#log.info({ endpoint: id, serial: leaf.serial, caId: leaf.caId, notAfter: leaf.notAfter.toISOString() }, 'issued leaf certificate');
+    this.#log.debug({ endpoint: id, serial: leaf.serial, caId: leaf.caId, notAfter: leaf.notAfter.toISOString() }, 'issued leaf certificate');
     const change: CertificateChange = { endpointId: id, endpoint: state.endpoint, leaf };
     if (previous) change.previousSerial = previous.serial;
     this.emit('certificate', change);
