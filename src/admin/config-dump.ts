@@ -42,7 +42,6 @@ export function dumpNodeConfig(endpoint: MeshEndpointId, nodeId: string, source:
     .sort((a, b) => order(a) - order(b))
     .map((typeUrl) => {
       const set = snapshot!.get(typeUrl)!;
-      const Type = messageType(messageNameOf(typeUrl));
       return {
         typeUrl,
         type: shortTypeName(typeUrl),
@@ -50,18 +49,39 @@ export function dumpNodeConfig(endpoint: MeshEndpointId, nodeId: string, source:
         resources: [...set.resources.values()].map((r) => ({
           name: r.name,
           version: r.version,
-          resource: { '@type': typeUrl, ...(Type.toObject(Type.decode(r.value), { json: true, enums: String, longs: String, defaults: false }) as Record<string, unknown>) },
+          resource: { '@type': typeUrl, ...resourceJson(typeUrl, r.value) },
         })),
       };
     });
   return redactCredentials({ node: nodeId, endpoint: endpoint.key, configs, secrets });
 }
 
+/** A resource decoded to JSON, Anys expanded (`@type`), 64-bit numbers and bytes as strings. */
+export function resourceJson(typeUrl: string, value: Uint8Array): Record<string, unknown> {
+  const Type = messageType(messageNameOf(typeUrl));
+  return Type.toObject(Type.decode(value), { json: true, enums: String, longs: String, defaults: false }) as Record<string, unknown>;
+}
+
+/**
+ * A resource's bytes with credentials and keys redacted (see redactCredentials). Re-encoded only
+ * when something was replaced, so ordinary resources keep their exact bytes.
+ */
+export function redactedResourceBytes(typeUrl: string, value: Uint8Array): Uint8Array {
+  const json = resourceJson(typeUrl, value);
+  const redacted = redactCredentials(json);
+  if (JSON.stringify(redacted) === JSON.stringify(json)) return value;
+  const Type = messageType(messageNameOf(typeUrl));
+  return Type.encode(Type.fromObject(redacted)).finish();
+}
+
 const HEADER = CREDENTIAL_HEADER.toLowerCase();
+/** A TLS certificate's key (a DataSource) in either field spelling; replaced by a redacted one. */
+const PRIVATE_KEY_FIELDS = new Set(['privateKey', 'private_key']);
 
 /**
  * A deep copy with node credentials replaced: `{key: x-meshd-node-token, value}` header entries
- * (initial_metadata, in either field spelling) and `meshd_node_token` fields (node metadata).
+ * (initial_metadata, in either field spelling) and `meshd_node_token` fields (node metadata); and
+ * `privateKey` fields, should a Secret resource ever reach a dump.
  */
 export function redactCredentials<T>(value: T): T {
   return redact(value) as T;
@@ -74,7 +94,8 @@ function redact(value: unknown): unknown {
   const isCredentialHeader = typeof source.key === 'string' && source.key.toLowerCase() === HEADER;
   const out: Record<string, unknown> = {};
   for (const [field, inner] of Object.entries(source)) {
-    if (field === CREDENTIAL_NODE_METADATA_KEY) out[field] = REDACTED;
+    if (PRIVATE_KEY_FIELDS.has(field)) out[field] = inner !== null && typeof inner === 'object' ? { inlineString: REDACTED } : REDACTED;
+    else if (field === CREDENTIAL_NODE_METADATA_KEY) out[field] = REDACTED;
     else if (isCredentialHeader && (field === 'value' || field === 'rawValue' || field === 'raw_value')) out[field] = REDACTED;
     else out[field] = redact(inner);
   }
