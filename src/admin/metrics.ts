@@ -79,12 +79,12 @@ export class MeshdMetrics implements StreamObserver {
     const metrics = this;
     new Gauge({
       name: 'meshd_certificate_expiry_seconds',
-      help: 'Seconds until the earliest served certificate expires (negative once expired)',
+      help: 'Seconds until the earliest served certificate expires (negative once expired, NaN when none)',
       registers,
       collect() {
         const earliest = metrics.expirySource?.();
-        if (earliest) this.set((earliest.getTime() - Date.now()) / 1000);
-        else this.reset();
+        // NaN, not 0, when there is no certificate: a "< N seconds" alert must not fire on nothing.
+        this.set(earliest ? (earliest.getTime() - Date.now()) / 1000 : NaN);
       },
     });
     // Start every labelled series the operator will look for at zero, so rates work from the start.

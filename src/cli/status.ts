@@ -26,7 +26,7 @@ export interface StatusCommandResult {
 /** Why a proxy's type is out of sync, or undefined when it is fine. */
 export function problemOf(type: TypeStatus, now: Date, staleAfterSeconds: number): string | undefined {
   if (type.state === 'nacked') return 'NACKED';
-  if (type.state === 'pending' && type.sent && ageSeconds(type.sent.at, now) > staleAfterSeconds) return 'STALE';
+  if (type.state === 'pending' && type.sent && ageSeconds(type.sent.at, now) >= staleAfterSeconds) return 'STALE';
   return undefined;
 }
 
@@ -65,7 +65,7 @@ function rowsFor(doc: StatusDocument, proxy: ProxyStatus, now: Date, staleAfter:
   const expiry = certificateExpiry(doc, proxy, now);
   if (proxy.types.length === 0) {
     const waited = ageSeconds(proxy.connectedSince, now);
-    const flagged = waited > staleAfter;
+    const flagged = waited >= staleAfter;
     return [{ flagged, cells: [flagged ? '!' : '', ...base, '-', '-', '-', flagged ? 'NO CONFIG' : 'waiting', '-', expiry] }];
   }
   return proxy.types.map((type) => {
