@@ -36,14 +36,17 @@ class CsdsError extends Error {
   }
 }
 
-/** Whether a string matches an Envoy StringMatcher (exact, prefix, suffix, contains, safe_regex). */
-export function stringMatches(matcher: StringMatcher, value: string): boolean {
+/**
+ * An Envoy StringMatcher (exact, prefix, suffix, contains, safe_regex; ignore_case) as a
+ * predicate. Checked when the request arrives, so a bad matcher is refused even if no node is
+ * connected. safe_regex runs as a JavaScript expression anchored at both ends, as RE2 full-match.
+ */
+export function compileStringMatcher(matcher: StringMatcher): (value: string) => boolean {
   const fold = (s: string): string => (matcher.ignoreCase ? s.toLowerCase() : s);
-  const subject = fold(value);
-  if (matcher.exact !== undefined) return subject === fold(matcher.exact);
-  if (matcher.prefix !== undefined) return subject.startsWith(fold(matcher.prefix));
-  if (matcher.suffix !== undefined) return subject.endsWith(fold(matcher.suffix));
-  if (matcher.contains !== undefined) return subject.includes(fold(matcher.contains));
+  if (matcher.exact !== undefined) return (v) => fold(v) === fold(matcher.exact!);
+  if (matcher.prefix !== undefined) return (v) => fold(v).startsWith(fold(matcher.prefix!));
+  if (matcher.suffix !== undefined) return (v) => fold(v).endsWith(fold(matcher.suffix!));
+  if (matcher.contains !== undefined) return (v) => fold(v).includes(fold(matcher.contains!));
   if (matcher.safeRegex?.regex !== undefined) {
     let pattern: RegExp;
     try {
@@ -51,7 +54,7 @@ export function stringMatches(matcher: StringMatcher, value: string): boolean {
     } catch (err) {
       throw new CsdsError(grpc.status.INVALID_ARGUMENT, `node_matchers: safe_regex "${matcher.safeRegex.regex.slice(0, 200)}" is not a valid expression: ${(err as Error).message}`);
     }
-    return pattern.test(value);
+    return (v) => pattern.test(v);
   }
   throw new CsdsError(grpc.status.INVALID_ARGUMENT, 'node_matchers: node_id needs one of exact, prefix, suffix, contains or safe_regex');
 }
@@ -63,14 +66,14 @@ function timestamp(iso: Date): { seconds: number; nanos: number } {
 
 /** Builds the ClientStatusResponse (protobufjs object form) for one request. */
 export function clientStatus(request: ClientStatusRequest, options: CsdsOptions): Record<string, unknown> {
-  const matchers = request.nodeMatchers ?? [];
-  for (const matcher of matchers) {
+  const matchers = (request.nodeMatchers ?? []).map((matcher) => {
     if (matcher.nodeMetadatas?.length) throw new CsdsError(grpc.status.UNIMPLEMENTED, 'node_matchers: node_metadatas matching is not supported; match on node_id');
-  }
+    return matcher.nodeId ? compileStringMatcher(matcher.nodeId) : () => true;
+  });
   const byNode = new Map<string, StreamRecord[]>();
   for (const record of options.registry.records()) {
     const nodeId = record.info.node.id;
-    if (matchers.length > 0 && !matchers.some((m) => !m.nodeId || stringMatches(m.nodeId, nodeId))) continue;
+    if (matchers.length > 0 && !matchers.some((matches) => matches(nodeId))) continue;
     let list = byNode.get(nodeId);
     if (!list) byNode.set(nodeId, (list = []));
     list.push(record);
