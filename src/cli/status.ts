@@ -100,7 +100,7 @@ export function renderStatus(doc: StatusDocument, options: { staleAfterSeconds: 
     lines.push(`last refused change (${doc.mesh.lastRefused.at}): ${errors[0] ?? 'no details'}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`);
   }
   const nodes = new Set(doc.proxies.map((p) => p.nodeId)).size;
-  lines.push(`${nodes} proxies on ${doc.proxies.length} streams; ${outOfSync.size} out of sync`, '');
+  lines.push(`${nodes} ${nodes === 1 ? 'proxy' : 'proxies'} on ${doc.proxies.length} ${doc.proxies.length === 1 ? 'stream' : 'streams'}; ${outOfSync.size} out of sync`, '');
   if (rows.length > 0) lines.push(table(['!', 'NODE', 'FORM', 'STREAM', 'TYPE', 'SENT', 'ACKED', 'STATE', 'LAST NACK', 'CERT EXPIRY'], rows, options.color));
   else lines.push('no proxies connected');
   return { text: `${lines.join('\n')}\n`, outOfSync: [...outOfSync].sort() };
