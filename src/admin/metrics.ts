@@ -1,0 +1,194 @@
+// meshd's Prometheus metrics, in a registry of their own (never prom-client's global one, so two
+// meshd instances in one process, as in tests, do not share counters). The xDS side is fed by the
+// stream observer hooks; certificates, reloads and refusals by the parts that own them.
+//
+// Push latency is measured per stream, from the moment a response is written to the ACK of that
+// response's nonce. Both ends are seen by the observer on the same stream, so the figure needs no
+// coupling to the cache and holds for reconnects and subscription changes too; the time from a
+// snapshot publish to the write is an in-process queue hop and negligible beside the proxy's
+// apply-and-ACK time. Across all streams the histogram is the fan-out distribution.
+import * as grpc from '@grpc/grpc-js';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StreamInfo, StreamObserver } from '../server/observer';
+import { StatusError, type NodeIdentifier } from '../server/xds-stream';
+import { shortTypeName } from '../xds/type-urls';
+import { transportOf } from './stream-registry';
+
+export type ReloadResult = 'applied' | 'refused';
+export type CertificateKind = 'leaf' | 'ca';
+
+export interface MeshdMetricsOptions {
+  /** Histogram buckets (seconds) for response-to-ACK latency. */
+  pushBuckets?: number[];
+  /** Clock in milliseconds, for tests. */
+  nowMs?: () => number;
+}
+
+const DEFAULT_PUSH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+interface StreamTracking {
+  service: string;
+  transport: string;
+  /** Types this stream has been sent at least once. */
+  types: Set<string>;
+  /** Outstanding responses: `${typeUrl} ${nonce}` -> write time (ms). */
+  outstanding: Map<string, number>;
+}
+
+export class MeshdMetrics implements StreamObserver {
+  readonly registry = new Registry();
+  private readonly nowMs: () => number;
+  private readonly tracked = new Map<number, StreamTracking>();
+  private expirySource: (() => Date | undefined) | undefined;
+
+  private readonly streams: Gauge<'service' | 'transport'>;
+  private readonly subscriptions: Gauge<'type' | 'transport'>;
+  private readonly responses: Counter<'type'>;
+  private readonly acks: Counter<'type'>;
+  private readonly nacks: Counter<'type'>;
+  private readonly rejected: Counter<'service'>;
+  private readonly pushLatency: Histogram<'type'>;
+  private readonly reloads: Counter<'result'>;
+  private readonly issuances: Counter<'kind'>;
+  private readonly rotations: Counter<'kind'>;
+  private readonly fileRefusals: Counter<'reason'>;
+  private readonly authzRefusals: Counter<'reason'>;
+
+  constructor(options: MeshdMetricsOptions = {}) {
+    this.nowMs = options.nowMs ?? (() => performance.now());
+    const registers = [this.registry];
+    this.streams = new Gauge({ name: 'meshd_xds_connected_streams', help: 'Connected xDS/SDS streams by service and transport', labelNames: ['service', 'transport'], registers });
+    this.subscriptions = new Gauge({ name: 'meshd_xds_stream_types', help: 'Connected streams that have been sent each resource type, by transport', labelNames: ['type', 'transport'], registers });
+    this.responses = new Counter({ name: 'meshd_xds_responses_sent_total', help: 'Discovery responses (pushes) sent, by resource type', labelNames: ['type'], registers });
+    this.acks = new Counter({ name: 'meshd_xds_acks_total', help: 'ACKs received, by resource type', labelNames: ['type'], registers });
+    this.nacks = new Counter({ name: 'meshd_xds_nacks_total', help: 'NACKs received, by resource type', labelNames: ['type'], registers });
+    this.rejected = new Counter({ name: 'meshd_xds_requests_rejected_total', help: 'Requests refused or ignored by the stream servers, by service', labelNames: ['service'], registers });
+    this.pushLatency = new Histogram({
+      name: 'meshd_xds_push_ack_seconds',
+      help: 'Time from writing a response to the ACK of its nonce, per stream and type',
+      labelNames: ['type'],
+      buckets: options.pushBuckets ?? DEFAULT_PUSH_BUCKETS,
+      registers,
+    });
+    this.reloads = new Counter({ name: 'meshd_config_reloads_total', help: 'Mesh spec reloads by result', labelNames: ['result'], registers });
+    this.issuances = new Counter({ name: 'meshd_certificate_issuances_total', help: 'Certificates issued by the built-in CA', labelNames: ['kind'], registers });
+    this.rotations = new Counter({ name: 'meshd_certificate_rotations_total', help: 'Certificate rotations (leaf re-issue, CA rollover)', labelNames: ['kind'], registers });
+    this.fileRefusals = new Counter({ name: 'meshd_file_secret_refusals_total', help: 'File-backed certificate pairs refused, by reason', labelNames: ['reason'], registers });
+    this.authzRefusals = new Counter({ name: 'meshd_authorization_refusals_total', help: 'Streams or secret requests refused for lack of a valid credential or entitlement', labelNames: ['reason'], registers });
+    // Read on every scrape, so it never goes stale between certificate events.
+    const metrics = this;
+    new Gauge({
+      name: 'meshd_certificate_expiry_seconds',
+      help: 'Seconds until the earliest served certificate expires (negative once expired, NaN when none)',
+      registers,
+      collect() {
+        const earliest = metrics.expirySource?.();
+        // NaN, not 0, when there is no certificate: a "< N seconds" alert must not fire on nothing.
+        this.set(earliest ? (earliest.getTime() - Date.now()) / 1000 : NaN);
+      },
+    });
+    // Start every labelled series the operator will look for at zero, so rates work from the start.
+    for (const result of ['applied', 'refused'] as const) this.reloads.inc({ result }, 0);
+  }
+
+  // ---- StreamObserver ----
+
+  streamOpened(stream: StreamInfo): void {
+    const transport = transportOf(stream.peer);
+    this.tracked.set(stream.id, { service: stream.service, transport, types: new Set(), outstanding: new Map() });
+    this.streams.inc({ service: stream.service, transport });
+  }
+
+  streamClosed(stream: StreamInfo): void {
+    const tracking = this.tracked.get(stream.id);
+    if (!tracking) return;
+    this.tracked.delete(stream.id);
+    this.streams.dec({ service: tracking.service, transport: tracking.transport });
+    for (const typeUrl of tracking.types) this.subscriptions.dec({ type: shortTypeName(typeUrl), transport: tracking.transport });
+  }
+
+  responseSent(stream: StreamInfo, typeUrl: string, _version: string, nonce: string): void {
+    const type = shortTypeName(typeUrl);
+    this.responses.inc({ type });
+    const tracking = this.tracked.get(stream.id);
+    if (!tracking) return;
+    if (!tracking.types.has(typeUrl)) {
+      tracking.types.add(typeUrl);
+      this.subscriptions.inc({ type, transport: tracking.transport });
+    }
+    // Only the latest response of a type can be ACKed (older nonces are stale), so one per type.
+    for (const key of tracking.outstanding.keys()) if (key.startsWith(`${typeUrl} `)) tracking.outstanding.delete(key);
+    tracking.outstanding.set(`${typeUrl} ${nonce}`, this.nowMs());
+  }
+
+  ackReceived(stream: StreamInfo, typeUrl: string, _version: string, nonce: string): void {
+    const type = shortTypeName(typeUrl);
+    this.acks.inc({ type });
+    const tracking = this.tracked.get(stream.id);
+    const key = `${typeUrl} ${nonce}`;
+    const sentAt = tracking?.outstanding.get(key);
+    if (tracking && sentAt !== undefined) {
+      tracking.outstanding.delete(key);
+      this.pushLatency.observe({ type }, Math.max(0, (this.nowMs() - sentAt) / 1000));
+    }
+  }
+
+  nackReceived(stream: StreamInfo, typeUrl: string, _version: string, nonce: string): void {
+    this.nacks.inc({ type: shortTypeName(typeUrl) });
+    this.tracked.get(stream.id)?.outstanding.delete(`${typeUrl} ${nonce}`);
+  }
+
+  requestRejected(stream: StreamInfo | undefined): void {
+    this.rejected.inc({ service: stream?.service ?? 'unidentified' });
+  }
+
+  // ---- events from the rest of meshd ----
+
+  configReload(result: ReloadResult): void {
+    this.reloads.inc({ result });
+  }
+
+  certificateIssued(kind: CertificateKind): void {
+    this.issuances.inc({ kind });
+  }
+
+  certificateRotated(kind: CertificateKind): void {
+    this.rotations.inc({ kind });
+  }
+
+  /** A file-backed pair was refused: `incomplete`, `mismatched`, `unparsable`, `expired`, ... */
+  fileSecretRefused(reason: string): void {
+    this.fileRefusals.inc({ reason });
+  }
+
+  /** A stream or secret request refused: `node_credential`, `secret_not_entitled`, ... */
+  authorizationRefused(reason: string): void {
+    this.authzRefusals.inc({ reason });
+  }
+
+  /** Where the earliest expiry comes from; read at every scrape. */
+  setCertificateExpirySource(source: () => Date | undefined): void {
+    this.expirySource = source;
+  }
+
+  /** Wraps a node identifier so PERMISSION_DENIED refusals are counted (reason `node_credential`). */
+  countingRefusals(identify: NodeIdentifier): NodeIdentifier {
+    return (node, metadata) => {
+      try {
+        return identify(node, metadata);
+      } catch (err) {
+        if (err instanceof StatusError && err.code === grpc.status.PERMISSION_DENIED) this.authorizationRefused('node_credential');
+        throw err;
+      }
+    };
+  }
+
+  /** The Prometheus text exposition. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
