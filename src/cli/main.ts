@@ -7,9 +7,12 @@ import { runBootstrap } from './bootstrap';
 import { runVerify } from '../verify/verify';
 import { runAgent } from './agent';
 import { runServe } from './serve';
+import { runStatus } from './status';
+import { runAdminAction } from './admin-action';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
+export const DEFAULT_ADMIN = '127.0.0.1:18001';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -40,8 +43,42 @@ export function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory: CA, node credential key, SDS socket', DEFAULT_STATE_DIR)
     .option('--trust-domain <name>', 'SPIFFE trust domain of issued certificates', 'meshd.local')
     .option('--leaf-ttl <seconds>', 'lifetime of issued leaf certificates', integer, 24 * 3600)
-    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; stateDir: string; trustDomain: string; leafTtl: number }) => {
-      process.exitCode = await runServe({ ...opts, xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS] });
+    .option('--admin <addr>', 'admin HTTP address: health, metrics, status, config dump, rotation', DEFAULT_ADMIN)
+    .option('--no-admin', 'run without the admin server')
+    .option('--admin-public', 'allow the admin server on a non-loopback address (POST actions then need MESHD_ADMIN_TOKEN)')
+    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean }) => {
+      process.exitCode = await runServe({
+        ...opts,
+        xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
+        admin: opts.admin === false ? undefined : opts.admin,
+        adminPublic: Boolean(opts.adminPublic),
+        adminToken: process.env.MESHD_ADMIN_TOKEN,
+      });
+    });
+
+  program.command('status')
+    .description('show connected proxies and what each has accepted; exits 1 when any is out of sync')
+    .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
+    .option('--stale-after <seconds>', 'a version not ACKed within this long counts as out of sync', integer, 30)
+    .option('--json', 'print JSON')
+    .action(async (opts: { admin: string; staleAfter: number; json?: boolean }) => {
+      finish(await runStatus({ adminUrl: opts.admin, json: Boolean(opts.json), staleAfterSeconds: opts.staleAfter, color: Boolean(process.stdout.isTTY) }));
+    });
+
+  const certs = program.command('certs').description('certificate operations on a running meshd');
+  certs.command('rotate')
+    .description('re-issue leaf certificates now (all, or one node\'s) and push them to subscribed proxies')
+    .option('--node <id>', 'only this node')
+    .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
+    .action(async (opts: { node?: string; admin: string }) => {
+      finish(await runAdminAction({ adminUrl: opts.admin, path: '/rotate', ...(opts.node ? { node: opts.node } : {}), ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
+    });
+  const ca = program.command('ca').description('CA operations on a running meshd');
+  ca.command('rollover')
+    .description('start a CA rollover: the bundle trusts old and new CA, leaves move to the new CA, the old CA leaves the bundle after')
+    .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
+    .action(async (opts: { admin: string }) => {
+      finish(await runAdminAction({ adminUrl: opts.admin, path: '/ca/rollover', ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
     });
 
   program.command('validate')

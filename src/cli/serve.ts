@@ -9,6 +9,9 @@ export interface ServeCommandOptions {
   stateDir: string;
   trustDomain: string;
   leafTtl: number;
+  admin?: string;
+  adminPublic?: boolean;
+  adminToken?: string;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -21,11 +24,14 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     stateDir,
     trustDomain: opts.trustDomain,
     leafTtlMs: opts.leafTtl * 1000,
+    ...(opts.admin ? { admin: opts.admin } : {}),
+    ...(opts.adminPublic ? { adminAllowPublic: true } : {}),
+    ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];
   process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
-    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}\n`);
+    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}\n`);
   if (endpoints[0]) process.stderr.write(`meshd: an Envoy bootstrap for a node: meshd bootstrap --state-dir ${opts.stateDir} --node ${endpoints[0]}\n`);
   return new Promise((resolve) => {
     let stopping = false;

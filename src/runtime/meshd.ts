@@ -22,6 +22,12 @@ import { shortTypeName } from '../xds/type-urls';
 import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
 import { logger } from '../log';
+import { StreamRegistry } from '../admin/stream-registry';
+import { MeshdMetrics } from '../admin/metrics';
+import { AdminServer } from '../admin/server';
+import { addCsdsService } from '../server/csds';
+import { parseXdsAddress } from '../xds/address';
+import { actions, meshStatus, readiness, secretStatus, secretViews } from './operations';
 import type * as grpc from '@grpc/grpc-js';
 
 const log = logger('meshd');
@@ -45,14 +51,25 @@ export interface MeshdOptions {
   onRefused?: (change: RefusedChange) => void;
   /** Called after each applied mesh change. */
   onApplied?: (revision: number, translation: MeshTranslation) => void;
+  /** Admin HTTP address (`host:port`); loopback unless `adminAllowPublic`. Absent: no admin server. */
+  admin?: string;
+  adminAllowPublic?: boolean;
+  /** Bearer token for admin POST actions from non-loopback clients. */
+  adminToken?: string;
+  /** Finish a CA rollover by itself this long after no leaf depends on the old CA (default 10 s). */
+  rolloverGraceMs?: number;
 }
 
 export class Meshd {
   readonly cache = new SnapshotCache();
   readonly credentials: NodeCredentials;
   readonly xdsServer: XdsServer;
+  readonly registry = new StreamRegistry();
+  readonly metrics = new MeshdMetrics();
   /** ADS addresses actually bound (real ports when 0 was asked). */
   xdsAddresses: string[] = [];
+  adminServer: AdminServer | undefined;
+  private listening = false;
   private model: MeshModel | undefined;
   private translation: MeshTranslation | undefined;
   private sdsServer: XdsServer | undefined;
@@ -66,18 +83,37 @@ export class Meshd {
     credentials: NodeCredentials,
   ) {
     this.credentials = credentials;
-    const observer = combineObservers(options.observers ?? []);
     this.xdsServer = new XdsServer({
       services: [ADS, CDS, EDS, LDS, RDS],
-      settings: { watcher: this.cache, identify: this.identify(), observer },
-      ...(options.extraServices ? { extraServices: options.extraServices } : {}),
+      settings: { watcher: this.cache, identify: this.identify(), observer: this.observer() },
+      extraServices: (server) => {
+        addCsdsService(server, { registry: this.registry, snapshots: this.cache });
+        options.extraServices?.(server);
+      },
     });
+    certificates.on('certificate', (change) => {
+      this.metrics.certificateIssued('leaf');
+      if (change.previousSerial) this.metrics.certificateRotated('leaf');
+    });
+    authority.on('rolloverStarted', () => this.metrics.certificateRotated('ca'));
+    this.metrics.setCertificateExpirySource(() => {
+      let earliest: Date | undefined;
+      for (const id of certificates.endpointIds()) {
+        const notAfter = certificates.current(id)?.notAfter;
+        if (notAfter && (!earliest || notAfter < earliest)) earliest = notAfter;
+      }
+      return earliest;
+    });
+  }
+
+  private observer(): StreamObserver {
+    return combineObservers([this.registry, this.metrics, ...(this.options.observers ?? [])]);
   }
 
   static async start(options: MeshdOptions): Promise<Meshd> {
     fs.mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     const credentials = NodeCredentials.loadOrCreate(options.stateDir);
-    const authority = await TrustAuthority.open({ stateDir: options.stateDir, trustDomain: options.trustDomain });
+    const authority = await TrustAuthority.open({ stateDir: options.stateDir, trustDomain: options.trustDomain, autoFinishGraceMs: options.rolloverGraceMs ?? 10_000 });
     const certificates = new EndpointCertificates({
       authority,
       ...(options.leafTtlMs ? { ttlMs: options.leafTtlMs } : {}),
@@ -90,12 +126,15 @@ export class Meshd {
       policyOf: (key) => meshd?.secretPolicyOf(key),
       fileSecret: (mesh, name) => meshd?.fileSecrets.get(mesh, name),
     });
-    const fileSecrets = new FileSecrets(() => secrets.refreshAll());
+    const fileSecrets = new FileSecrets(() => secrets.refreshAll(), (refusal) => meshd?.metrics.fileSecretRefused(refusal.reason));
     const watcher = new MeshWatcher({
       dir: options.configDir,
       trustDomain: options.trustDomain,
       apply: (model, revision) => meshd!.apply(model, revision),
-      ...(options.onRefused ? { refused: options.onRefused } : {}),
+      refused: (change) => {
+        meshd?.metrics.configReload('refused');
+        options.onRefused?.(change);
+      },
     });
     meshd = new Meshd(options, authority, certificates, secrets, fileSecrets, watcher, credentials);
     try {
@@ -109,9 +148,11 @@ export class Meshd {
         socketPath: options.sdsSocket,
         secrets,
         identify: meshd.identify(),
-        observer: combineObservers(options.observers ?? []),
+        observer: meshd.observer(),
       });
       log.info({ socket: options.sdsSocket }, `SDS listening on unix:${options.sdsSocket}`);
+      meshd.listening = true;
+      if (options.admin) await meshd.startAdmin(options.admin);
     } catch (err) {
       await meshd.stop();
       throw err;
@@ -130,7 +171,32 @@ export class Meshd {
   }
 
   private identify(): NodeIdentifier {
-    return this.credentials.identifier();
+    return this.metrics.countingRefusals(this.credentials.identifier());
+  }
+
+  private async startAdmin(address: string): Promise<void> {
+    const parsed = parseXdsAddress(address);
+    if (parsed.kind !== 'tcp') throw new Error(`--admin ${address}: the admin server listens on HOST:PORT`);
+    const sources = {
+      watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
+      registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
+    };
+    this.adminServer = new AdminServer({
+      host: parsed.host,
+      port: parsed.port,
+      ...(this.options.adminAllowPublic ? { allowPublic: true } : {}),
+      ...(this.options.adminToken ? { adminToken: this.options.adminToken } : {}),
+      registry: this.registry,
+      metrics: this.metrics,
+      snapshots: this.cache,
+      meshStatus: () => meshStatus(sources),
+      secretStatus: () => secretStatus(sources),
+      secretsFor: (endpoint) => secretViews(sources, endpoint),
+      readiness: readiness(sources),
+      actions: actions(sources),
+    });
+    await this.adminServer.start();
+    log.info({ url: this.adminServer.url }, `admin listening on ${this.adminServer.url}`);
   }
 
   private credentialFor = (endpointId: string): { header: string; value: string } => ({
@@ -161,6 +227,7 @@ export class Meshd {
     this.translation = translation;
     void this.fileSecrets.sync(model).then(() => this.secrets.refreshAll());
     this.secrets.refreshAll();
+    this.metrics.configReload('applied');
     log.info({ revision, rebuilt: translation.rebuilt.length, reused: translation.reused.length }, 'published snapshots');
     this.options.onApplied?.(revision, translation);
   }
@@ -176,6 +243,7 @@ export class Meshd {
   }
 
   async stop(): Promise<void> {
+    await this.adminServer?.close();
     await this.watcher.close();
     await Promise.all([this.xdsServer.shutdown(1000), this.sdsServer?.shutdown(1000)]);
     this.certificates.stop();

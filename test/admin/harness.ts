@@ -4,13 +4,12 @@
 // server on 127.0.0.1:0. A snapshot holding a TLS secret with a real private key and a cluster
 // whose SDS config carries the node's credential in initial_metadata, so tests can prove neither
 // leaks.
-import './reflect-shim';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { webcrypto, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import * as x509 from '@peculiar/x509';
+import { x509 } from '../../src/pki/x509';
 import { CREDENTIAL_HEADER, CREDENTIAL_NODE_METADATA_KEY, NodeCredentials } from '../../src/auth/node-credential';
 import { SnapshotCache } from '../../src/cache/snapshot-cache';
 import { Snapshot } from '../../src/cache/snapshot';

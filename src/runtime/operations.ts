@@ -1,0 +1,95 @@
+// What the admin server reads from a running meshd and the actions it may take: mesh status,
+// secret status (public parts only), config-dump secret views, readiness and rotation. Kept
+// apart from the pipeline wiring so that stays about the pipeline.
+import type { EndpointCertificates, TrustAuthority } from '../pki';
+import type { StreamRegistry } from '../admin/stream-registry';
+import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView } from '../admin/types';
+import type { SecretCache } from '../sds/secret-cache';
+import type { MeshWatcher } from './mesh-watcher';
+import type { MeshEndpointId } from '../xds/node-id';
+import { TypeUrl } from '../xds/type-urls';
+import { formatError } from '../spec/errors';
+
+export interface OperationsSources {
+  watcher: MeshWatcher;
+  certificates: EndpointCertificates;
+  authority: TrustAuthority;
+  secrets: SecretCache;
+  registry: StreamRegistry;
+  trustDomain: string;
+  listening: () => boolean;
+}
+
+export function meshStatus(sources: OperationsSources): MeshStatus {
+  const current = sources.watcher.current;
+  const status: MeshStatus = { revision: current ? String(current.revision) : null };
+  if (current) status.appliedAt = current.appliedAt.toISOString();
+  const refused = sources.watcher.lastRefused;
+  if (refused) status.lastRefused = { at: refused.refusedAt.toISOString(), errors: refused.errors.map(formatError) };
+  return status;
+}
+
+/** Every leaf and the trust bundle, with which proxies hold which SDS version. */
+export function secretStatus(sources: OperationsSources): SecretStatus[] {
+  const acked = sources.registry.ackedVersions(TypeUrl.Secret);
+  const out: SecretStatus[] = [];
+  for (const spiffeId of sources.certificates.endpointIds().sort()) {
+    const leaf = sources.certificates.current(spiffeId);
+    if (!leaf) continue;
+    const endpointKey = spiffeId.slice(`spiffe://${sources.trustDomain}/`.length);
+    const served = sources.secrets.snapshotOf(endpointKey)?.get(TypeUrl.Secret)?.version ?? '';
+    out.push({
+      name: spiffeId,
+      kind: 'certificate',
+      version: served,
+      serial: leaf.serial,
+      sans: [...leaf.sans.uris, ...leaf.sans.dnsNames],
+      notAfter: leaf.notAfter.toISOString(),
+      holders: acked.filter((a) => a.endpoint === endpointKey).map((a) => ({ nodeId: a.nodeId, version: a.version })),
+    });
+  }
+  const bundle = sources.certificates.trustBundle();
+  out.push({
+    name: `spiffe://${sources.trustDomain}`,
+    kind: 'trust',
+    version: bundle.version,
+    serial: bundle.caSerials[0] ?? '',
+    sans: [],
+    notAfter: '',
+    holders: acked.map((a) => ({ nodeId: a.nodeId, version: a.version })),
+  });
+  return out;
+}
+
+/** A node's secrets as /config_dump shows them: certificates and bundles, never a key. */
+export function secretViews(sources: OperationsSources, endpoint: MeshEndpointId): SecretView[] {
+  const views: SecretView[] = [];
+  const leaf = sources.certificates.current(`spiffe://${sources.trustDomain}/${endpoint.key}`);
+  if (leaf) views.push({ name: leaf.spiffeId, version: leaf.version, certificateChainPem: leaf.certificateChainPem, details: { serial: leaf.serial, notAfter: leaf.notAfter.toISOString() } });
+  const bundle = sources.certificates.trustBundle();
+  views.push({ name: `spiffe://${sources.trustDomain}`, version: bundle.version, trustedCaPem: bundle.trustedCaPem, details: { caSerials: bundle.caSerials } });
+  return views;
+}
+
+export function readiness(sources: OperationsSources): ReadinessCheck[] {
+  return [
+    { name: 'specs loaded', check: () => (sources.watcher.current ? true : 'no valid mesh has been loaded yet') },
+    { name: 'CA ready', check: () => (sources.certificates.trustBundle().caSerials.length > 0 ? true : 'no CA in the trust bundle') },
+    { name: 'listeners bound', check: () => (sources.listening() ? true : 'ADS/SDS are not listening yet') },
+  ];
+}
+
+export function actions(sources: OperationsSources): AdminActions {
+  return {
+    async rotate(nodeKey?: string) {
+      const id = nodeKey ? `spiffe://${sources.trustDomain}/${nodeKey}` : undefined;
+      if (id && !sources.certificates.current(id)) return { message: `no certificate has been issued for ${nodeKey}; nothing to rotate`, rotated: 0 };
+      const leaves = await sources.certificates.rotate(id);
+      return { message: `re-issued ${leaves.length} leaf certificate(s)`, rotated: leaves.length, serials: leaves.map((l) => l.serial) };
+    },
+    async caRollover() {
+      const status = await sources.authority.startRollover();
+      return { message: `CA rollover started: new leaves come from CA ${status.currentCaId}; CA ${status.previousCaId} leaves the bundle once no leaf depends on it`, ...status };
+    },
+  };
+}
