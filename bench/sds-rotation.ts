@@ -4,7 +4,7 @@
 //   replicas: leaves rotate for 100 endpoints whose K proxies share them (replicas of a node)
 //   leaves:   leaves rotate for K distinct endpoints (bound by issuance: K new keys and certificates)
 // The server and the load client are separate processes; server CPU per rotation is reported.
-// Run: node dist/bench/sds-rotation.js [--k 1000,10000]
+// Run: node dist/bench/sds-rotation.js [--k 1000,10000] [--scenario bundle,replicas,leaves]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -185,8 +185,10 @@ async function main(): Promise<void> {
   const kArg = process.argv.indexOf('--k');
   const ks = kArg > 0 ? process.argv[kArg + 1]!.split(',').map(Number) : [1000, 10_000];
   console.log(`SDS rotation fan-out: K = ${ks.join(', ')} streams over the Unix socket, ${PER_CHANNEL} per connection; Node ${process.version}`);
+  const sArg = process.argv.indexOf('--scenario');
+  const scenarios = (sArg > 0 ? process.argv[sArg + 1]!.split(',') : ['bundle', 'replicas', 'leaves']) as Scenario[];
   const lines: string[] = [];
-  for (const k of ks) for (const scenario of ['bundle', 'replicas', 'leaves'] as const) lines.push(await runScenario(scenario, k));
+  for (const k of ks) for (const scenario of scenarios) lines.push(await runScenario(scenario, k));
   console.log('\nscenario      K endpoints   wall ms   CPU ms  RSS MB open/after');
   for (const line of lines) console.log(line);
   const target = lines.filter((l) => l.startsWith('bundle') || l.startsWith('replicas')).every((l) => Number(l.split(/\s+/)[3]) <= 2000);

@@ -33,8 +33,7 @@ export class ResourceSet {
     const key = names === null ? '*' : namesKey;
     let body = this.bodies.get(key);
     if (!body) {
-      const selected = names === null ? [...this.resources.values()] : names.flatMap((n) => this.resources.get(n) ?? []);
-      body = sotwBody(this.version, this.typeUrl, selected.map((r) => r.sotwField));
+      body = sotwBody(this.version, this.typeUrl, this.select(names).map((r) => r.sotwField));
       if (this.bodies.size >= BODY_MEMO_LIMIT) this.bodies.clear();
       this.bodies.set(key, body);
     }
@@ -50,12 +49,23 @@ export class ResourceSet {
     let response = this.responses.get(key);
     if (!response) {
       const nonce = nextNonce();
-      response = { bytes: Buffer.concat([this.sotwBody(names, namesKey), lengthDelimitedField(SotwField.nonce, nonce)]), nonce };
+      const nonceField = lengthDelimitedField(SotwField.nonce, nonce);
+      // Reuse a body built earlier (Fetch, resends); otherwise assemble the response in one copy.
+      const body = this.bodies.get(key);
+      const bytes = body
+        ? Buffer.concat([body, nonceField])
+        : sotwBody(this.version, this.typeUrl, this.select(names).map((r) => r.sotwField), nonceField);
+      response = { bytes, nonce };
       if (this.responses.size >= BODY_MEMO_LIMIT) this.responses.clear();
       this.responses.set(key, response);
     }
     return response;
   }
+
+  private select(names: readonly string[] | null): EncodedResource[] {
+    return names === null ? [...this.resources.values()] : names.flatMap((n) => this.resources.get(n) ?? []);
+  }
+
 }
 
 export interface ResourceInput {

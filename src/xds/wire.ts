@@ -32,12 +32,13 @@ export const SotwField = { versionInfo: 1, resources: 2, typeUrl: 4, nonce: 5 } 
 export const DeltaField = { systemVersionInfo: 1, resources: 2, typeUrl: 4, nonce: 5, removedResources: 6 } as const;
 const ResourceField = { version: 1, resource: 2, name: 3 } as const;
 
-/** The part of a DiscoveryResponse that every stream shares: everything but the nonce. */
-export function sotwBody(versionInfo: string, typeUrl: string, resourceFields: readonly Buffer[]): Buffer {
+/** A DiscoveryResponse without its nonce (or with it, passed as a trailing field). */
+export function sotwBody(versionInfo: string, typeUrl: string, resourceFields: readonly Buffer[], ...trailing: Buffer[]): Buffer {
   return Buffer.concat([
     lengthDelimitedField(SotwField.versionInfo, versionInfo),
     ...resourceFields,
     lengthDelimitedField(SotwField.typeUrl, typeUrl),
+    ...trailing,
   ]);
 }
 
