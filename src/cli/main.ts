@@ -20,6 +20,12 @@ function integer(value: string): number {
   return n;
 }
 
+function octal(value: string): number {
+  const mode = Number.parseInt(value, 8);
+  if (!/^0?[0-7]{3}$/.test(value) || (mode & 0o007) !== 0) throw new InvalidArgumentError('must be an octal mode with no access for others, e.g. 600 or 660');
+  return mode;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -40,13 +46,14 @@ export function buildProgram(): Command {
     .requiredOption('--config <dir>', 'directory of mesh specs (watched)')
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
     .option('--sds-socket <path>', 'SDS socket (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
+    .option('--sds-socket-mode <octal>', 'SDS socket file mode, e.g. 660 to share it with the Envoy user\'s group', octal, 0o600)
     .option('--state-dir <dir>', 'state directory: CA, node credential key, SDS socket', DEFAULT_STATE_DIR)
     .option('--trust-domain <name>', 'SPIFFE trust domain of issued certificates', 'meshd.local')
     .option('--leaf-ttl <seconds>', 'lifetime of issued leaf certificates', integer, 24 * 3600)
     .option('--admin <addr>', 'admin HTTP address: health, metrics, status, config dump, rotation', DEFAULT_ADMIN)
     .option('--no-admin', 'run without the admin server')
     .option('--admin-public', 'allow the admin server on a non-loopback address (POST actions then need MESHD_ADMIN_TOKEN)')
-    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean }) => {
+    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean }) => {
       process.exitCode = await runServe({
         ...opts,
         xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],

@@ -6,6 +6,7 @@ export interface ServeCommandOptions {
   config: string;
   xds: string[];
   sdsSocket?: string;
+  sdsSocketMode?: number;
   stateDir: string;
   trustDomain: string;
   leafTtl: number;
@@ -24,6 +25,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     stateDir,
     trustDomain: opts.trustDomain,
     leafTtlMs: opts.leafTtl * 1000,
+    ...(opts.sdsSocketMode ? { sdsSocketMode: opts.sdsSocketMode } : {}),
     ...(opts.admin ? { admin: opts.admin } : {}),
     ...(opts.adminPublic ? { adminAllowPublic: true } : {}),
     ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),

@@ -22,7 +22,8 @@ import { shortTypeName } from '../xds/type-urls';
 import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
 import { logger } from '../log';
-import { StreamRegistry } from '../admin/stream-registry';
+import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
+import { parseNodeId } from '../xds/node-id';
 import { MeshdMetrics } from '../admin/metrics';
 import { AdminServer } from '../admin/server';
 import { addCsdsService } from '../server/csds';
@@ -56,6 +57,8 @@ export interface MeshdOptions {
   adminAllowPublic?: boolean;
   /** Bearer token for admin POST actions from non-loopback clients. */
   adminToken?: string;
+  /** SDS socket file mode (default 0o600; 0o660 to share with the Envoy user's group). */
+  sdsSocketMode?: number;
   /** Finish a CA rollover by itself this long after no leaf depends on the old CA (default 10 s). */
   rolloverGraceMs?: number;
 }
@@ -64,7 +67,13 @@ export class Meshd {
   readonly cache = new SnapshotCache();
   readonly credentials: NodeCredentials;
   readonly xdsServer: XdsServer;
-  readonly registry = new StreamRegistry();
+  /** The form a node is served follows its spec (`meshd.proxyless`), else what it says it is. */
+  readonly registry = new StreamRegistry({
+    formOf: (node) => {
+      const endpoint = this.model?.endpoints[parseNodeId(node.id).key];
+      return endpoint ? (endpoint.meshd.proxyless ? 'grpc' : 'envoy') : formFromUserAgent(node);
+    },
+  });
   readonly metrics = new MeshdMetrics();
   /** ADS addresses actually bound (real ports when 0 was asked). */
   xdsAddresses: string[] = [];
@@ -149,6 +158,7 @@ export class Meshd {
         secrets,
         identify: meshd.identify(),
         observer: meshd.observer(),
+        ...(options.sdsSocketMode ? { socketMode: options.sdsSocketMode, directoryMode: options.sdsSocketMode & 0o070 ? 0o750 : 0o700 } : {}),
       });
       log.info({ socket: options.sdsSocket }, `SDS listening on unix:${options.sdsSocket}`);
       meshd.listening = true;

@@ -9,6 +9,11 @@ import { decodeSotwRequest, RequestError } from '../xds/wire';
 import { DeltaStream } from './delta-stream';
 import { SotwStream } from './sotw-stream';
 import { StatusError, type RawDuplex, type StreamOptions } from './xds-stream';
+import { logger } from '../log';
+
+const log = logger('xds-fetch');
+/** How long a Fetch waits for a node's first snapshot before answering UNAVAILABLE. */
+const FETCH_WAIT_MS = 5000;
 
 const passThrough = (value: Buffer): Buffer => value;
 
@@ -86,17 +91,33 @@ function fetchOnce(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.se
     if (!options.servedTypes.has(typeUrl)) throw new StatusError(grpc.status.INVALID_ARGUMENT, `${options.service} does not serve type_url "${typeUrl.slice(0, 200)}"`);
     if (!request.node?.id) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'a fetch request must carry node.id');
     const endpoint = options.identify(request.node, call.metadata);
+    const refused = options.refusedNames?.(endpoint, typeUrl, request.resourceNames) ?? [];
+    if (refused.length > 0) {
+      log.warn({ node: request.node.id, type: options.service, names: refused }, 'fetch refused resources this node is not entitled to');
+      request.resourceNames = request.resourceNames.filter((name) => !refused.includes(name));
+      if (request.resourceNames.length === 0) throw new StatusError(grpc.status.PERMISSION_DENIED, `${endpoint.key} is not entitled to ${refused.join(', ')}`);
+    }
+    // Answer from the current snapshot, or wait a moment for the first one (an SDS leaf may be
+    // being issued right now).
     let answered = false;
-    const cancel = options.watcher.watch(endpoint.key, (snapshot) => {
+    let cancel: (() => void) | undefined;
+    const timer = setTimeout(() => {
       if (answered) return;
       answered = true;
+      cancel?.();
+      callback({ code: grpc.status.UNAVAILABLE, details: `no configuration for ${endpoint.key} yet` });
+    }, FETCH_WAIT_MS);
+    cancel = options.watcher.watch(endpoint.key, (snapshot) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
       const set = snapshot.get(typeUrl);
       const names = request.resourceNames.length === 0 ? null : [...new Set(request.resourceNames)].sort();
       const body = set ? set.sotwBody(names, names?.join('\u0000') ?? '*') : undefined;
       callback(null, body ?? Buffer.alloc(0));
+      queueMicrotask(() => cancel?.());
     });
-    cancel();
-    if (!answered) callback({ code: grpc.status.UNAVAILABLE, details: `no configuration for ${endpoint.key} yet` });
+    if (answered) cancel();
   } catch (err) {
     if (err instanceof StatusError) callback({ code: err.code, details: err.message });
     else if (err instanceof RequestError) callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });

@@ -7,6 +7,9 @@ import { resolveSdsSocketPath } from '../../src/sds/sds-server';
 import { startSdsEnv, stopSdsEnv, TD, type SdsEnv } from '../support/sds-env';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { decodeResource, XdsTestClient } from '../support/xds-client';
+import { messageType } from '../../src/xds/protos';
+
+interface DecodedAnyLike { type_url: string; value: Uint8Array }
 import { mtlsConnect, SdsProxy, startMtlsServer } from '../support/sds-proxy';
 
 const FRONT = 'mesh/demo/virtualNode/front';
@@ -110,6 +113,30 @@ describe('sds/sds-server', function () {
       assert.ok(!JSON.stringify(secret).includes(backMaterial.privateKeyPem.split('\n')[1]!), 'no byte of the other node\'s key');
     }
     assert.ok(env.rejected.some((r) => r.includes(`not entitled to SDS spiffe://${TD}/${BACK}`)));
+  });
+
+  it('answers FetchSecrets with the node\'s own secret and refuses another node\'s', async () => {
+    const client = new grpc.Client(`unix:${env.socketPath}`, grpc.credentials.createInsecure());
+    const Request = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+    const Response = messageType('envoy.service.discovery.v3.DiscoveryResponse');
+    const fetch = (names: string[]): Promise<{ err: grpc.ServiceError | null; names: string[] }> => new Promise((resolve) => {
+      const metadata = new grpc.Metadata();
+      metadata.set(CREDENTIAL_HEADER, env.credentials.tokenFor(FRONT));
+      const body = Buffer.from(Request.encode(Request.fromObject({ node: { id: FRONT }, resourceNames: names })).finish());
+      client.makeUnaryRequest('/envoy.service.secret.v3.SecretDiscoveryService/FetchSecrets', (b: Buffer) => b, (b: Buffer) => b, body, metadata, (err, value) => {
+        const response = value ? (Response.decode(value) as unknown as { resources: DecodedAnyLike[] }) : { resources: [] };
+        resolve({ err, names: response.resources.map((r) => decodeResource<{ name: string }>({ typeUrl: r.type_url, value: r.value }).name) });
+      });
+    });
+    try {
+      const own = await fetch(['default']);
+      assert.equal(own.err, null);
+      assert.deepEqual(own.names, ['default']);
+      const other = await fetch([`spiffe://${TD}/${BACK}`]);
+      assert.equal(other.err?.code, grpc.status.PERMISSION_DENIED);
+    } finally {
+      client.close();
+    }
   });
 
   it('pushes a rotated leaf to the subscribed stream, and Delta SDS works the same', async () => {
