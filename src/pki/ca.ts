@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { logger, type Logger } from '../log';
-import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-file';
+import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../util/atomic-file';
 import { toPem } from './der';
 import { x509 } from './x509';
 
@@ -166,14 +166,5 @@ export class CertificateAuthority {
   /** Keeps the key out of util.inspect and JSON: only public facts about the CA. */
   toJSON(): { id: string; serial: string; subject: string; notBefore: string; notAfter: string } {
     return { id: this.id, serial: this.serial, subject: this.subject, notBefore: this.notBefore.toISOString(), notAfter: this.notAfter.toISOString() };
-  }
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${file}: ${(err as Error).message}`);
   }
 }

@@ -2,10 +2,9 @@
 // written once under certs-dev/ (git-ignored) and reused while they stay valid. Nothing here is
 // meant for production; meshd's real CA lives in the state directory.
 import { X509Certificate } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { logger } from '../log';
-import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-file';
+import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../util/atomic-file';
 import { CertificateAuthority } from './ca';
 import { issueLeaf } from './issuer';
 import { validateTlsCertificate } from './pem-validation';
@@ -65,14 +64,5 @@ async function stillGood(files: DevEndpointFiles, ca: CertificateAuthority): Pro
     return signedByCa && sameNames && material.notAfter.getTime() - Date.now() > DEV_LEAF_MIN_REMAINING_MS;
   } catch {
     return false;
-  }
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${file}: ${(err as Error).message}`);
   }
 }

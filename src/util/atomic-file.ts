@@ -73,3 +73,13 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array, m
     // Some file systems cannot fsync a directory; the rename itself is still atomic.
   }
 }
+
+/** A file's text, or undefined when it does not exist; other errors name the file. */
+export async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+}
