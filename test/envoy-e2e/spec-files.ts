@@ -108,7 +108,11 @@ export class SpecFiles {
   private render(file: string): string {
     const docs = this.docs.get(file)!;
     if (/\.json$/i.test(file)) return `${JSON.stringify(docs[0]!.toJS(), null, 2)}\n`;
-    return docs.map((doc) => doc.toString({ lineWidth: 0 })).join('---\n');
+    // A document that was introduced by `---` prints its own marker; the others need one between.
+    return docs.map((doc, i) => {
+      const text = doc.toString({ lineWidth: 0 });
+      return i === 0 || text.startsWith('---') ? text : `---\n${text}`;
+    }).join('');
   }
 
   /** Writes every changed file atomically (temp file in the same directory, then rename). */
