@@ -110,6 +110,8 @@ export class ProcessManager {
       fs.closeSync(out);
     }
     if (child.pid === undefined) {
+      // The 'error' event (ENOENT, EACCES) follows asynchronously; it is this throw's to report.
+      child.once('error', () => undefined);
       throw new Error(`${name}: could not start ${command}: no process id (is it installed and executable?)`);
     }
     const pid = child.pid;
