@@ -8,6 +8,7 @@ export interface BootstrapCommandOptions {
   xds: string;
   stateDir: string;
   adminPort: number;
+  adminAddress?: string;
   grpc: boolean;
   sdsSocket?: string;
   certDir?: string;
@@ -26,6 +27,7 @@ export function runBootstrap(opts: BootstrapCommandOptions): { exitCode: number;
     xdsAddress: opts.xds,
     sdsSocketPath: resolveSdsSocketPath(opts.sdsSocket, opts.stateDir),
     adminPort: opts.adminPort,
+    ...(opts.adminAddress ? { adminAddress: opts.adminAddress } : {}),
     credential,
   });
   return { exitCode: 0, output: renderBootstrapYaml(bootstrap) };

@@ -100,15 +100,17 @@ export function buildProgram(): Command {
     .option('--xds <addr>', 'meshd ADS address (HOST:PORT or unix:PATH)', DEFAULT_XDS)
     .option('--sds-socket <path>', 'SDS socket path (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .option('--admin-port <n>', 'Envoy admin port', integer, 9901)
+    .option('--admin-address <ip>', 'Envoy admin bind address (0.0.0.0 inside a container)', '127.0.0.1')
     .option('--state-dir <dir>', 'meshd state directory (holds the key that signs node credentials)', DEFAULT_STATE_DIR)
     .option('--grpc', 'print a gRPC xDS bootstrap (JSON) for a proxyless service instead')
     .option('--cert-dir <dir>', 'with --grpc: directory of the certificate files `meshd agent` keeps current')
-    .action((opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; stateDir: string; grpc?: boolean; certDir?: string }) => {
+    .action((opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; adminAddress: string; stateDir: string; grpc?: boolean; certDir?: string }) => {
       finish(runBootstrap({
         nodeId: opts.node,
         xds: opts.xds,
         stateDir: path.resolve(opts.stateDir),
         adminPort: opts.adminPort,
+        adminAddress: opts.adminAddress,
         grpc: Boolean(opts.grpc),
         ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}),
         ...(opts.certDir ? { certDir: opts.certDir } : {}),
