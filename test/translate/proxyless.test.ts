@@ -3,6 +3,7 @@
 // endpoints) per the same 003 rules as Envoy. Every resource is also put through grpc-js-xds's
 // own resource validation (the code a proxyless client runs on what meshd sends it).
 import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { ClusterResourceType } from '@grpc/grpc-js-xds/build/src/xds-resource-type/cluster-resource-type';
 import { EndpointResourceType } from '@grpc/grpc-js-xds/build/src/xds-resource-type/endpoint-resource-type';
@@ -11,6 +12,8 @@ import { RouteConfigurationResourceType } from '@grpc/grpc-js-xds/build/src/xds-
 import type { XdsResourceType } from '@grpc/grpc-js-xds/build/src/xds-resource-type/xds-resource-type';
 import { validateBootstrapConfig } from '@grpc/grpc-js-xds/build/src/xds-bootstrap';
 import { buildGrpcBootstrap } from '../../src/envoy/grpc-bootstrap';
+import { loadMesh } from '../../src/model/load-mesh';
+import { formatErrors } from '../../src/spec/errors';
 import type { MeshModel } from '../../src/model/types';
 import { buildSnapshot, formOf, grpcServerListenerName, translateMesh, type EndpointResources } from '../../src/translate';
 import { TypeUrl } from '../../src/xds/type-urls';
@@ -216,5 +219,21 @@ describe('translate/proxyless: client resources', () => {
     const cluster = clusterOf(checkedTranslation(model(files), A), B_CLUSTER);
     assert.deepEqual(cluster.loadAssignment.endpoints[0].lbEndpoints[0].endpoint.address.socketAddress, { address: 'b.m.local', portValue: 9090 });
     assert.ok(cluster.transportSocket.typedConfig.commonTlsContext.combinedValidationContext, 'the Envoy form keeps SDS');
+  });
+});
+
+describe('translate/proxyless: examples/proxyless', () => {
+  it('translates both nodes into the gRPC form that grpc-js-xds accepts', async () => {
+    const loaded = await loadMesh(path.join(__dirname, '..', '..', '..', 'examples', 'proxyless'));
+    if (!loaded.ok) throw new Error(formatErrors(loaded.errors));
+    const greeter = 'mesh/demo/virtualNode/greeter';
+    const caller = 'mesh/demo/virtualNode/caller';
+    for (const id of [greeter, caller]) {
+      assert.equal(formOf(loaded.model.endpoints[id]!), 'grpc');
+      assertGrpcAccepts(loaded.model, id);
+      checkedTranslation(loaded.model, id);
+    }
+    assert.deepEqual(namesOf(checkedTranslation(loaded.model, greeter), TypeUrl.Listener), [grpcServerListenerName('127.0.0.1', 50051)]);
+    assert.deepEqual(namesOf(checkedTranslation(loaded.model, caller), TypeUrl.Listener), ['greeter.demo.local', 'greeter.demo.local:50051']);
   });
 });
