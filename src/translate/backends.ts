@@ -62,21 +62,27 @@ function targetListener(target: TargetNodeModel, port: number | undefined): List
   return target.listeners[0];
 }
 
+/** Adds the cluster reaching one target listener and returns its name (Envoy or proxyless form). */
+export type ClusterAdder = (context: EndpointContext, backend: BackendModel, target: TargetNodeModel, listener: ListenerModel) => string;
+
 /** Weighted clusters of a route's targets; two targets on one cluster add up their weights. */
-function routeClusters(context: EndpointContext, backend: BackendModel, route: RouteModel): WeightedCluster[] {
+function routeClusters(context: EndpointContext, backend: BackendModel, route: RouteModel, addCluster: ClusterAdder): WeightedCluster[] {
   const weights = new Map<string, number>();
   for (const weighted of route.weightedTargets) {
     const target = backend.targets.find((candidate) => candidate.id === weighted.nodeId);
     const listener = target && targetListener(target, weighted.port);
     if (!target || !listener) continue;
-    const name = addEgressCluster(context, backend, target, listener);
+    const name = addCluster(context, backend, target, listener);
     weights.set(name, (weights.get(name) ?? 0) + weighted.weight);
   }
   return [...weights.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, weight]) => ({ name, weight }));
 }
 
-/** The ports, routes and clusters of a backend (its clusters are added to the context). */
-export function servicePorts(context: EndpointContext, backend: BackendModel): ServicePort[] {
+/**
+ * The ports, routes and clusters of a backend (its clusters are added to the context by
+ * `addCluster`: Envoy egress clusters by default, gRPC ones for proxyless clients).
+ */
+export function servicePorts(context: EndpointContext, backend: BackendModel, addCluster: ClusterAdder = addEgressCluster): ServicePort[] {
   const { provider } = backend;
   if (provider.kind === 'virtualNode') {
     const target = backend.targets[0];
@@ -84,7 +90,7 @@ export function servicePorts(context: EndpointContext, backend: BackendModel): S
     return [...target.listeners].sort((a, b) => a.port - b.port).map((listener) => ({
       port: listener.port,
       protocol: listener.protocol,
-      routes: [{ name: 'default', clusters: [{ name: addEgressCluster(context, backend, target, listener), weight: 100 }] }],
+      routes: [{ name: 'default', clusters: [{ name: addCluster(context, backend, target, listener), weight: 100 }] }],
     }));
   }
   if (provider.kind === 'none') return [];
@@ -93,7 +99,7 @@ export function servicePorts(context: EndpointContext, backend: BackendModel): S
     protocol,
     routes: provider.routes
       .filter((route) => route.protocol === protocol && (route.spec.match?.port === undefined || route.spec.match.port === port))
-      .map((route) => ({ name: route.name, model: route, clusters: routeClusters(context, backend, route) }))
+      .map((route) => ({ name: route.name, model: route, clusters: routeClusters(context, backend, route, addCluster) }))
       .filter((route) => route.clusters.some((cluster) => cluster.weight > 0)),
   })).sort((a, b) => a.port - b.port);
 }

@@ -4,3 +4,6 @@ export {
   type EndpointResources, type MeshTranslation, type TranslateOptions,
 } from './translate';
 export * from './names';
+export {
+  formOf, grpcServerListenerName, grpcListeningAddress, grpcClientRouteName, type EndpointForm,
+} from './proxyless';

@@ -7,6 +7,7 @@ import type { EndpointModel, MeshModel, SdsSecretUse } from '../model/types';
 import { sdsSecretNamesIn } from '../envoy/tls';
 import { TypeUrl } from '../xds/type-urls';
 import { newEndpointContext, type TranslateOptions } from './context';
+import { formOf, translateProxylessNode, type EndpointForm } from './proxyless';
 import { meshCaTrust } from './upstream-tls';
 import { translateVirtualGateway } from './virtual-gateway';
 import { translateVirtualNode } from './virtual-node';
@@ -23,13 +24,15 @@ function endpointOf(model: MeshModel, endpointId: string): EndpointModel {
 }
 
 /**
- * Every Listener, RouteConfiguration, Cluster and ClusterLoadAssignment of one endpoint's proxy.
+ * Every Listener, RouteConfiguration, Cluster and ClusterLoadAssignment of one endpoint's proxy,
+ * in the endpoint's form (`formOf`): Envoy's, or gRPC's proxyless form (proxyless.ts).
  * Secrets are not here: meshd's SDS serves them (see `sdsSecretsNeeded`).
  */
 export function translateEndpoint(model: MeshModel, endpointId: string, options: TranslateOptions): EndpointResources {
   const endpoint = endpointOf(model, endpointId);
   const context = newEndpointContext(endpoint, options);
-  if (endpoint.kind === 'virtualNode') translateVirtualNode(context);
+  if (formOf(endpoint) === 'grpc') translateProxylessNode(context);
+  else if (endpoint.kind === 'virtualNode') translateVirtualNode(context);
   else translateVirtualGateway(context);
   return {
     [TypeUrl.Listener]: context.listeners.resources(),
@@ -80,6 +83,8 @@ export interface MeshTranslation {
   readonly rebuilt: readonly string[];
   /** Endpoint ids whose previous Snapshot object was kept, sorted. */
   readonly reused: readonly string[];
+  /** By endpoint id: the form its snapshot is in (for status: which nodes get gRPC's form). */
+  readonly forms: ReadonlyMap<string, EndpointForm>;
 }
 
 function inputKey(endpoint: EndpointModel, options: TranslateOptions): string {
@@ -100,7 +105,9 @@ export function translateMesh(model: MeshModel, options: TranslateOptions, previ
   const inputKeys = new Map<string, string>();
   const rebuilt: string[] = [];
   const reused: string[] = [];
+  const forms = new Map<string, EndpointForm>();
   for (const id of Object.keys(model.endpoints).sort()) {
+    forms.set(id, formOf(model.endpoints[id]!));
     const key = inputKey(model.endpoints[id]!, options);
     const kept = previous?.inputKeys.get(id) === key ? previous.snapshots.get(id) : undefined;
     if (kept) {
@@ -112,5 +119,5 @@ export function translateMesh(model: MeshModel, options: TranslateOptions, previ
     }
     inputKeys.set(id, key);
   }
-  return { snapshots, inputKeys, rebuilt, reused };
+  return { snapshots, inputKeys, rebuilt, reused, forms };
 }
