@@ -89,6 +89,7 @@ export class ProxylessEnv {
       sdsSocket: path.join(work, 'sds.sock'),
       stateDir: path.join(work, 'state'),
       trustDomain: TRUST_DOMAIN,
+      admin: '127.0.0.1:0',
     });
     return new ProxylessEnv(work, configDir, meshd);
   }

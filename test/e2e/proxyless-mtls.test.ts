@@ -68,6 +68,23 @@ describe('e2e: proxyless gRPC mutual TLS (grpc-js-xds) from meshd', function () 
     assert.equal(answer.peerSerial, latest(caller).serial);
   });
 
+  it('shows grpc-js-xds proxies in /status as the gRPC form, with the versions they ACKed', async () => {
+    const client = env.client(caller, SERVICE);
+    await who(client);
+    const status = (await (await fetch(`${env.meshd.adminServer!.url}/status`)).json()) as {
+      proxies: { nodeId: string; form: string; types: { type: string; state: string; sent?: { version: string }; acked?: { version: string } }[] }[];
+    };
+    const callerStreams = status.proxies.filter((p) => p.nodeId === 'mesh/demo/virtualNode/caller' && p.types.some((t) => t.type === 'LDS'));
+    assert.ok(callerStreams.length > 0, JSON.stringify(status.proxies.map((p) => p.nodeId)));
+    for (const proxy of callerStreams) {
+      assert.equal(proxy.form, 'grpc');
+      for (const type of proxy.types) {
+        assert.equal(type.state, 'synced', `${type.type} ${JSON.stringify(type)}`);
+        assert.equal(type.acked?.version, type.sent?.version);
+      }
+    }
+  });
+
   it('a client whose policy trusts a different SAN fails TLS verification', async () => {
     const impostor = await env.node('impostor');
     const err = await failure(env.client(impostor, SERVICE));
