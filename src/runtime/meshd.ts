@@ -231,11 +231,17 @@ export class Meshd {
     if (problems.length > 0) throw new Error(`the translation broke Envoy's constraints (a meshd bug; nothing was published):\n${problems.join('\n')}`);
     for (const id of translation.rebuilt) this.cache.setSnapshot(id, translation.snapshots.get(id)!);
     for (const id of Object.keys(this.model?.endpoints ?? {})) {
-      if (!(id in model.endpoints)) log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration');
+      if (id in model.endpoints) continue;
+      // New connections for it get nothing; proxies already connected keep what they have.
+      this.cache.clearSnapshot(id);
+      log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration');
     }
     this.model = model;
     this.translation = translation;
-    void this.fileSecrets.sync(model).then(() => this.secrets.refreshAll());
+    this.fileSecrets.sync(model).then(
+      () => this.secrets.refreshAll(),
+      (err: Error) => log.error({ err: err.message }, 'could not start watching the file-backed secrets of this mesh'),
+    );
     this.secrets.refreshAll();
     this.metrics.configReload('applied');
     log.info({ revision, rebuilt: translation.rebuilt.length, reused: translation.reused.length }, 'published snapshots');
