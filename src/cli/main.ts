@@ -9,6 +9,7 @@ import { runAgent } from './agent';
 import { runServe } from './serve';
 import { runStatus } from './status';
 import { runAdminAction } from './admin-action';
+import { runDevCerts } from './dev-certs';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -80,6 +81,13 @@ export function buildProgram(): Command {
     .action(async (opts: { node?: string; admin: string }) => {
       finish(await runAdminAction({ adminUrl: opts.admin, path: '/rotate', ...(opts.node ? { node: opts.node } : {}), ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
     });
+  certs.command('dev')
+    .description('write a development CA and an example certificate + key (0600) per endpoint of a mesh, for trying `file` certificate sources')
+    .requiredOption('--config <dir>', 'directory of mesh specs whose endpoints get certificates')
+    .option('--dir <dir>', 'where to write them', 'certs-dev/files')
+    .option('--trust-domain <name>', 'SPIFFE trust domain', 'meshd.local')
+    .action(async (opts: { config: string; dir: string; trustDomain: string }) => finish(await runDevCerts(opts.config, opts.dir, opts.trustDomain)));
+
   const ca = program.command('ca').description('CA operations on a running meshd');
   ca.command('rollover')
     .description('start a CA rollover: the bundle trusts old and new CA, leaves move to the new CA, the old CA leaves the bundle after')
