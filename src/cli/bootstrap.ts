@@ -2,6 +2,7 @@ import { NodeCredentials, CREDENTIAL_HEADER } from '../auth/node-credential';
 import { buildEnvoyBootstrap, renderBootstrapYaml } from '../envoy/bootstrap';
 import { buildGrpcBootstrap } from '../envoy/grpc-bootstrap';
 import { resolveSdsSocketPath } from '../sds/sds-server';
+import { EGRESS_PORT_METADATA, INGRESS_PORT_METADATA } from '../runtime/port-overrides';
 
 export interface BootstrapCommandOptions {
   nodeId: string;
@@ -9,6 +10,8 @@ export interface BootstrapCommandOptions {
   stateDir: string;
   adminPort: number;
   adminAddress?: string;
+  ingressPort?: number;
+  egressPort?: number;
   grpc: boolean;
   sdsSocket?: string;
   certDir?: string;
@@ -18,7 +21,11 @@ export interface BootstrapCommandOptions {
 export function runBootstrap(opts: BootstrapCommandOptions): { exitCode: number; output: string } {
   const credentials = NodeCredentials.loadOrCreate(opts.stateDir);
   const credential = { header: CREDENTIAL_HEADER, value: credentials.tokenFor(opts.nodeId) };
+  const ports: Record<string, number> = {};
+  if (opts.ingressPort) ports[INGRESS_PORT_METADATA] = opts.ingressPort;
+  if (opts.egressPort) ports[EGRESS_PORT_METADATA] = opts.egressPort;
   if (opts.grpc) {
+    if (Object.keys(ports).length > 0) throw new Error('--ingress-port and --egress-port are for Envoy; a proxyless gRPC service listens where its own listeners say');
     const bootstrap = buildGrpcBootstrap({ nodeId: opts.nodeId, xdsAddress: opts.xds, credential, ...(opts.certDir ? { certDir: opts.certDir } : {}) });
     return { exitCode: 0, output: JSON.stringify(bootstrap, null, 2) };
   }
@@ -27,6 +34,7 @@ export function runBootstrap(opts: BootstrapCommandOptions): { exitCode: number;
     xdsAddress: opts.xds,
     sdsSocketPath: resolveSdsSocketPath(opts.sdsSocket, opts.stateDir),
     adminPort: opts.adminPort,
+    ...(Object.keys(ports).length > 0 ? { nodeMetadata: ports } : {}),
     ...(opts.adminAddress ? { adminAddress: opts.adminAddress } : {}),
     credential,
   });

@@ -109,16 +109,20 @@ export function buildProgram(): Command {
     .option('--sds-socket <path>', 'SDS socket path (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .option('--admin-port <n>', 'Envoy admin port', integer, 9901)
     .option('--admin-address <ip>', 'Envoy admin bind address (0.0.0.0 inside a container)', '127.0.0.1')
+    .option('--ingress-port <n>', "this proxy's ingress listener port, instead of the spec's meshd.ingressPort (callers still use the spec's)", integer)
+    .option('--egress-port <n>', "this proxy's egress listener port, instead of the spec's meshd.egressPort", integer)
     .option('--state-dir <dir>', 'meshd state directory (holds the key that signs node credentials)', DEFAULT_STATE_DIR)
     .option('--grpc', 'print a gRPC xDS bootstrap (JSON) for a proxyless service instead')
     .option('--cert-dir <dir>', 'with --grpc: directory of the certificate files `meshd agent` keeps current')
-    .action((opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; adminAddress: string; stateDir: string; grpc?: boolean; certDir?: string }) => {
+    .action((opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; grpc?: boolean; certDir?: string }) => {
       finish(runBootstrap({
         nodeId: opts.node,
         xds: opts.xds,
         stateDir: path.resolve(opts.stateDir),
         adminPort: opts.adminPort,
         adminAddress: opts.adminAddress,
+        ...(opts.ingressPort ? { ingressPort: opts.ingressPort } : {}),
+        ...(opts.egressPort ? { egressPort: opts.egressPort } : {}),
         grpc: Boolean(opts.grpc),
         ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}),
         ...(opts.certDir ? { certDir: opts.certDir } : {}),

@@ -43,6 +43,8 @@ export interface EnvoyBootstrapOptions {
   credential: NodeCredential;
   /** How long Envoy waits for the first CDS/LDS/SDS response before going on; default 15 s. */
   initialFetchTimeoutSeconds?: number;
+  /** node.metadata (plain JSON), e.g. the per-proxy listener ports meshd honours. */
+  nodeMetadata?: Record<string, string | number | boolean>;
 }
 
 /** Name of the static cluster that reaches meshd's ADS endpoint. */
@@ -162,7 +164,7 @@ export function buildEnvoyBootstrap(opts: EnvoyBootstrapOptions): ProtoObject {
   const fetchTimeout = seconds(opts.initialFetchTimeoutSeconds ?? 15);
   const viaAds: ProtoObject = { ads: {}, resourceApiVersion: 'V3', initialFetchTimeout: fetchTimeout };
   return {
-    node: { id: opts.nodeId, cluster: opts.cluster ?? nodeName },
+    node: { id: opts.nodeId, cluster: opts.cluster ?? nodeName, ...(opts.nodeMetadata ? { metadata: { ...opts.nodeMetadata } } : {}) },
     admin: { address: { socketAddress: { address: opts.adminAddress ?? '127.0.0.1', portValue: adminPort } } },
     dynamicResources: {
       adsConfig: {
@@ -222,6 +224,8 @@ function messageToJson(type: protobuf.Type, plain: ProtoObject, where: string): 
     return `${total}s`;
   }
   if (WRAPPERS.has(name)) return plain.value ?? null;
+  // A Struct is written as the JSON it stands for (the builders give it as plain JSON).
+  if (name === 'google.protobuf.Struct') return plain as ProtoValue;
   if (name === 'google.protobuf.Any' && typeof plain['@type'] === 'string') {
     const inner = type.root.lookupType(plain['@type'].slice(plain['@type'].lastIndexOf('/') + 1));
     const { '@type': typeUrl, ...fields } = plain;

@@ -16,7 +16,8 @@ import { combineObservers, type StreamObserver } from '../server/observer';
 import { ADS, CDS, EDS, LDS, RDS } from '../server/services';
 import { formatListenAddress, parseListenAddress, XdsServer } from '../server/xds-server';
 import type { NodeIdentifier } from '../server/xds-stream';
-import { translateMesh, type MeshTranslation } from '../translate';
+import { buildSnapshot, translateMesh, type MeshTranslation } from '../translate';
+import { PortVariantWatcher, withPortOverrides, type PortOverrides } from './port-overrides';
 import { validateResource, formatPgvViolations } from '../xds/pgv';
 import { shortTypeName } from '../xds/type-urls';
 import { FileSecrets } from './file-secrets';
@@ -94,7 +95,11 @@ export class Meshd {
     this.credentials = credentials;
     this.xdsServer = new XdsServer({
       services: [ADS, CDS, EDS, LDS, RDS],
-      settings: { watcher: this.cache, identify: this.identify(), observer: this.observer() },
+      settings: {
+        watcher: new PortVariantWatcher(this.cache, (key, overrides) => this.translateVariant(key, overrides)),
+        identify: withPortOverrides(this.identify()),
+        observer: this.observer(),
+      },
       extraServices: (server) => {
         addCsdsService(server, { registry: this.registry, snapshots: this.cache });
         options.extraServices?.(server);
@@ -229,15 +234,17 @@ export class Meshd {
       }
     }
     if (problems.length > 0) throw new Error(`the translation broke Envoy's constraints (a meshd bug; nothing was published):\n${problems.join('\n')}`);
+    // The model first: publishing notifies watchers that derive from it (per-proxy port variants).
+    const previousModel = this.model;
+    this.model = model;
+    this.translation = translation;
     for (const id of translation.rebuilt) this.cache.setSnapshot(id, translation.snapshots.get(id)!);
-    for (const id of Object.keys(this.model?.endpoints ?? {})) {
+    for (const id of Object.keys(previousModel?.endpoints ?? {})) {
       if (id in model.endpoints) continue;
       // New connections for it get nothing; proxies already connected keep what they have.
       this.cache.clearSnapshot(id);
       log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration');
     }
-    this.model = model;
-    this.translation = translation;
     this.fileSecrets.sync(model).then(
       () => this.secrets.refreshAll(),
       (err: Error) => log.error({ err: err.message }, 'could not start watching the file-backed secrets of this mesh'),
@@ -246,6 +253,15 @@ export class Meshd {
     this.metrics.configReload('applied');
     log.info({ revision, rebuilt: translation.rebuilt.length, reused: translation.reused.length }, 'published snapshots');
     this.options.onApplied?.(revision, translation);
+  }
+
+  /** The endpoint's snapshot with its own listeners on the ports its proxy asked for. */
+  private translateVariant(endpointKey: string, overrides: PortOverrides): Snapshot | undefined {
+    const model = this.model;
+    const endpoint = model?.endpoints[endpointKey];
+    if (!model || !endpoint) return undefined;
+    const variant: MeshModel = { ...model, endpoints: { ...model.endpoints, [endpointKey]: { ...endpoint, meshd: { ...endpoint.meshd, ...overrides } } } };
+    return buildSnapshot(variant, endpointKey, { credentialFor: this.credentialFor });
   }
 
   private secretPolicyOf(endpointKey: string): EndpointSecretPolicy | undefined {

@@ -22,6 +22,12 @@ describe('cli: meshd bootstrap', () => {
     assert.match(result.stdout, /path: \/run\/sds\/sds\.sock/);
   });
 
+  it('carries per-proxy listener ports in node.metadata', async () => {
+    const result = await runCli(['bootstrap', '--node', 'mesh/demo/virtualNode/front', '--state-dir', stateDir, '--ingress-port', '15300', '--egress-port', '15301']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(parse(result.stdout).node.metadata, { 'meshd.ingress_port': 15300, 'meshd.egress_port': 15301 });
+  });
+
   it('prints a gRPC xDS bootstrap with --grpc', async () => {
     const result = await runCli(['bootstrap', '--node', 'mesh/demo/virtualNode/api', '--state-dir', stateDir, '--grpc', '--cert-dir', '/certs']);
     assert.equal(result.code, 0, result.stderr);

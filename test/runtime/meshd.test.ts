@@ -88,6 +88,32 @@ describe('runtime/meshd', function () {
     assert.equal(meshd.watcher.current!.revision, 2);
   });
 
+  it('serves a proxy that asks for its own ports (node.metadata) a variant with its listeners there', async () => {
+    const variant = adsFor(FRONT);
+    variant.send({
+      node: { id: FRONT, metadata: { fields: { 'meshd.ingress_port': { numberValue: 15300 }, 'meshd.egress_port': { stringValue: '15301' } } } } as never,
+      typeUrl: TypeUrl.Listener,
+    });
+    const listeners = await variant.next();
+    assert.deepEqual(listeners.resources.map(resourceName), ['lds_egress_127.0.0.1_15301', 'lds_ingress_127.0.0.1_15300']);
+    variant.ack(listeners);
+    variant.send({ typeUrl: TypeUrl.Cluster });
+    const clusters = (await variant.next()).resources.map(resourceName);
+    assert.ok(clusters.some((c) => c.startsWith('cds_egress_colorapp_color-blue_http_')), 'clusters are the endpoint\'s own');
+    // A spec change reaches the variant too.
+    const file = path.join(configDir, 'front.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('mode: STRICT', 'mode: PERMISSIVE'));
+    const pushed = await variant.next(5000);
+    assert.equal(pushed.typeUrl, TypeUrl.Listener);
+    assert.deepEqual(pushed.resources.map(resourceName), ['lds_egress_127.0.0.1_15301', 'lds_ingress_127.0.0.1_15300']);
+
+    const bad = adsFor(FRONT);
+    bad.send({ node: { id: FRONT, metadata: { fields: { 'meshd.ingress_port': { numberValue: 70000 } } } } as never, typeUrl: TypeUrl.Listener });
+    const status = await bad.inbox.ended();
+    assert.equal(status.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(status.details, /meshd\.ingress_port.*must be a port/);
+  });
+
   it('serves the node its certificate over SDS with its credential', async () => {
     const proxy = new SdsProxy(meshd.options.sdsSocket, FRONT, meshd.credentials.tokenFor(FRONT));
     try {
