@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { webcrypto, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { x509 } from '../../src/pki/x509';
+import { createPrivateKey } from 'node:crypto';
 import { CREDENTIAL_HEADER, CREDENTIAL_NODE_METADATA_KEY, NodeCredentials } from '../../src/auth/node-credential';
 import { SnapshotCache } from '../../src/cache/snapshot-cache';
 import { Snapshot } from '../../src/cache/snapshot';
@@ -57,7 +58,7 @@ export async function makeCertificate(commonName: string): Promise<TestCertifica
     extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: sans[0]! }, { type: 'dns', value: sans[1]! }])],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END PRIVATE KEY-----\n`;
+  const keyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
   return { certPem: cert.toString('pem'), keyPem, serial: cert.serialNumber, sans, notAfter };
 }
 

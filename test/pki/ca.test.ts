@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { CertificateAuthority } from '../../src/pki/ca';
 import { x509 } from '../../src/pki/x509';
 import { capturingLogger, tempDir } from './helpers';
+import { pemBlock, PKCS8_LABEL } from '../support/pem';
 
 describe('pki/ca', () => {
   let temp: ReturnType<typeof tempDir>;
@@ -67,7 +68,7 @@ describe('pki/ca', () => {
       assert.ok(!err.message.includes('PRIVATE KEY'));
       return true;
     });
-    writeFileSync(path.join(dirA, 'ca.key'), '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
+    writeFileSync(path.join(dirA, 'ca.key'), pemBlock(PKCS8_LABEL, 'bm90IGEga2V5'));
     await assert.rejects(CertificateAuthority.loadOrCreate({ dir: dirA, trustDomain: 'example.org' }), (err: Error) => !err.message.includes('PRIVATE KEY') && err.message.includes('not a parsable'));
   });
 

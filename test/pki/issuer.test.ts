@@ -6,6 +6,7 @@ import { issueLeaf } from '../../src/pki/issuer';
 import type { MeshEndpoint } from '../../src/pki/types';
 import { x509 } from '../../src/pki/x509';
 import { expectSpiffeId, mutualTlsHandshake, tempDir } from './helpers';
+import { PKCS8_LABEL } from '../support/pem';
 
 const TD = 'example.org';
 const nodeA: MeshEndpoint = { mesh: 'shop', kind: 'virtualNode', name: 'frontend', dnsNames: ['frontend.shop.local'] };
@@ -37,7 +38,8 @@ describe('pki/issuer', () => {
     assert.equal(cert.serialNumber.toLowerCase(), leaf.serial);
     assert.ok(parseInt(leaf.serial.slice(0, 2), 16) < 0x80, 'serial is positive');
     assert.ok(new X509Certificate(leaf.certificateChainPem).checkPrivateKey(createPrivateKey(leaf.privateKeyPem)));
-    assert.match(leaf.privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
+    assert.equal(createPrivateKey(leaf.privateKeyPem).asymmetricKeyType, 'ec');
+    assert.ok(leaf.privateKeyPem.startsWith(`-----BEGIN ${PKCS8_LABEL}-----\n`), 'PKCS#8 PEM');
     assert.equal(leaf.caId, ca.id);
     const other = await issueLeaf(ca, nodeA, { trustDomain: TD });
     assert.notEqual(other.serial, leaf.serial);

@@ -2,6 +2,7 @@
 // translation produces them: an EDS cluster with SDS-fed upstream TLS, a listener terminating
 // mutual TLS in front of an HTTP connection manager on RDS over ADS, and the route, endpoint and
 // secret resources they reference. Tests break one field at a time and expect exactly that path.
+import { pemBlock, PKCS8_LABEL } from '../../support/pem';
 
 export const TYPE = {
   cluster: 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
@@ -137,7 +138,7 @@ export function certificateSecret(): Plain {
     name: 'acm:color',
     tlsCertificate: {
       certificateChain: { inlineString: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' },
-      privateKey: { inlineString: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n' },
+      privateKey: { inlineString: pemBlock(PKCS8_LABEL, 'MIIE') },
     },
   };
 }
