@@ -1,6 +1,6 @@
 // Output of `meshd verify`: aligned tables a person reads in a terminal, or JSON for scripts.
 import { TLS_COUNTERS, type TlsCounters } from './stats';
-import type { VerifyReport } from './report';
+import type { Finding, VerifyReport } from './report';
 
 /** Left-aligned columns separated by two spaces; every cell already a string. */
 export function alignTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -25,18 +25,21 @@ export function renderReportTable(report: VerifyReport): string {
   const sections: string[] = [
     `Envoy admin ${report.adminUrl}  (strict: ${policy.strict ? 'yes' : 'no'}, expiry threshold: ${policy.expiryDays} days)`,
   ];
+  sections[0] += report.postureSource === 'config_dump'
+    ? '\nTLS posture: from /config_dump'
+    : `\nTLS posture: unknown, /config_dump not used (${report.postureFallbackReason ?? 'not read'}); listeners judged by /stats heuristics (any TLS listener taken for mTLS)`;
   const counterHeader = TLS_COUNTERS.map((c) => `ssl.${c}`);
   sections.push(report.listeners.length === 0 ? 'No listeners.' : alignTable(
-    ['LISTENER', 'TLS', ...counterHeader, 'cx_total', 'cx_without_tls'],
+    ['LISTENER', 'POSTURE', 'TLS', ...counterHeader, 'cx_total', 'cx_without_tls'],
     report.listeners.map((l) => [
-      l.name, l.tls ? 'yes' : 'no', ...counterCells(l.tls),
+      l.name, l.posture, l.tls ? 'yes' : 'no', ...counterCells(l.tls),
       l.connectionsTotal === undefined ? '-' : String(l.connectionsTotal),
       l.connectionsWithoutTls === undefined ? '-' : String(l.connectionsWithoutTls),
     ]),
   ));
   sections.push(report.clusters.length === 0 ? 'No clusters with TLS.' : alignTable(
-    ['CLUSTER', ...counterHeader],
-    report.clusters.map((c) => [c.name, ...counterCells(c.tls)]),
+    ['CLUSTER', 'POSTURE', ...counterHeader],
+    report.clusters.map((c) => [c.name, c.posture, ...counterCells(c.tls)]),
   ));
   sections.push(report.certificates.length === 0 ? 'No certificates.' : alignTable(
     ['CERTIFICATE', 'SERIAL', 'EXPIRES_IN', 'NOT_AFTER', 'CONTEXTS', 'PATH', 'SANS'],
@@ -45,12 +48,14 @@ export function renderReportTable(report: VerifyReport): string {
       String(c.contexts), c.path || '-', c.sans.join(', ') || '-',
     ]),
   ));
-  const failures = report.findings.filter((f) => f.level === 'fail').length;
+  const count = (level: Finding['level']): number => report.findings.filter((f) => f.level === level).length;
+  const failures = count('fail');
+  const notes = count('note');
   sections.push(report.findings.length === 0
     ? 'OK: no findings.'
     : [
-      `${failures > 0 ? 'FAILED' : 'OK'}: ${failures} failure(s), ${report.findings.length - failures} warning(s)`,
-      ...report.findings.map((f) => `  ${f.level === 'fail' ? 'FAIL' : 'WARN'}  ${f.subject}: ${f.message}`),
+      `${failures > 0 ? 'FAILED' : 'OK'}: ${failures} failure(s), ${count('warn')} warning(s)${notes > 0 ? `, ${notes} note(s)` : ''}`,
+      ...report.findings.map((f) => `  ${f.level.toUpperCase()}  ${f.subject}: ${f.message}`),
     ].join('\n'));
   return `${sections.join('\n\n')}\n`;
 }

@@ -3,7 +3,9 @@
 // no peer certificate may fail verification. With --strict, TLS errors of any kind and
 // connections that never did TLS on a TLS listener count too.
 import type { CertificateInfo } from './certs';
-import type { ClusterStats, ListenerStats, TlsCounters, TlsStats } from './stats';
+import { isTlsPosture, type ClusterPosture, type ListenerPosture, type TlsConfig } from './config-dump';
+import { failedVerifications, judgeListener } from './listener-findings';
+import type { ClusterStats, ListenerStats, TlsStats } from './stats';
 
 const DAY_MS = 86_400_000;
 
@@ -17,77 +19,55 @@ export interface VerifyPolicy {
 }
 
 export interface Finding {
-  /** `fail` makes verify exit 1; `warn` is shown only. */
-  level: 'fail' | 'warn';
+  /** `fail` makes verify exit 1; `warn` and `note` are shown only (`note`: by design, for the record). */
+  level: 'fail' | 'warn' | 'note';
   /** What it is about, e.g. `listener 0.0.0.0_15000` or `certificate 5c1f...`. */
   subject: string;
   message: string;
 }
 
-/** A listener row: its counters plus connections that did no TLS on a TLS listener. */
+/** A listener row: its counters, its configured TLS posture, and connections that did no TLS. */
 export interface ListenerReport extends ListenerStats {
+  /** From /config_dump; `unknown` when it could not be read or does not hold this listener. */
+  posture: ListenerPosture;
+  /** The Envoy listener name from /config_dump (the row's `name` is its stat prefix). */
+  listenerName?: string;
+  /** The port it binds, from /config_dump. */
+  port?: number;
+  /** Filter chains terminating TLS, from /config_dump. */
+  tlsChains?: number;
+  /** Of those, the ones requiring a client certificate. */
+  mutualChains?: number;
+  /** Filter chains without TLS. */
+  plaintextChains?: number;
   /** downstream_cx_total minus handshakes and TLS errors, on a TLS listener; absent otherwise. */
   connectionsWithoutTls?: number;
 }
 
+/** A cluster row: its TLS counters and its configured TLS posture. */
+export interface ClusterReport extends ClusterStats {
+  /** From /config_dump; `unknown` when it could not be read or does not hold this cluster. */
+  posture: ClusterPosture;
+}
+
+/** Where the postures come from: the configuration, or (when it could not be read) nowhere. */
+export type PostureSource = { config: TlsConfig } | { unavailable: string };
+
 export interface VerifyReport {
   adminUrl: string;
   policy: Required<VerifyPolicy>;
+  /** `config_dump` when postures were read from it, `stats` when listeners were judged by /stats heuristics. */
+  postureSource: 'config_dump' | 'stats';
+  /** Why /config_dump was not used, when postureSource is `stats`. */
+  postureFallbackReason?: string;
   listeners: ListenerReport[];
-  clusters: ClusterStats[];
+  clusters: ClusterReport[];
   certificates: CertificateInfo[];
   findings: Finding[];
   /** True when no finding is a failure. */
   ok: boolean;
 }
-
-function failedVerifications(tls: TlsCounters): string[] {
-  return (['fail_verify_no_cert', 'fail_verify_san', 'fail_verify_error', 'fail_verify_cert_hash'] as const)
-    .filter((counter) => (tls[counter] ?? 0) > 0)
-    .map((counter) => `ssl.${counter}: ${tls[counter]}`);
-}
-
-function judgeListener(listener: ListenerReport, policy: Required<VerifyPolicy>, findings: Finding[]): void {
-  const subject = `listener ${listener.name}`;
-  const tls = listener.tls;
-  if (!tls) {
-    // The egress listener takes plaintext from the local application by design; only the
-    // ingress listener must never see it.
-    if (policy.strict && listener.name.endsWith(`_${policy.ingressPort}`) && (listener.connectionsTotal ?? 0) > 0) {
-      findings.push({ level: 'fail', subject, message: `ingress listener has no TLS and accepted ${listener.connectionsTotal} plaintext connections` });
-    }
-    return;
-  }
-  const handshakes = tls.handshake ?? 0;
-  const noCertificate = tls.no_certificate ?? 0;
-  if (handshakes > 0 && noCertificate > 0) {
-    findings.push({
-      level: 'fail', subject,
-      message: noCertificate >= handshakes
-        ? `none of ${handshakes} TLS connections presented a client certificate (ssl.no_certificate: ${noCertificate}): TLS, but not mutual TLS`
-        : `${noCertificate} of ${handshakes} TLS connections were accepted without a client certificate (ssl.no_certificate)`,
-    });
-  }
-  const failures = failedVerifications(tls);
-  if (failures.length > 0) {
-    findings.push({ level: 'fail', subject, message: `client certificates failed verification (${failures.join(', ')})` });
-  }
-  const errors = tls.connection_error ?? 0;
-  if (errors > 0) {
-    findings.push({ level: policy.strict ? 'fail' : 'warn', subject, message: `${errors} TLS handshakes or connections failed (ssl.connection_error)` });
-  }
-  if ((listener.connectionsWithoutTls ?? 0) > 0) {
-    findings.push({
-      level: policy.strict ? 'fail' : 'warn', subject,
-      message: `${listener.connectionsWithoutTls} of ${listener.connectionsTotal} connections show neither a TLS handshake nor a TLS error: plaintext accepted (PERMISSIVE?)`,
-    });
-  }
-  if (policy.strict && (listener.noFilterChainMatch ?? 0) > 0) {
-    findings.push({ level: 'warn', subject, message: `${listener.noFilterChainMatch} connections matched no filter chain and were refused (plaintext clients?)` });
-  }
-}
-
-function judgeCluster(cluster: ClusterStats, policy: Required<VerifyPolicy>, findings: Finding[]): void {
+function judgeCluster(cluster: ClusterReport, policy: Required<VerifyPolicy>, findings: Finding[]): void {
   const subject = `cluster ${cluster.name}`;
   const failures = failedVerifications(cluster.tls);
   if (failures.length > 0) {
@@ -124,27 +104,71 @@ function judgeCertificate(cert: CertificateInfo, policy: Required<VerifyPolicy>,
   }
 }
 
-/** Builds the per-listener, per-cluster and per-certificate report and its findings. */
-export function buildReport(adminUrl: string, stats: TlsStats, certificates: CertificateInfo[], policy: VerifyPolicy): VerifyReport {
-  const fullPolicy: Required<VerifyPolicy> = { ingressPort: 15000, ...policy };
-  const findings: Finding[] = [];
-  const listeners: ListenerReport[] = stats.listeners.map((listener) => {
-    const row: ListenerReport = { ...listener };
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Listener rows: every listener with statistics or configuration, joined by stat prefix. */
+function listenerRows(stats: TlsStats, config: TlsConfig | undefined): ListenerReport[] {
+  const configured = new Map((config?.listeners ?? []).map((l) => [l.statName, l]));
+  const names = new Set([...stats.listeners.map((l) => l.name), ...configured.keys()]);
+  return [...names].map((name): ListenerReport => {
+    const listener = stats.listeners.find((l) => l.name === name) ?? { name, tls: null };
+    const found = configured.get(name);
+    const row: ListenerReport = { ...listener, posture: found?.posture ?? 'unknown' };
+    if (found) {
+      if (found.name) row.listenerName = found.name;
+      if (found.port !== undefined) row.port = found.port;
+      Object.assign(row, { tlsChains: found.tlsChains, mutualChains: found.mutualChains, plaintextChains: found.plaintextChains });
+    }
     if (listener.tls && listener.connectionsTotal !== undefined) {
       const accounted = (listener.tls.handshake ?? 0) + (listener.tls.connection_error ?? 0);
       row.connectionsWithoutTls = Math.max(0, listener.connectionsTotal - accounted);
     }
     return row;
-  });
-  for (const listener of listeners) judgeListener(listener, fullPolicy, findings);
-  for (const cluster of stats.clusters) judgeCluster(cluster, fullPolicy, findings);
-  for (const cert of certificates) judgeCertificate(cert, fullPolicy, findings);
-  const anyTls = listeners.some((l) => l.tls) || stats.clusters.length > 0;
-  if (!anyTls) {
-    findings.push({ level: fullPolicy.strict ? 'fail' : 'warn', subject: 'envoy', message: 'no listener or cluster has TLS statistics: nothing here is encrypted' });
+  }).sort(byName);
+}
+
+/** Cluster rows: clusters with TLS statistics, and clusters configured with TLS that have none yet. */
+function clusterRows(stats: TlsStats, config: TlsConfig | undefined): ClusterReport[] {
+  const configured = new Map((config?.clusters ?? []).map((c) => [c.statName, c]));
+  const rows: ClusterReport[] = stats.clusters.map((c) => ({ ...c, posture: configured.get(c.name)?.posture ?? 'unknown' }));
+  for (const c of configured.values()) {
+    if (isTlsPosture(c.posture) && !rows.some((row) => row.name === c.statName)) rows.push({ name: c.statName, tls: {}, posture: c.posture });
   }
-  return {
-    adminUrl, policy: fullPolicy, listeners, clusters: stats.clusters, certificates, findings,
+  return rows.sort(byName);
+}
+
+/**
+ * Builds the per-listener, per-cluster and per-certificate report and its findings. `posture` is
+ * what /config_dump said; without it (or when it could not be read) listeners are judged by the
+ * /stats heuristics and the report says so.
+ */
+export function buildReport(
+  adminUrl: string,
+  stats: TlsStats,
+  certificates: CertificateInfo[],
+  policy: VerifyPolicy,
+  posture: PostureSource = { unavailable: '/config_dump was not read' },
+): VerifyReport {
+  const fullPolicy: Required<VerifyPolicy> = { ingressPort: 15000, ...policy };
+  const config = 'config' in posture ? posture.config : undefined;
+  const findings: Finding[] = [];
+  const listeners = listenerRows(stats, config);
+  const clusters = clusterRows(stats, config);
+  for (const listener of listeners) judgeListener(listener, fullPolicy, findings);
+  for (const cluster of clusters) judgeCluster(cluster, fullPolicy, findings);
+  for (const cert of certificates) judgeCertificate(cert, fullPolicy, findings);
+  const listenerTls = (l: ListenerReport): boolean => (l.posture === 'unknown' ? l.tls !== null : isTlsPosture(l.posture));
+  const clusterTls = (c: ClusterReport): boolean => c.posture === 'unknown' || isTlsPosture(c.posture);
+  if (!listeners.some(listenerTls) && !clusters.some(clusterTls)) {
+    const what = config ? 'no listener or cluster is configured with TLS' : 'no listener or cluster has TLS statistics';
+    findings.push({ level: fullPolicy.strict ? 'fail' : 'warn', subject: 'envoy', message: `${what}: nothing here is encrypted` });
+  }
+  const report: VerifyReport = {
+    adminUrl, policy: fullPolicy, postureSource: config ? 'config_dump' : 'stats', listeners, clusters, certificates, findings,
     ok: findings.every((f) => f.level !== 'fail'),
   };
+  if ('unavailable' in posture) report.postureFallbackReason = posture.unavailable;
+  return report;
 }

@@ -1,8 +1,11 @@
-// `meshd verify --envoy-admin URL`: fetch an Envoy's /stats and /certs, judge them, and say so.
-// Exit codes: 0 clean, 1 findings, 2 the admin could not be reached or its output not parsed.
+// `meshd verify --envoy-admin URL`: fetch an Envoy's /stats, /certs and /config_dump, judge them,
+// and say so. Exit codes: 0 clean, 1 findings, 2 the admin could not be reached or its /stats or
+// /certs not parsed. /config_dump only sharpens the judgement (each listener's TLS posture): when
+// it cannot be read, listeners are judged by /stats heuristics and the output says so.
 import { parseCertsJson, type CertificateInfo } from './certs';
+import { parseConfigDump } from './config-dump';
 import { collectTlsStats, parseStatsText, type TlsStats } from './stats';
-import { buildReport } from './report';
+import { buildReport, type PostureSource } from './report';
 import { renderReportJson, renderReportTable } from './render';
 
 export interface VerifyOptions {
@@ -55,6 +58,36 @@ async function fetchText(url: string, timeoutMs: number): Promise<string> {
   return body;
 }
 
+/** The value, or the error it was rejected with. */
+async function settle<T>(promise: Promise<T>): Promise<T | Error> {
+  try {
+    return await promise;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/**
+ * Listeners and active clusters only: the whole dump would also carry secrets (redacted by
+ * Envoy, but still not ours to fetch). An Envoy that ignores `resource` sends the whole dump,
+ * which parseConfigDump reads as well.
+ */
+const CONFIG_DUMP_PATHS = ['/config_dump?resource=dynamic_listeners', '/config_dump?resource=dynamic_active_clusters'];
+
+async function readPostures(base: string, timeoutMs: number): Promise<PostureSource> {
+  let texts: string[];
+  try {
+    texts = await Promise.all(CONFIG_DUMP_PATHS.map((p) => fetchText(`${base}${p}`, timeoutMs)));
+  } catch (err) {
+    return { unavailable: (err as Error).message };
+  }
+  try {
+    return { config: parseConfigDump(...texts) };
+  } catch (err) {
+    return { unavailable: `${base}/config_dump: ${(err as Error).message}` };
+  }
+}
+
 function failure(message: string, json: boolean): VerifyResult {
   return { exitCode: EXIT_UNREACHABLE, output: json ? `${JSON.stringify({ error: message }, null, 2)}\n` : `meshd verify: ${message}\n` };
 }
@@ -71,13 +104,14 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     return failure((err as Error).message, json);
   }
   const timeoutMs = opts.timeoutMs ?? 5000;
-  let statsText: string;
-  let certsText: string;
-  try {
-    [statsText, certsText] = await Promise.all([fetchText(`${base}/stats`, timeoutMs), fetchText(`${base}/certs`, timeoutMs)]);
-  } catch (err) {
-    return failure((err as Error).message, json);
-  }
+  // All requests run together and all are settled before returning, so none is left in flight.
+  const [statsText, certsText, posture] = await Promise.all([
+    settle(fetchText(`${base}/stats`, timeoutMs)),
+    settle(fetchText(`${base}/certs`, timeoutMs)),
+    readPostures(base, timeoutMs),
+  ]);
+  if (statsText instanceof Error) return failure(statsText.message, json);
+  if (certsText instanceof Error) return failure(certsText.message, json);
   const now = opts.now ?? new Date();
   let stats: TlsStats;
   let certificates: CertificateInfo[];
@@ -91,7 +125,8 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   } catch (err) {
     return failure(`${base}/certs: ${(err as Error).message}`, json);
   }
-  const report = buildReport(base, stats, certificates, { strict: opts.strict ?? false, expiryDays, ingressPort: opts.ingressPort ?? 15000 });
+  const policy = { strict: opts.strict ?? false, expiryDays, ingressPort: opts.ingressPort ?? 15000 };
+  const report = buildReport(base, stats, certificates, policy, posture);
   return {
     exitCode: report.ok ? EXIT_CLEAN : EXIT_FINDINGS,
     output: json ? renderReportJson(report) : renderReportTable(report),

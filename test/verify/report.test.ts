@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { parseCertsJson } from '../../src/verify/certs';
+import { parseConfigDump } from '../../src/verify/config-dump';
 import { buildReport, type VerifyPolicy } from '../../src/verify/report';
 import { collectTlsStats, parseStatsText } from '../../src/verify/stats';
 import { CAPTURED_AT, fixture } from './fixtures';
@@ -12,6 +13,15 @@ function reportOf(statsFile: string, policy: VerifyPolicy, certsFile = 'healthy.
   const stats = collectTlsStats(parseStatsText(fixture(statsFile)));
   return buildReport(ADMIN, stats, parseCertsJson(fixture(certsFile), CAPTURED_AT), policy);
 }
+
+/** A report whose postures come from the given /config_dump fixture files. */
+function reportWithConfig(statsFile: string, configFiles: string[], policy: VerifyPolicy, certsFile = 'healthy.certs.json') {
+  const stats = collectTlsStats(parseStatsText(fixture(statsFile)));
+  const config = parseConfigDump(...configFiles.map(fixture));
+  return buildReport(ADMIN, stats, parseCertsJson(fixture(certsFile), CAPTURED_AT), policy, { config });
+}
+
+const SIDECAR = ['sidecar-strict.listeners.json', 'sidecar-strict.clusters.json'];
 
 function reportOfText(stats: string, policy: VerifyPolicy) {
   return buildReport(ADMIN, collectTlsStats(parseStatsText(stats)), [], policy);
@@ -103,5 +113,113 @@ describe('verify/report', () => {
     assert.deepEqual(judge(leaf, '2026-03-10T12:00:00Z'), [], '12 h left of 24 h is fine');
     assert.deepEqual(judge(leaf, '2026-03-10T20:00:00Z').map((f) => f.message), ['expires in 4 hours, less than a quarter of its lifetime left (rotation overdue?)']);
     assert.deepEqual(judge(leaf, '2026-03-11T01:00:00Z').map((f) => f.message), ['expired at 2026-03-11T00:00:00Z']);
+  });
+
+  describe('with postures from /config_dump', () => {
+    it('passes a gateway whose listener is one-way TLS by design, even under --strict, with a note', () => {
+      for (const policy of [lenient, strict]) {
+        const report = reportWithConfig('gateway.stats.txt', ['gateway.config_dump.json'], policy, 'gateway.certs.json');
+        assert.equal(report.ok, true);
+        assert.equal(report.postureSource, 'config_dump');
+        assert.equal(report.postureFallbackReason, undefined);
+        assert.deepEqual(report.findings, [{
+          level: 'note', subject: 'listener 0.0.0.0_15000',
+          message: 'one-way TLS: no client certificate is required (TLS termination by design; ssl.no_certificate: 40)',
+        }]);
+        const listener = report.listeners[0]!;
+        assert.equal(listener.posture, 'one-way-tls');
+        assert.equal(listener.listenerName, 'lds_ingress_0.0.0.0_15000');
+        assert.deepEqual(report.clusters.map((c) => [c.name, c.posture]), [['cds_egress_colorapp_front_http_8080', 'mutual-tls']]);
+      }
+    });
+
+    it('finds nothing at all on a healthy STRICT mTLS sidecar, even under --strict', () => {
+      for (const policy of [lenient, strict]) {
+        const report = reportWithConfig('healthy-strict.stats.txt', SIDECAR, policy);
+        assert.deepEqual(report.findings, []);
+        assert.deepEqual(report.listeners.map((l) => [l.name, l.posture]), [['0.0.0.0_15000', 'mutual-tls'], ['0.0.0.0_15001', 'plaintext']]);
+        assert.deepEqual(report.clusters.map((c) => [c.name, c.posture]), [
+          ['cds_egress_colorapp_color-blue_http_8080', 'mutual-tls'], ['cds_egress_colorapp_color-red_http_8080', 'mutual-tls'],
+        ]);
+      }
+    });
+
+    it('fails a mutual-TLS listener that accepted connections without a client certificate', () => {
+      const report = reportWithConfig('no-certificate.stats.txt', SIDECAR, lenient);
+      assert.equal(report.ok, false);
+      assert.deepEqual(report.findings, [{
+        level: 'fail', subject: 'listener 0.0.0.0_15000',
+        message: '4 of 20 TLS connections were accepted without a client certificate (ssl.no_certificate): every TLS filter chain requires one (require_client_certificate)',
+      }]);
+    });
+
+    it('fails a mutual-TLS listener whose clients failed verification', () => {
+      const stats = collectTlsStats(parseStatsText('listener.0.0.0.0_15000.ssl.handshake: 3\nlistener.0.0.0.0_15000.ssl.fail_verify_no_cert: 2\n'));
+      const report = buildReport(ADMIN, stats, [], lenient, { config: parseConfigDump(...SIDECAR.map(fixture)) });
+      assert.deepEqual(report.findings.map((f) => [f.level, f.message]), [['fail', 'client certificates failed verification (ssl.fail_verify_no_cert: 2)']]);
+    });
+
+    it('notes a PERMISSIVE listener seeing plaintext, and fails it only under --strict', () => {
+      const lenientReport = reportWithConfig('permissive-plaintext.stats.txt', ['permissive.config_dump.json'], lenient);
+      assert.equal(lenientReport.ok, true);
+      assert.equal(lenientReport.listeners.find((l) => l.name === '0.0.0.0_15000')!.posture, 'permissive');
+      assert.deepEqual(lenientReport.findings.map((f) => [f.level, f.message]), [
+        ['warn', '1 TLS handshakes or connections failed (ssl.connection_error)'],
+        ['note', 'PERMISSIVE: TLS and plaintext filter chains, plaintext allowed by design (5 of 15 connections were plaintext)'],
+      ]);
+      const strictReport = reportWithConfig('permissive-plaintext.stats.txt', ['permissive.config_dump.json'], strict);
+      assert.equal(strictReport.ok, false);
+      assert.deepEqual(strictReport.findings.map((f) => [f.level, f.message]), [
+        ['fail', '1 TLS handshakes or connections failed (ssl.connection_error)'],
+        ['fail', 'PERMISSIVE listener accepted 5 of 15 connections in plaintext'],
+      ]);
+    });
+
+    it('passes a PERMISSIVE listener under --strict when it saw no plaintext', () => {
+      const stats = collectTlsStats(parseStatsText('listener.0.0.0.0_15000.downstream_cx_total: 9\nlistener.0.0.0.0_15000.ssl.handshake: 9\nlistener.0.0.0.0_15001.downstream_cx_total: 2\n'));
+      const report = buildReport(ADMIN, stats, [], strict, { config: parseConfigDump(fixture('permissive.config_dump.json')) });
+      assert.equal(report.ok, true);
+      assert.deepEqual(report.findings.map((f) => [f.level, f.message]), [['note', 'PERMISSIVE: TLS and plaintext filter chains, plaintext allowed by design (no plaintext connections seen)']]);
+    });
+
+    it('fails plaintext evidence on a TLS-only listener under --strict and warns otherwise', () => {
+      const text = 'listener.0.0.0.0_15000.downstream_cx_total: 10\nlistener.0.0.0.0_15000.ssl.handshake: 7\n';
+      const judge = (policy: VerifyPolicy) => buildReport(ADMIN, collectTlsStats(parseStatsText(text)), [], policy, { config: parseConfigDump(...SIDECAR.map(fixture)) }).findings;
+      const message = '3 of 10 connections show neither a TLS handshake nor a TLS error on a TLS-only listener: plaintext evidence';
+      assert.deepEqual(judge(lenient).map((f) => [f.level, f.message]), [['warn', message]]);
+      assert.deepEqual(judge(strict).map((f) => [f.level, f.message]), [['fail', message]]);
+    });
+
+    it('knows a listener that has seen no traffic is mutual TLS', () => {
+      const stats = collectTlsStats(parseStatsText('listener.0.0.0.0_15001.downstream_cx_total: 0\n'));
+      const report = buildReport(ADMIN, stats, [], strict, { config: parseConfigDump(...SIDECAR.map(fixture)) });
+      assert.equal(report.listeners.find((l) => l.name === '0.0.0.0_15000')!.posture, 'mutual-tls');
+      assert.deepEqual(report.findings, []);
+    });
+
+    it('under --strict, fails an ingress listener configured without TLS that took connections, by its bound port', () => {
+      const config = parseConfigDump(fixture('sidecar-strict.listeners.json'));
+      const stats = collectTlsStats(parseStatsText('listener.0.0.0.0_15001.downstream_cx_total: 3\ncluster.x.ssl.handshake: 1\n'));
+      assert.equal(buildReport(ADMIN, stats, [], strict, { config }).ok, true);
+      assert.deepEqual(buildReport(ADMIN, stats, [], { ...strict, ingressPort: 15001 }, { config }).findings, [{
+        level: 'fail', subject: 'listener 0.0.0.0_15001', message: 'ingress listener is configured without TLS and accepted 3 plaintext connections',
+      }]);
+    });
+
+    it('judges a listener missing from /config_dump by the /stats heuristics', () => {
+      const stats = collectTlsStats(parseStatsText('listener.static_in.ssl.handshake: 4\nlistener.static_in.ssl.no_certificate: 4\n'));
+      const report = buildReport(ADMIN, stats, [], lenient, { config: parseConfigDump(...SIDECAR.map(fixture)) });
+      assert.equal(report.listeners.find((l) => l.name === 'static_in')!.posture, 'unknown');
+      assert.match(report.findings[0]!.message, /none of 4 TLS connections presented a client certificate.*not mutual TLS/);
+    });
+  });
+
+  it('says when postures are unknown and listeners were judged by /stats heuristics', () => {
+    const report = buildReport(ADMIN, collectTlsStats(parseStatsText(fixture('gateway.stats.txt'))), [], strict, { unavailable: 'GET http://x/config_dump: HTTP 404' });
+    assert.equal(report.postureSource, 'stats');
+    assert.equal(report.postureFallbackReason, 'GET http://x/config_dump: HTTP 404');
+    assert.ok(report.listeners.every((l) => l.posture === 'unknown'));
+    // Without the configuration the gateway's one-way TLS listener cannot be told from broken mTLS.
+    assert.equal(report.ok, false);
   });
 });
