@@ -130,7 +130,7 @@ export function buildProgram(): Command {
     });
 
   program.command('verify')
-    .description("read an Envoy's /stats and /certs and report TLS per listener and cluster; non-zero on mTLS problems")
+    .description("read an Envoy's /stats, /certs and /config_dump and report TLS per listener and cluster; non-zero on mTLS problems")
     .requiredOption('--envoy-admin <url>', 'Envoy admin URL, e.g. http://127.0.0.1:9901')
     .option('--strict', 'also fail on TLS connection errors and plaintext on TLS listeners')
     .option('--expiry-days <n>', 'fail when a certificate expires within this many days', integer, 7)
