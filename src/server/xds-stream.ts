@@ -161,11 +161,11 @@ export abstract class XdsStream {
   }
 
   private flush(): void {
-    while (!this.writing && this.pending.size > 0 && !this.closed) {
+    // Without a snapshot, pending work (including forced first answers) waits for one.
+    while (!this.writing && this.pending.size > 0 && !this.closed && this.snapshot) {
       const typeUrl = this.nextPendingType();
       const force = this.pending.get(typeUrl) ?? false;
       this.pending.delete(typeUrl);
-      if (!this.snapshot) continue;
       const response = this.buildResponse(typeUrl, force);
       if (!response) continue;
       this.writing = true;

@@ -99,6 +99,16 @@ for (const transport of ['tcp', 'unix'] as const) {
       assert.deepEqual((await stream.next()).resources.map((r) => r.name), ['d']);
     });
 
+    it('answers a wildcard subscription made before the node has any configuration, once it has', async () => {
+      const stream = client.delta('cdsDelta');
+      stream.send({ node: NODE, typeUrl: '' });
+      assert.ok(await stream.inbox.quiet(200));
+      env.cache.setSnapshot(KEY, basicSnapshot({ clusters: [] }));
+      const first = await stream.next();
+      assert.equal(first.typeUrl, TypeUrl.Cluster);
+      assert.deepEqual(first.resources, []);
+    });
+
     it('answers an empty wildcard subscription so the client can finish initialising', async () => {
       env.cache.setSnapshot(KEY, basicSnapshot({ clusters: [] }));
       const stream = client.delta('cdsDelta');
