@@ -278,6 +278,7 @@ export class Meshd {
     await this.adminServer?.close();
     await this.watcher.close();
     await Promise.all([this.xdsServer.shutdown(1000), this.sdsServer?.shutdown(1000)]);
+    this.secrets.close();
     this.certificates.stop();
     await this.fileSecrets.close();
     await this.authority.close();

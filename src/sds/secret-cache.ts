@@ -34,6 +34,12 @@ export interface SecretCacheOptions {
   policyOf: (endpointKey: string) => EndpointSecretPolicy | undefined;
   /** The file-backed secret source for `<mesh>/<secretName>`, if one is configured. */
   fileSecret: (mesh: string, secretName: string) => FileSecretSource | undefined;
+  /**
+   * Forget (stop renewing) an endpoint's leaf this long after its last SDS subscriber left
+   * (default 15 min), so proxies that are gone for good cost nothing and brief reconnects cost no
+   * re-issue.
+   */
+  forgetAfterMs?: number;
 }
 
 interface WatchedNode {
@@ -47,6 +53,7 @@ interface WatchedNode {
 
 export class SecretCache implements ConfigWatcher {
   private readonly nodes = new Map<string, WatchedNode>();
+  private readonly forgetTimers = new Map<string, NodeJS.Timeout>();
   /** Bundle secrets encoded once per bundle version and shared by every node. */
   private bundleResources: { version: string; resources: EncodedResource[] } | undefined;
 
@@ -69,6 +76,8 @@ export class SecretCache implements ConfigWatcher {
   };
 
   watch(nodeKey: string, listener: SnapshotListener): () => void {
+    clearTimeout(this.forgetTimers.get(nodeKey));
+    this.forgetTimers.delete(nodeKey);
     let node = this.nodes.get(nodeKey);
     if (!node) {
       node = { endpoint: parseNodeId(nodeKey), listeners: new Set(), snapshot: undefined, issuing: false };
@@ -81,13 +90,28 @@ export class SecretCache implements ConfigWatcher {
       const watched = this.nodes.get(nodeKey);
       if (!watched) return;
       watched.listeners.delete(listener);
-      if (watched.listeners.size === 0) this.nodes.delete(nodeKey);
+      if (watched.listeners.size > 0) return;
+      this.nodes.delete(nodeKey);
+      const timer = setTimeout(() => {
+        this.forgetTimers.delete(nodeKey);
+        if (this.nodes.has(nodeKey)) return;
+        this.options.certificates.remove(this.spiffeIdOf(watched.endpoint));
+        log.info({ node: nodeKey }, 'no SDS subscriber for a while: stopped renewing this endpoint\'s certificate');
+      }, this.options.forgetAfterMs ?? 15 * 60_000);
+      timer.unref();
+      this.forgetTimers.set(nodeKey, timer);
     };
   }
 
   /** The current snapshot of a watched node (for status and config dumps). */
   snapshotOf(nodeKey: string): Snapshot | undefined {
     return this.nodes.get(nodeKey)?.snapshot;
+  }
+
+  /** Stops every pending forget timer (shutdown). */
+  close(): void {
+    for (const timer of this.forgetTimers.values()) clearTimeout(timer);
+    this.forgetTimers.clear();
   }
 
   /** Rebuilds every watched node's snapshot (the mesh model or a file secret changed). */

@@ -219,6 +219,23 @@ describe('sds/sds-server', function () {
     assert.ok(ok > 20, `only ${ok} connections were made`);
   });
 
+  it('stops renewing an endpoint\'s leaf once it has had no subscriber for the grace period, and issues anew on return', async () => {
+    proxies.splice(0).forEach((p) => p.close());
+    await stopSdsEnv(env);
+    env = await startSdsEnv(undefined, undefined, 300);
+    const first = proxy(FRONT);
+    const before = await first.until(() => true);
+    const id = `spiffe://${TD}/${FRONT}`;
+    assert.ok(env.certificates.current(id));
+    first.close();
+    const deadline = Date.now() + 5000;
+    while (env.certificates.current(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(env.certificates.current(id), undefined, 'forgotten after the grace period');
+    const back = proxy(FRONT);
+    const after = await back.until(() => true);
+    assert.notEqual(after.serial, before.serial);
+  });
+
   it('reuses the CA across a restart on the same state directory', async () => {
     const front = proxy(FRONT);
     const before = await front.until(() => true);

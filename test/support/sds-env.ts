@@ -21,7 +21,7 @@ export interface SdsEnv {
   rejected: string[];
 }
 
-export async function startSdsEnv(stateDir?: string, ttlMs = 60 * 60 * 1000): Promise<SdsEnv> {
+export async function startSdsEnv(stateDir?: string, ttlMs = 60 * 60 * 1000, forgetAfterMs?: number): Promise<SdsEnv> {
   const dir = stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-sds-'));
   const authority = await TrustAuthority.open({ stateDir: dir, trustDomain: TD });
   const certificates = new EndpointCertificates({ authority, ttlMs, rolloverReissueDelayMs: 300 });
@@ -31,6 +31,7 @@ export async function startSdsEnv(stateDir?: string, ttlMs = 60 * 60 * 1000): Pr
     trustDomain: TD,
     policyOf: (key) => ({ dnsNames: [`${key.split('/').pop()}.demo.local`], fileSecrets: [] }),
     fileSecret: () => undefined,
+    ...(forgetAfterMs ? { forgetAfterMs } : {}),
   });
   const rejected: string[] = [];
   const socketPath = path.join(dir, 'sds', 'sds.sock');
@@ -40,6 +41,7 @@ export async function startSdsEnv(stateDir?: string, ttlMs = 60 * 60 * 1000): Pr
 
 export async function stopSdsEnv(env: SdsEnv, removeDir = true): Promise<void> {
   await env.server.shutdown(200);
+  env.secrets.close();
   env.certificates.stop();
   await env.authority.close();
   if (removeDir) fs.rmSync(env.dir, { recursive: true, force: true });
