@@ -15,6 +15,12 @@ export interface ClusterCommon {
   readonly http2: boolean;
   /** A transport socket (TLS origination); absent means plaintext. */
   readonly transportSocket?: ProtoObject;
+  /** CircuitBreakers (resilience.ts `circuitBreakers`); absent keeps Envoy's default thresholds. */
+  readonly circuitBreakers?: ProtoObject;
+  /** OutlierDetection (resilience.ts `outlierDetection`); absent means no passive ejection. */
+  readonly outlierDetection?: ProtoObject;
+  /** Active HealthChecks (resilience.ts `healthCheck`); absent or empty means none. */
+  readonly healthChecks?: readonly ProtoObject[];
 }
 
 /** `typed_extension_protocol_options` selecting HTTP/2 upstream. */
@@ -33,6 +39,9 @@ function common(options: ClusterCommon): ProtoObject {
     connectTimeout: CONNECT_TIMEOUT,
     ...(options.http2 ? { typedExtensionProtocolOptions: http2ProtocolOptions() } : {}),
     ...(options.transportSocket ? { transportSocket: options.transportSocket } : {}),
+    ...(options.circuitBreakers ? { circuitBreakers: options.circuitBreakers } : {}),
+    ...(options.outlierDetection ? { outlierDetection: options.outlierDetection } : {}),
+    ...(options.healthChecks && options.healthChecks.length > 0 ? { healthChecks: [...options.healthChecks] } : {}),
   };
 }
 

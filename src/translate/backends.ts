@@ -8,6 +8,7 @@ import { clusterLoadAssignment } from '../envoy/endpoint';
 import type { WeightedCluster } from '../envoy/listener';
 import { tlsTransportSocket, upstreamTlsContext } from '../envoy/tls';
 import type { EndpointContext } from './context';
+import { egressClusterSettings } from './listener-settings';
 import { egressClusterName } from './names';
 import { upstreamTlsFor } from './upstream-tls';
 
@@ -40,7 +41,8 @@ export function addEgressCluster(context: EndpointContext, backend: BackendModel
   const { endpoint } = context;
   const tls = upstreamTlsFor(endpoint, backend, target, listener);
   const transportSocket = tls ? { transportSocket: tlsTransportSocket(upstreamTlsContext(tls, context.sdsConfig)) } : {};
-  const base = { http2: isHttp2(listener.protocol), ...transportSocket };
+  // The target listener's outlier detection is applied here, on the caller's side (App Mesh does).
+  const base = { http2: isHttp2(listener.protocol), ...transportSocket, ...egressClusterSettings(listener) };
   const discovery = target.serviceDiscovery;
   const port = target.meshd.proxyless ? listener.port : target.meshd.ingressPort;
   const preferred = egressClusterName(endpoint.meshName, target.name, listener.protocol, listener.port);

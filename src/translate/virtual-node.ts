@@ -9,27 +9,19 @@ import type { BackendModel, ListenerModel } from '../model/types';
 import { servicePorts, type ServicePort, type ServiceRoute } from './backends';
 import type { EndpointContext } from './context';
 import { ingressListener, type IngressChainSpec } from './ingress';
+import { ingressClusterSettings, ingressTimeouts, speaksHttp2 } from './listener-settings';
 import { egressListenerName, egressRouteName, ingressClusterName, ingressRouteName, listenerStatPrefix } from './names';
-
-function listenerTimeout(mesh: ListenerModel): { idle?: ProtoObject; perRequest?: ProtoObject } {
-  const timeout = mesh.timeout;
-  if (!timeout) return {};
-  const http = timeout.http ?? timeout.http2 ?? timeout.grpc;
-  const idle = http?.idle ?? timeout.tcp?.idle;
-  return {
-    ...(idle ? { idle: durationOf(idle) } : {}),
-    ...(http?.perRequest ? { perRequest: durationOf(http.perRequest) } : {}),
-  };
-}
 
 /** Ingress cluster, route configuration and filters for one mesh listener of the node. */
 function ingressChainSpec(context: EndpointContext, mesh: ListenerModel): IngressChainSpec {
   const { endpoint } = context;
+  const { healthCheckPort, ...settings } = ingressClusterSettings(mesh);
+  const local = { host: '127.0.0.1', port: mesh.port, ...(healthCheckPort !== undefined ? { healthCheckPort } : {}) };
   const cluster = context.clusters.add(
     ingressClusterName(endpoint.meshName, endpoint.name, mesh.protocol, mesh.port),
-    (name) => staticCluster({ name, http2: mesh.protocol === 'http2' || mesh.protocol === 'grpc', endpoints: [{ host: '127.0.0.1', port: mesh.port }] }),
+    (name) => staticCluster({ name, http2: speaksHttp2(mesh), endpoints: [local], ...settings }),
   );
-  const timeout = listenerTimeout(mesh);
+  const timeout = ingressTimeouts(mesh);
   if (mesh.protocol === 'tcp') {
     return {
       listener: mesh,

@@ -226,4 +226,22 @@ describe('translate/routing: SDS names and re-translation', () => {
     assert.deepEqual(third.reused, [G, B]);
     assert.equal(third.snapshots.get(B), second.snapshots.get(B));
   });
+
+  it('rebuilds the callers of a listener whose outlier detection changes, whose egress clusters carry it', () => {
+    const files = baseMesh();
+    const first = translateMesh(model(files), withCredential);
+    const detection = { maxServerErrors: 5, interval: { value: 10, unit: 's' }, baseEjectionDuration: { value: 30, unit: 's' }, maxEjectionPercent: 50 };
+    setIn(doc(files, 'b'), 'spec.listeners.0.outlierDetection', detection);
+    const second = translateMesh(model(files), withCredential, first);
+    assert.deepEqual(second.rebuilt, [G, A, B]);
+    const m = model(files);
+    assert.deepEqual(clusterOf(checkedTranslation(m, A), 'cds_egress_m_b_http_9090').outlierDetection.consecutive_5xx, { value: 5 });
+    assert.deepEqual(clusterOf(checkedTranslation(m, G), 'cds_egress_m_b_http_9090').outlierDetection.consecutive_5xx, { value: 5 });
+    // a's own connection pool and health check: only a (nothing calls a).
+    setIn(doc(files, 'a'), 'spec.listeners.0.connectionPool', { http: { maxConnections: 10 } });
+    setIn(doc(files, 'a'), 'spec.listeners.0.healthCheck', { protocol: 'http', path: '/', intervalMillis: 5000, timeoutMillis: 2000, healthyThreshold: 2, unhealthyThreshold: 2 });
+    const third = translateMesh(model(files), withCredential, second);
+    assert.deepEqual(third.rebuilt, [A]);
+    assert.deepEqual(third.reused, [G, B]);
+  });
 });
