@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { COMPOSE_MESH_DIR } from './compose-mesh';
-import { EnvoyAdmin } from './envoy-admin';
 import { waitFor, type MeshFactory, type MeshStartOptions, type MeshUnderTest } from './harness';
 import { planMesh, type EndpointPlan } from './mesh-plan';
 import { REPO_ROOT, runMeshdCli } from './runner';
 import { SpecFiles } from './spec-files';
+import { PlannedMesh } from './planned-mesh';
 
 export const COMPOSE_FILE = path.join(REPO_ROOT, 'docker-compose.envoy.yml');
 
@@ -24,7 +24,7 @@ export function compose(project: string, args: readonly string[], env: NodeJS.Pr
   });
 }
 
-class DockerMesh implements MeshUnderTest {
+class DockerMesh extends PlannedMesh implements MeshUnderTest {
   readonly mode = 'docker' as const;
   readonly trustDomain = 'meshd.local';
   readonly meshdAdminUrl = undefined;
@@ -34,6 +34,7 @@ class DockerMesh implements MeshUnderTest {
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(readonly workDir: string, options: MeshStartOptions) {
+    super();
     this.specDir = path.join(workDir, 'mesh');
     fs.cpSync(COMPOSE_MESH_DIR, this.specDir, { recursive: true });
     if (options.prepareSpec) {
@@ -59,19 +60,6 @@ class DockerMesh implements MeshUnderTest {
     return `https://127.0.0.1:${this.endpoints.find((e) => e.kind === 'virtualGateway')!.ingressPort}`;
   }
 
-  endpoint(name: string): EndpointPlan {
-    const found = this.endpoints.find((e) => e.name === name);
-    if (!found) throw new Error(`no endpoint ${name}`);
-    return found;
-  }
-
-  admin(name: string): EnvoyAdmin {
-    return new EnvoyAdmin(name, `http://127.0.0.1:${this.endpoint(name).adminPort}`);
-  }
-
-  ingressAddress(name: string): { host: string; port: number } {
-    return { host: '127.0.0.1', port: this.endpoint(name).ingressPort };
-  }
 
   async caBundlePem(): Promise<string> {
     return this.run(['exec', '-T', 'meshd', 'sh', '-c', 'cat /var/lib/meshd/ca/*/ca.crt']);

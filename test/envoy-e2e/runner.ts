@@ -9,12 +9,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EnvoyAdmin, activeListeners } from './envoy-admin';
+import { activeListeners } from './envoy-admin';
 import { waitFor, type MeshFactory, type MeshStartOptions, type MeshUnderTest } from './harness';
 import { portsNeeded, remapPorts, type EndpointPlan } from './mesh-plan';
 import { allocatePorts } from './ports';
 import { ProcessManager, type ManagedProcess } from './process-manager';
 import { SpecFiles } from './spec-files';
+import { PlannedMesh } from './planned-mesh';
 
 /** The repository root (this file runs from dist/test/envoy-e2e/). */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -66,7 +67,7 @@ export function expectedListeners(endpoint: EndpointPlan): string[] {
   return suffixes;
 }
 
-class LocalMesh implements MeshUnderTest {
+class LocalMesh extends PlannedMesh implements MeshUnderTest {
   readonly mode = 'envoy-bin' as const;
   readonly trustDomain = TRUST_DOMAIN;
   readonly processes: ProcessManager;
@@ -80,6 +81,7 @@ class LocalMesh implements MeshUnderTest {
   private readonly sdsSocket: string;
 
   constructor(readonly workDir: string, private readonly envoyBin: string, private readonly options: MeshStartOptions) {
+    super();
     this.processes = new ProcessManager(path.join(workDir, 'logs'));
     this.processes.installExitHandlers();
     this.specDir = path.join(workDir, 'mesh');
@@ -92,19 +94,6 @@ class LocalMesh implements MeshUnderTest {
     return `https://127.0.0.1:${gateway.ingressPort}`;
   }
 
-  endpoint(name: string): EndpointPlan {
-    const found = this.endpoints.find((e) => e.name === name);
-    if (!found) throw new Error(`no endpoint ${name} in ${this.endpoints.map((e) => e.name).join(', ')}`);
-    return found;
-  }
-
-  admin(name: string): EnvoyAdmin {
-    return new EnvoyAdmin(name, `http://127.0.0.1:${this.endpoint(name).adminPort}`);
-  }
-
-  ingressAddress(name: string): { host: string; port: number } {
-    return { host: '127.0.0.1', port: this.endpoint(name).ingressPort };
-  }
 
   async caBundlePem(): Promise<string> {
     const caRoot = path.join(this.stateDir, 'ca');
