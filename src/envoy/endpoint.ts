@@ -5,8 +5,6 @@ import type { ProtoObject } from './bootstrap';
 export interface HostPort {
   readonly host: string;
   readonly port: number;
-  /** Where active health checks reach this endpoint, when not at `port`. */
-  readonly healthCheckPort?: number;
 }
 
 /** A ClusterLoadAssignment for `clusterName` with one locality holding `endpoints` (may be empty). */
@@ -18,8 +16,6 @@ export function clusterLoadAssignment(clusterName: string, endpoints: readonly H
       lbEndpoints: endpoints.map((endpoint) => ({
         endpoint: {
           address: { socketAddress: { address: endpoint.host, portValue: endpoint.port } },
-          ...(endpoint.healthCheckPort !== undefined && endpoint.healthCheckPort !== endpoint.port
-            ? { healthCheckConfig: { portValue: endpoint.healthCheckPort } } : {}),
         },
       })),
     }],

@@ -46,6 +46,23 @@ const virtualNodeListener = z.strictObject({
   timeout: listenerTimeout.optional(),
   connectionPool: connectionPool.optional(),
   outlierDetection: outlierDetection.optional(),
+}).superRefine((listener, ctx) => {
+  // A block for another protocol than the listener's would be silently ignored: say so instead.
+  const listenerProtocol = listener.portMapping.protocol;
+  for (const field of ['timeout', 'connectionPool'] as const) {
+    const block = listener[field];
+    if (!block) continue;
+    for (const key of Object.keys(block)) {
+      if (key !== listenerProtocol) {
+        ctx.addIssue({ code: 'custom', path: [field, key], message: `the listener's protocol is ${listenerProtocol}; use ${field}.${listenerProtocol}` });
+      }
+    }
+  }
+  // App Mesh: the health check's port must be the listener's own port.
+  const checkPort = listener.healthCheck?.port;
+  if (checkPort !== undefined && checkPort !== listener.portMapping.port) {
+    ctx.addIssue({ code: 'custom', path: ['healthCheck', 'port'], message: `must equal the listener's port (${listener.portMapping.port})` });
+  }
 });
 
 const ipPreference = z.enum(['IPv6_PREFERRED', 'IPv4_PREFERRED', 'IPv4_ONLY', 'IPv6_ONLY']);

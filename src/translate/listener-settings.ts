@@ -26,9 +26,8 @@ function isHttpFamily(listener: ListenerModel): boolean {
 }
 
 /**
- * The timeouts of a listener's inbound traffic. The block named after the listener's protocol
- * wins; an HTTP-family listener also accepts another HTTP-family block (the three have one
- * shape). HTTP-family listeners get App Mesh's 15 s per-request default when none is given (0
+ * The timeouts of a listener's inbound traffic, from the block named after its protocol (the spec
+ * refuses any other). HTTP-family listeners get App Mesh's 15 s per-request default when none is given (0
  * disables it, as in App Mesh and Envoy); the idle timeout is only set when given (App Mesh's
  * 300 s default is Envoy's stream_idle_timeout default already). TCP listeners take `tcp.idle`.
  */
@@ -38,8 +37,7 @@ export function ingressTimeouts(listener: ListenerModel): IngressTimeouts {
     const idle = timeout?.tcp?.idle;
     return idle ? { idle: durationOf(idle) } : {};
   }
-  const own = listener.protocol === 'http' ? timeout?.http : listener.protocol === 'http2' ? timeout?.http2 : timeout?.grpc;
-  const http = own ?? timeout?.http ?? timeout?.http2 ?? timeout?.grpc;
+  const http = listener.protocol === 'http' ? timeout?.http : listener.protocol === 'http2' ? timeout?.http2 : timeout?.grpc;
   return {
     perRequest: durationOf(http?.perRequest ?? DEFAULT_PER_REQUEST_TIMEOUT),
     ...(http?.idle ? { idle: durationOf(http.idle) } : {}),
@@ -55,8 +53,6 @@ export function speaksHttp2(listener: ListenerModel): boolean {
 export interface IngressClusterSettings {
   readonly circuitBreakers?: ProtoObject;
   readonly healthChecks?: readonly ProtoObject[];
-  /** The port health checks reach the application on, when the listener's healthCheck names one. */
-  readonly healthCheckPort?: number;
 }
 
 /** Circuit breakers from `connectionPool` and an active health check from `healthCheck`. */
@@ -64,8 +60,8 @@ export function ingressClusterSettings(listener: ListenerModel): IngressClusterS
   const check = listener.healthCheck;
   return {
     ...(listener.connectionPool ? { circuitBreakers: circuitBreakers(listener.connectionPool) } : {}),
+    // The spec holds healthCheck.port to the listener's port, so checks reach the application there.
     ...(check ? { healthChecks: [healthCheck(check, speaksHttp2(listener))] } : {}),
-    ...(check?.port !== undefined ? { healthCheckPort: check.port } : {}),
   };
 }
 

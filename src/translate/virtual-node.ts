@@ -15,8 +15,8 @@ import { egressListenerName, egressRouteName, ingressClusterName, ingressRouteNa
 /** Ingress cluster, route configuration and filters for one mesh listener of the node. */
 function ingressChainSpec(context: EndpointContext, mesh: ListenerModel): IngressChainSpec {
   const { endpoint } = context;
-  const { healthCheckPort, ...settings } = ingressClusterSettings(mesh);
-  const local = { host: '127.0.0.1', port: mesh.port, ...(healthCheckPort !== undefined ? { healthCheckPort } : {}) };
+  const settings = ingressClusterSettings(mesh);
+  const local = { host: '127.0.0.1', port: mesh.port };
   const cluster = context.clusters.add(
     ingressClusterName(endpoint.meshName, endpoint.name, mesh.protocol, mesh.port),
     (name) => staticCluster({ name, http2: speaksHttp2(mesh), endpoints: [local], ...settings }),

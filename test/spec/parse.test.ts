@@ -64,6 +64,17 @@ const schemaCases: { name: string; file?: string; text: string; errors: string[]
     errors: ['nodes.yaml: VirtualNode colorteller: spec.listeners[0].tls.certificate.file.privateKey: is required'],
   },
   {
+    name: 'a timeout and connection pool for another protocol, and a health check on another port',
+    text: node('  listeners:\n    - portMapping: { port: 8080, protocol: http }\n      timeout: { grpc: { perRequest: { value: 5, unit: s } } }\n'
+      + '      connectionPool: { tcp: { maxConnections: 10 } }\n'
+      + '      healthCheck: { protocol: http, path: /ping, port: 9000, healthyThreshold: 2, unhealthyThreshold: 2, intervalMillis: 5000, timeoutMillis: 2000 }'),
+    errors: [
+      "nodes.yaml: VirtualNode colorteller: spec.listeners[0].timeout.grpc: the listener's protocol is http; use timeout.http",
+      "nodes.yaml: VirtualNode colorteller: spec.listeners[0].connectionPool.tcp: the listener's protocol is http; use connectionPool.http",
+      "nodes.yaml: VirtualNode colorteller: spec.listeners[0].healthCheck.port: must equal the listener's port (8080)",
+    ],
+  },
+  {
     name: 'a bad meshd setting',
     text: node('  listeners: []', 'meshd: { ingressPort: 0, sidecar: true }\n'),
     errors: [
