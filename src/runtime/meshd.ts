@@ -101,7 +101,13 @@ export class Meshd {
         observer: this.observer(),
       },
       extraServices: (server) => {
-        addCsdsService(server, { registry: this.registry, snapshots: this.cache });
+        // With an admin token, CSDS (which shows every node's configuration) asks for it too.
+        const token = options.adminToken;
+        addCsdsService(server, {
+          registry: this.registry,
+          snapshots: this.cache,
+          ...(token ? { authorize: (metadata: grpc.Metadata) => metadata.get('authorization')[0] === `Bearer ${token}` } : {}),
+        });
         options.extraServices?.(server);
       },
     });
