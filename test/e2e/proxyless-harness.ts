@@ -251,3 +251,14 @@ meshName: ${MESH}
 spec:
   egressFilter: { type: DROP_ALL }
 `;
+
+/** A virtual service provided directly by one virtual node. */
+export function nodeProvidedServiceSpec(service: string, virtualNodeName: string): string {
+  return `kind: VirtualService
+meshName: demo
+virtualServiceName: ${service}
+spec:
+  provider:
+    virtualNode: { virtualNodeName: ${virtualNodeName} }
+`;
+}

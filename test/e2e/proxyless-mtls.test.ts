@@ -13,21 +13,11 @@ import type { AgentWrite } from '../../src/agent/sds-file-agent';
 import { grpcServerListenerName } from '../../src/translate';
 import { TypeUrl } from '../../src/xds/type-urls';
 import {
-  clientNodeSpec, failure, freePort, MESH_SPEC, nodeIdOf, ProxylessEnv, serverNodeSpec, spiffeIdOf, until, who,
+  clientNodeSpec, nodeProvidedServiceSpec, failure, freePort, MESH_SPEC, nodeIdOf, ProxylessEnv, serverNodeSpec, spiffeIdOf, until, who,
   type ProxylessNode,
 } from './proxyless-harness';
 
 const SERVICE = 'greeter.demo.local';
-
-function serviceSpec(): string {
-  return `kind: VirtualService
-meshName: demo
-virtualServiceName: ${SERVICE}
-spec:
-  provider:
-    virtualNode: { virtualNodeName: greeter }
-`;
-}
 
 const latest = (node: ProxylessNode): AgentWrite => node.writes[node.writes.length - 1]!;
 
@@ -42,7 +32,7 @@ describe('e2e: proxyless gRPC mutual TLS (grpc-js-xds) from meshd', function () 
     port = await freePort();
     env = await ProxylessEnv.start({
       'mesh.yaml': MESH_SPEC,
-      'greeter.yaml': `${serverNodeSpec('greeter', port, [spiffeIdOf('caller')])}---\n${serviceSpec()}`,
+      'greeter.yaml': `${serverNodeSpec('greeter', port, [spiffeIdOf('caller')])}---\n${nodeProvidedServiceSpec(SERVICE, 'greeter')}`,
       'caller.yaml': clientNodeSpec('caller', SERVICE, [spiffeIdOf('greeter')]),
       'impostor.yaml': clientNodeSpec('impostor', SERVICE, [spiffeIdOf('someone-else')]),
     });

@@ -3,20 +3,10 @@
 // and its RPCs split between the two servers.
 import { strict as assert } from 'node:assert';
 import {
-  clientNodeSpec, freePort, MESH_SPEC, ProxylessEnv, serverNodeSpec, spiffeIdOf, until, who,
+  clientNodeSpec, nodeProvidedServiceSpec, freePort, MESH_SPEC, ProxylessEnv, serverNodeSpec, spiffeIdOf, until, who,
 } from './proxyless-harness';
 
 const SERVICE = 'greeter.demo.local';
-
-function nodeProvided(): string {
-  return `kind: VirtualService
-meshName: demo
-virtualServiceName: ${SERVICE}
-spec:
-  provider:
-    virtualNode: { virtualNodeName: greeter }
-`;
-}
 
 function routerProvided(port: number): string {
   return `kind: VirtualService
@@ -61,7 +51,7 @@ describe('e2e: a mesh change reaches a proxyless gRPC client', function () {
     env = await ProxylessEnv.start({
       'mesh.yaml': MESH_SPEC,
       'servers.yaml': servers,
-      'service.yaml': nodeProvided(),
+      'service.yaml': nodeProvidedServiceSpec(SERVICE, 'greeter'),
       'caller.yaml': clientNodeSpec('caller', SERVICE, [spiffeIdOf('greeter'), spiffeIdOf('greeter-v2')]),
     });
     const [v1, v2, caller] = [await env.node('greeter'), await env.node('greeter-v2'), await env.node('caller')];

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { TypeUrl } from '../../src/xds/type-urls';
-import { basicSnapshot, startTestServer, type TestServer } from '../support/fixtures';
+import { basicSnapshot, useTestServer, type TestServer } from '../support/fixtures';
 import { decodeResource, XdsTestClient } from '../support/xds-client';
 
 const NODE = { id: 'mesh/demo/virtualNode/front' };
@@ -8,17 +8,10 @@ const KEY = 'mesh/demo/virtualNode/front';
 
 for (const transport of ['tcp', 'unix'] as const) {
   describe(`server/delta-stream over ${transport}`, () => {
+    const server = useTestServer(transport);
     let env: TestServer;
     let client: XdsTestClient;
-
-    beforeEach(async () => {
-      env = await startTestServer();
-      client = new XdsTestClient(transport === 'tcp' ? env.tcpTarget : env.unixTarget);
-    });
-    afterEach(async () => {
-      client.close();
-      await env.close();
-    });
+    beforeEach(() => ({ env, client } = server));
 
     it('sends every cluster to a wildcard subscriber, then only what changed, with removals', async () => {
       env.cache.setSnapshot(KEY, basicSnapshot({ clusters: ['a', 'b'] }));

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as grpc from '@grpc/grpc-js';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { Snapshot } from '../../src/cache/snapshot';
-import { basicSnapshot, edsCluster, loadAssignment, startTestServer, type TestServer } from '../support/fixtures';
+import { basicSnapshot, edsCluster, loadAssignment, startTestServer, useTestServer, type TestServer } from '../support/fixtures';
 import { decodeResource, resourceName, XdsTestClient } from '../support/xds-client';
 
 const NODE = { id: 'mesh/demo/virtualNode/front' };
@@ -10,17 +10,10 @@ const KEY = 'mesh/demo/virtualNode/front';
 
 for (const transport of ['tcp', 'unix'] as const) {
   describe(`server/sotw-stream over ${transport}`, () => {
+    const server = useTestServer(transport);
     let env: TestServer;
     let client: XdsTestClient;
-
-    beforeEach(async () => {
-      env = await startTestServer();
-      client = new XdsTestClient(transport === 'tcp' ? env.tcpTarget : env.unixTarget);
-    });
-    afterEach(async () => {
-      client.close();
-      await env.close();
-    });
+    beforeEach(() => ({ env, client } = server));
 
     it('answers a wildcard CDS request with every cluster, then stays quiet after the ACK', async () => {
       env.cache.setSnapshot(KEY, basicSnapshot({ clusters: ['a', 'b'] }));

@@ -10,6 +10,7 @@ import { ADS, CDS, EDS, LDS, RDS } from '../../src/server/services';
 import { identifyByNodeId, type NodeIdentifier } from '../../src/server/xds-stream';
 import { XdsServer } from '../../src/server/xds-server';
 import type { StreamObserver } from '../../src/server/observer';
+import { XdsTestClient } from './xds-client';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -120,4 +121,23 @@ export async function startTestServer(opts: { identify?: NodeIdentifier; observe
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export type Transport = 'tcp' | 'unix';
+
+/**
+ * A fresh server and a client on the given transport for every test of the calling `describe`.
+ * The returned object's fields are replaced before each test.
+ */
+export function useTestServer(transport: Transport): { env: TestServer; client: XdsTestClient } {
+  const current = {} as { env: TestServer; client: XdsTestClient };
+  beforeEach(async () => {
+    current.env = await startTestServer();
+    current.client = new XdsTestClient(transport === 'tcp' ? current.env.tcpTarget : current.env.unixTarget);
+  });
+  afterEach(async () => {
+    current.client.close();
+    await current.env.close();
+  });
+  return current;
 }
