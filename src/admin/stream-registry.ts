@@ -27,7 +27,8 @@ export interface StreamRegistryOptions {
 }
 
 interface TypeRecord {
-  sent?: { version: string; nonce: string; at: Date; resourceCount: number };
+  /** `selection`: the names the sent version covers, or null for every resource of the type. */
+  sent?: { version: string; nonce: string; at: Date; resourceCount: number; selection: readonly string[] | null };
   acked?: { version: string; at: Date };
   lastNack?: { version: string; nonce: string; message: string; at: Date };
   /** Versions sent by nonce, so a NACK names the version it refused (its version_info is the kept one). */
@@ -73,10 +74,10 @@ export class StreamRegistry implements StreamObserver {
     this.closed.length = Math.min(this.closed.length, this.closedHistory);
   }
 
-  responseSent(stream: StreamInfo, typeUrl: string, version: string, nonce: string, resourceCount: number): void {
+  responseSent(stream: StreamInfo, typeUrl: string, version: string, nonce: string, resourceCount: number, selection: readonly string[] | null = null): void {
     const type = this.typeRecord(stream, typeUrl);
     if (!type) return;
-    type.sent = { version, nonce, at: this.now(), resourceCount };
+    type.sent = { version, nonce, at: this.now(), resourceCount, selection };
     type.versionByNonce.set(nonce, version);
     if (type.versionByNonce.size > NONCE_MEMORY) type.versionByNonce.delete(type.versionByNonce.keys().next().value as string);
   }

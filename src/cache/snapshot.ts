@@ -13,6 +13,10 @@ export class ResourceSet {
   readonly resources: ReadonlyMap<string, EncodedResource>;
   private readonly bodies = new Map<string, Buffer>();
   private readonly responses = new Map<string, { bytes: Buffer; nonce: string }>();
+  private readonly selectionVersions = new Map<string, string>();
+  private readonly referencedNames = new Map<string, readonly string[]>();
+  /** Memo of dependenciesChangedSince, per earlier set (every stream compares the same pair). */
+  private readonly changedDependencies = new WeakMap<ResourceSet, readonly string[]>();
 
   constructor(readonly typeUrl: string, resources: Iterable<EncodedResource>) {
     const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -22,7 +26,57 @@ export class ResourceSet {
       byName.set(resource.name, resource);
     }
     this.resources = byName;
-    this.version = contentVersion(sorted.map((r) => `${r.name}\u0000${r.version}`).join('\u0001'));
+    this.version = versionOf(sorted);
+  }
+
+  /**
+   * The version of what a subscription receives: the whole set for a wildcard (names = null),
+   * else only the named resources that exist. A stream subscribed to some names is told of a
+   * new version only when those resources change, not when others in the set do (xDS: "only send
+   * updates when the resources in the DiscoveryResponse have changed"). `names` must be sorted
+   * and unique; a selection that covers the whole set has the set's version.
+   */
+  versionFor(names: readonly string[] | null, namesKey: string = selectionKey(names)): string {
+    if (names === null) return this.version;
+    let version = this.selectionVersions.get(namesKey);
+    if (version === undefined) {
+      version = versionOf(this.select(names));
+      if (this.selectionVersions.size >= BODY_MEMO_LIMIT) this.selectionVersions.clear();
+      this.selectionVersions.set(namesKey, version);
+    }
+    return version;
+  }
+
+  /**
+   * Every `dependencyType` name that resources of this set refer to, sorted: of all of them
+   * (selection = null, memoized) or of the named ones.
+   */
+  dependencyNames(dependencyType: string, selection: readonly string[] | null = null): readonly string[] {
+    if (selection !== null) return referencedBy(this.select(selection), dependencyType);
+    let names = this.referencedNames.get(dependencyType);
+    if (!names) {
+      names = referencedBy([...this.resources.values()], dependencyType);
+      this.referencedNames.set(dependencyType, names);
+    }
+    return names;
+  }
+
+  /**
+   * The names of `dependencyType` resources that resources of this set added or changed since
+   * `previous` depend on: after a Cluster update, the ClusterLoadAssignments it uses.
+   */
+  dependenciesChangedSince(previous: ResourceSet, dependencyType: string): readonly string[] {
+    let names = this.changedDependencies.get(previous);
+    if (!names) {
+      const found = new Set<string>();
+      for (const resource of this.resources.values()) {
+        if (previous.resources.get(resource.name)?.version === resource.version) continue;
+        for (const ref of resource.dependsOn) if (ref.typeUrl === dependencyType) found.add(ref.name);
+      }
+      names = [...found].sort();
+      this.changedDependencies.set(previous, names);
+    }
+    return names;
   }
 
   /**
@@ -33,7 +87,7 @@ export class ResourceSet {
     const key = names === null ? '*' : namesKey;
     let body = this.bodies.get(key);
     if (!body) {
-      body = sotwBody(this.version, this.typeUrl, this.select(names).map((r) => r.sotwField));
+      body = sotwBody(this.versionFor(names, key), this.typeUrl, this.select(names).map((r) => r.sotwField));
       if (this.bodies.size >= BODY_MEMO_LIMIT) this.bodies.clear();
       this.bodies.set(key, body);
     }
@@ -54,7 +108,7 @@ export class ResourceSet {
       const body = this.bodies.get(key);
       const bytes = body
         ? Buffer.concat([body, nonceField])
-        : sotwBody(this.version, this.typeUrl, this.select(names).map((r) => r.sotwField), nonceField);
+        : sotwBody(this.versionFor(names, key), this.typeUrl, this.select(names).map((r) => r.sotwField), nonceField);
       response = { bytes, nonce };
       if (this.responses.size >= BODY_MEMO_LIMIT) this.responses.clear();
       this.responses.set(key, response);
@@ -66,6 +120,21 @@ export class ResourceSet {
     return names === null ? [...this.resources.values()] : names.flatMap((n) => this.resources.get(n) ?? []);
   }
 
+}
+
+/** The memo key of a selection of names (sorted, unique), or `*` for everything. */
+export function selectionKey(names: readonly string[] | null): string {
+  return names === null ? '*' : names.join('\u0000');
+}
+
+function referencedBy(resources: readonly EncodedResource[], dependencyType: string): string[] {
+  const found = new Set<string>();
+  for (const resource of resources) for (const ref of resource.dependsOn) if (ref.typeUrl === dependencyType) found.add(ref.name);
+  return [...found].sort();
+}
+
+function versionOf(resources: readonly EncodedResource[]): string {
+  return contentVersion(resources.map((r) => `${r.name}\u0000${r.version}`).join('\u0001'));
 }
 
 export interface ResourceInput {

@@ -102,8 +102,9 @@ function clientConfig(records: StreamRecord[], options: CsdsOptions, excludeCont
         entry.configStatus = 'NOT_SENT';
       } else {
         entry.versionInfo = type.sent.version;
-        // The snapshot moved on since the last send: what the proxy holds is not current.
-        const current = set!.version === type.sent.version;
+        // The snapshot moved on since the last send: what the proxy holds is not current. The
+        // version covers what the stream asked for, so compare like with like.
+        const current = set!.versionFor(type.sent.selection) === type.sent.version;
         if (state === 'nacked') {
           entry.configStatus = 'ERROR';
           entry.clientStatus = 'NACKED';

@@ -2,7 +2,9 @@
 // holds and at which version (seeded from initial_resource_versions on reconnect), so a push
 // carries only what changed and removed_resources for what went away. Subscription changes are
 // applied whatever nonce they carry; ACK and NACK count only for the latest nonce. A NACKed
-// resource is not resent until its content changes.
+// resource is not resent until its content changes. A subscribe to a name the client already
+// holds is answered with it anyway (the client may have forgotten it), and so is an unsubscribe
+// of a name a wildcard also covers (in resources if the wildcard has it, else in removed).
 import { isWildcardType } from '../xds/type-urls';
 import { decodeDeltaRequest, deltaResponse, type DeltaRequest } from '../xds/wire';
 import type { EncodedResource } from '../cache/resource';
@@ -16,6 +18,8 @@ interface DeltaTypeState {
   held: Map<string, string>;
   /** Subscribed names already reported as not existing (so the report is not repeated). */
   reportedAbsent: Set<string>;
+  /** Names to send on the next push whatever the client holds. */
+  forced: Set<string>;
   lastNonce: string | undefined;
   sentVersion: string | undefined;
 }
@@ -29,7 +33,11 @@ export class DeltaStream extends XdsStream {
     const typeUrl = this.resolveTypeUrl(request.typeUrl);
     if (!typeUrl) return;
     const subscribe = this.admitNames(typeUrl, request.resourceNamesSubscribe);
-    const initial = Object.fromEntries(Object.entries(request.initialResourceVersions).filter(([name]) => subscribe.includes(name) || request.resourceNamesSubscribe.length === 0));
+    // Versions the client already holds count for names it subscribes to, by name or by a
+    // wildcard (implicit: no names; explicit: "*").
+    const wildcard = request.resourceNamesSubscribe.length === 0 || subscribe.includes('*');
+    const subscribed = new Set(subscribe);
+    const initial = Object.fromEntries(Object.entries(request.initialResourceVersions).filter(([name]) => wildcard || subscribed.has(name)));
     this.onRequest(typeUrl, { ...request, resourceNamesSubscribe: subscribe, initialResourceVersions: initial });
   }
 
@@ -37,7 +45,7 @@ export class DeltaStream extends XdsStream {
     let state = this.types.get(typeUrl);
     const isFirst = !state;
     if (!state) {
-      state = { wildcard: false, subscribed: new Set(), held: new Map(), reportedAbsent: new Set(), lastNonce: undefined, sentVersion: undefined };
+      state = { wildcard: false, subscribed: new Set(), held: new Map(), reportedAbsent: new Set(), forced: new Set(), lastNonce: undefined, sentVersion: undefined };
       this.types.set(typeUrl, state);
       for (const [name, version] of Object.entries(request.initialResourceVersions)) state.held.set(name, version);
       // The first request of a wildcard-capable type with no names is a legacy wildcard subscription.
@@ -52,19 +60,28 @@ export class DeltaStream extends XdsStream {
       if (name === '*') {
         changed ||= !state.wildcard;
         state.wildcard = true;
-      } else if (!state.subscribed.has(name)) {
-        state.subscribed.add(name);
-        changed = true;
+        continue;
       }
+      // On a later request, a name the client is subscribed to already must be sent again
+      // ("the server must still provide those resources"); on the first, held versions count.
+      if (!isFirst && (state.subscribed.has(name) || state.wildcard)) state.forced.add(name);
+      state.subscribed.add(name);
+      changed = true;
     }
     for (const name of request.resourceNamesUnsubscribe) {
       if (name === '*') {
         state.wildcard = false;
         continue;
       }
-      state.subscribed.delete(name);
-      // Unsubscribed: the client forgets it, so a later subscribe must send it again.
-      state.held.delete(name);
+      if (!state.subscribed.delete(name)) continue; // a phantom unsubscription
+      if (state.wildcard) {
+        // Still covered by the wildcard: the client cannot know whether to keep it, so say.
+        state.forced.add(name);
+        changed = true;
+      } else {
+        // Unsubscribed: the client forgets it, so a later subscribe must send it again.
+        state.held.delete(name);
+      }
       state.reportedAbsent.delete(name);
     }
     if (isFirst || changed) this.schedule(typeUrl, isFirst);
@@ -74,6 +91,23 @@ export class DeltaStream extends XdsStream {
     return this.types.keys();
   }
 
+  protected subscribesAll(typeUrl: string, names: readonly string[]): boolean {
+    const state = this.types.get(typeUrl);
+    return !!state && (state.wildcard || names.every((name) => state.subscribed.has(name)));
+  }
+
+  protected resendResources(typeUrl: string, names: readonly string[]): void {
+    const state = this.types.get(typeUrl);
+    if (!state) return;
+    let any = false;
+    for (const name of names) {
+      if (!state.wildcard && !state.subscribed.has(name)) continue;
+      state.forced.add(name);
+      any = true;
+    }
+    if (any) this.schedule(typeUrl, false);
+  }
+
   protected buildResponse(typeUrl: string, force: boolean): BuiltResponse | null {
     const state = this.types.get(typeUrl);
     if (!state || !this.snapshot) return null;
@@ -81,30 +115,37 @@ export class DeltaStream extends XdsStream {
     const resources = set?.resources ?? new Map<string, EncodedResource>();
     const changed: EncodedResource[] = [];
     const removed: string[] = [];
+    const considered = new Set<string>();
     const consider = (name: string): void => {
+      if (considered.has(name)) return;
+      considered.add(name);
       const resource = resources.get(name);
+      const forced = state.forced.has(name);
       if (resource) {
         state.reportedAbsent.delete(name);
-        if (state.held.get(name) !== resource.version) {
+        if (forced || state.held.get(name) !== resource.version) {
           changed.push(resource);
           state.held.set(name, resource.version);
         }
       } else if (state.held.has(name)) {
         removed.push(name);
         state.held.delete(name);
-      } else if (state.subscribed.has(name) && !state.reportedAbsent.has(name)) {
+      } else if (forced || (state.subscribed.has(name) && !state.reportedAbsent.has(name))) {
         // Tell the client a resource it asked for does not exist, so it need not wait for it.
         removed.push(name);
-        state.reportedAbsent.add(name);
+        if (state.subscribed.has(name)) state.reportedAbsent.add(name);
       }
     };
     if (state.wildcard) {
       for (const name of resources.keys()) consider(name);
       for (const name of [...state.held.keys()]) if (!resources.has(name)) consider(name);
     }
-    for (const name of state.subscribed) if (!state.wildcard || !resources.has(name)) consider(name);
+    for (const name of state.subscribed) consider(name);
+    for (const name of state.forced) consider(name);
+    state.forced.clear();
     if (changed.length === 0 && removed.length === 0 && !(force && state.wildcard)) return null;
-    const version = set?.version ?? '';
+    const selection = state.wildcard ? null : [...state.subscribed].sort();
+    const version = set?.versionFor(selection) ?? '';
     const nonce = nextNonce();
     state.lastNonce = nonce;
     state.sentVersion = version;
@@ -113,6 +154,8 @@ export class DeltaStream extends XdsStream {
       nonce,
       version,
       resourceCount: changed.length,
+      set,
+      selection,
     };
   }
 }

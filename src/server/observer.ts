@@ -20,7 +20,8 @@ export interface StreamInfo {
 export interface StreamObserver {
   streamOpened?(stream: StreamInfo): void;
   streamClosed?(stream: StreamInfo): void;
-  responseSent?(stream: StreamInfo, typeUrl: string, version: string, nonce: string, resourceCount: number): void;
+  /** `selection`: the names the version covers (sorted), or null for every resource of the type. */
+  responseSent?(stream: StreamInfo, typeUrl: string, version: string, nonce: string, resourceCount: number, selection: readonly string[] | null): void;
   ackReceived?(stream: StreamInfo, typeUrl: string, version: string, nonce: string): void;
   nackReceived?(stream: StreamInfo, typeUrl: string, version: string, nonce: string, message: string): void;
   /** A request the server refused or ignored (bad type URL, unknown names, denied). */
@@ -32,7 +33,7 @@ export function combineObservers(observers: readonly StreamObserver[]): StreamOb
   return {
     streamOpened: (s) => observers.forEach((o) => o.streamOpened?.(s)),
     streamClosed: (s) => observers.forEach((o) => o.streamClosed?.(s)),
-    responseSent: (s, t, v, n, c) => observers.forEach((o) => o.responseSent?.(s, t, v, n, c)),
+    responseSent: (s, t, v, n, c, sel) => observers.forEach((o) => o.responseSent?.(s, t, v, n, c, sel)),
     ackReceived: (s, t, v, n) => observers.forEach((o) => o.ackReceived?.(s, t, v, n)),
     nackReceived: (s, t, v, n, m) => observers.forEach((o) => o.nackReceived?.(s, t, v, n, m)),
     requestRejected: (s, r) => observers.forEach((o) => o.requestRejected?.(s, r)),

@@ -2,8 +2,10 @@
 // is decided in one place (onRequest): a NACK is recorded and answered with nothing, a stale
 // nonce is ignored, an ACK is answered only if the subscription changed, and a first request gets
 // everything that exists. Snapshot changes push a type only when what this stream would receive
-// differs from what it last received, so a NACKed version is never resent in a loop.
-import { isWildcardType } from '../xds/type-urls';
+// differs from what it last received, so a NACKed version is never resent in a loop. The version
+// a stream sees is that of the resources it asked for (ResourceSet.versionFor), so a change to
+// resources it did not ask for sends it nothing.
+import { isWildcardType, RESEND_CHILDREN_ON_UPDATE, CHILD_TYPE } from '../xds/type-urls';
 import { decodeSotwRequest, lengthDelimitedField, SotwField, type SotwRequest } from '../xds/wire';
 import { ResourceSet } from '../cache/snapshot';
 import { nextNonce } from '../xds/nonce';
@@ -13,7 +15,11 @@ interface SotwTypeState {
   /** null: wildcard (everything of the type). */
   names: string[] | null;
   namesKey: string;
+  /** The names as a set, for membership tests (null: wildcard). */
+  nameSet: ReadonlySet<string> | null;
   lastNonce: string | undefined;
+  /** The last nonce the client ACKed: a second request for it asks for the resources again. */
+  ackedNonce: string | undefined;
   /** Identifies what was last sent: resource set version plus the names asked for. */
   sentKey: string | undefined;
   sentVersion: string | undefined;
@@ -59,15 +65,19 @@ export class SotwStream extends XdsStream {
       return;
     }
     if (!state) {
-      state = { names: null, namesKey: '*', lastNonce: undefined, sentKey: undefined, sentVersion: undefined, ackedVersion: undefined };
+      state = { names: null, namesKey: '*', nameSet: null, lastNonce: undefined, ackedNonce: undefined, sentKey: undefined, sentVersion: undefined, ackedVersion: undefined };
       this.types.set(typeUrl, state);
     }
+    // The same names again for a response already ACKed: the client re-created a watch (Envoy
+    // does so for the endpoints of an updated cluster) and waits for the resources anew.
+    const repeated = !isFirst && request.responseNonce === state.ackedNonce && isResentChild(typeUrl);
     if (!isFirst) {
       state.ackedVersion = request.versionInfo;
+      state.ackedNonce = request.responseNonce;
       this.recordAck(typeUrl, request.versionInfo, request.responseNonce);
     }
     const changed = this.subscribe(state, request.resourceNames);
-    if (isFirst || changed) this.schedule(typeUrl, isFirst);
+    if (isFirst || changed || repeated) this.schedule(typeUrl, isFirst || repeated);
   }
 
   /** Applies a request's resource_names; returns whether the subscription changed. */
@@ -78,6 +88,7 @@ export class SotwStream extends XdsStream {
     if (namesKey === state.namesKey) return false;
     state.names = names;
     state.namesKey = namesKey;
+    state.nameSet = names === null ? null : new Set(names);
     return true;
   }
 
@@ -85,11 +96,26 @@ export class SotwStream extends XdsStream {
     return this.types.keys();
   }
 
+  protected subscribesAll(typeUrl: string, names: readonly string[]): boolean {
+    const nameSet = this.types.get(typeUrl)?.nameSet;
+    return nameSet === null || (nameSet !== undefined && names.every((name) => nameSet.has(name)));
+  }
+
+  protected resendResources(typeUrl: string, names: readonly string[]): void {
+    const state = this.types.get(typeUrl);
+    if (!state) return;
+    const nameSet = state.nameSet;
+    // A state-of-the-world response carries every subscribed resource, so resending the
+    // touched ones means sending the subscription again.
+    if (nameSet === null || names.some((name) => nameSet.has(name))) this.schedule(typeUrl, true);
+  }
+
   protected buildResponse(typeUrl: string, force: boolean): BuiltResponse | null {
     const state = this.types.get(typeUrl);
     if (!state || !this.snapshot) return null;
     const set = this.snapshot.get(typeUrl) ?? emptySet(typeUrl);
-    const sentKey = `${set.version}|${state.namesKey}`;
+    const version = set.versionFor(state.names, state.namesKey);
+    const sentKey = `${version}|${state.namesKey}`;
     if (!force && sentKey === state.sentKey) return null;
     let resourceCount = set.resources.size;
     if (state.names !== null) {
@@ -106,8 +132,14 @@ export class SotwStream extends XdsStream {
       bytes = Buffer.concat([set.sotwBody(state.names, state.namesKey), lengthDelimitedField(SotwField.nonce, nonce)]);
     }
     state.sentKey = sentKey;
-    state.sentVersion = set.version;
+    state.sentVersion = version;
     state.lastNonce = nonce;
-    return { bytes, nonce, version: set.version, resourceCount };
+    return { bytes, nonce, version, resourceCount, set, selection: state.names };
   }
+}
+
+/** Child types that are resent after their parents change (the endpoints of clusters). */
+function isResentChild(typeUrl: string): boolean {
+  for (const parent of RESEND_CHILDREN_ON_UPDATE) if (CHILD_TYPE.get(parent) === typeUrl) return true;
+  return false;
 }

@@ -4,12 +4,21 @@
 // in flight the types that want pushing are only marked; when the write completes, each marked
 // type is computed from the latest snapshot and sent, in warming order. So a client that stops
 // reading holds at most one response in meshd's memory and delays nobody else.
+//
+// Two rules of the xDS protocol between parent and child types live here, because they are the
+// same for SotW and Delta:
+// - After a Cluster update, its ClusterLoadAssignment is sent again, changed or not: Envoy
+//   completes warming of an updated cluster only when it receives its endpoints anew.
+// - Make before break on ADS: when a Cluster (Listener) response names children the client has
+//   not subscribed to yet, the child type and everything after it in warming order wait until
+//   the client subscribes (its next request of the child type) or answers the parent response.
+//   So a change arrives as CDS, EDS, LDS, RDS, each once, instead of EDS and RDS twice.
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigWatcher } from '../cache/snapshot-cache';
-import type { Snapshot } from '../cache/snapshot';
+import type { ResourceSet, Snapshot } from '../cache/snapshot';
 import type { MeshEndpointId } from '../xds/node-id';
 import { NodeIdError, parseNodeId } from '../xds/node-id';
-import { WARMING_ORDER, shortTypeName } from '../xds/type-urls';
+import { CHILD_TYPE, RESEND_CHILDREN_ON_UPDATE, WARMING_ORDER, shortTypeName } from '../xds/type-urls';
 import { RequestError, type NodeInfo } from '../xds/wire';
 import type { StreamFlavor, StreamInfo, StreamObserver } from './observer';
 import { logger } from '../log';
@@ -59,9 +68,24 @@ export interface BuiltResponse {
   nonce: string;
   version: string;
   resourceCount: number;
+  /** The resource set the response was built from. */
+  set: ResourceSet | undefined;
+  /** The names the version covers (sorted), or null for the whole set. */
+  selection: readonly string[] | null;
+}
+
+/** A child type held back until the client subscribes to the children a parent response named. */
+interface HeldChildren {
+  parent: string;
+  child: string;
+  /** Position of the child in WARMING_ORDER: it and every later type wait. */
+  fromIndex: number;
 }
 
 let nextStreamId = 1;
+
+/** How many refused names a log line and a report quote. */
+const REFUSED_NAME_SAMPLE = 5;
 
 export abstract class XdsStream {
   protected info: StreamInfo | undefined;
@@ -72,6 +96,9 @@ export abstract class XdsStream {
   private readonly pending = new Map<string, boolean>();
   private closed = false;
   private readonly ignoredTypes = new Set<string>();
+  /** Per parent type, the set its last response on this stream was built from. */
+  private readonly lastParentSets = new Map<string, ResourceSet>();
+  private held: HeldChildren | undefined;
 
   constructor(protected readonly call: RawDuplex, protected readonly opts: StreamOptions, private readonly flavor: StreamFlavor) {
     call.on('data', (bytes: Buffer) => this.receive(bytes));
@@ -93,10 +120,21 @@ export abstract class XdsStream {
   /** Types this stream is subscribed to, so a snapshot change knows what to recompute. */
   protected abstract subscribedTypes(): Iterable<string>;
 
+  /** Whether the stream's subscription of a type already covers every one of these names. */
+  protected abstract subscribesAll(typeUrl: string, names: readonly string[]): boolean;
+
+  /**
+   * Sends these resources of a type again on the next push, even if the client holds them at
+   * their current version (only those the stream subscribes to).
+   */
+  protected abstract resendResources(typeUrl: string, names: readonly string[]): void;
+
   private receive(bytes: Buffer): void {
     if (this.closed) return;
     try {
       this.handle(bytes);
+      // A request may have released held types without scheduling anything itself.
+      if (!this.writing) this.flush();
     } catch (err) {
       if (err instanceof StatusError) this.fail(err.code, err.message);
       else if (err instanceof RequestError) this.fail(grpc.status.INVALID_ARGUMENT, err.message);
@@ -134,7 +172,11 @@ export abstract class XdsStream {
   protected resolveTypeUrl(typeUrl: string): string | undefined {
     const resolved = typeUrl || this.opts.impliedTypeUrl;
     if (!resolved) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'request has no type_url');
-    if (this.opts.servedTypes.has(resolved)) return resolved;
+    if (this.opts.servedTypes.has(resolved)) {
+      // The client subscribed to the children (or answered the parent without doing so): go on.
+      if (this.held && (resolved === this.held.child || resolved === this.held.parent)) this.held = undefined;
+      return resolved;
+    }
     if (this.opts.impliedTypeUrl || !/^[\w.-]+(\.[\w-]+)*\/[\w.]+$/.test(resolved)) {
       throw new StatusError(grpc.status.INVALID_ARGUMENT, `${this.opts.service} does not serve type_url "${resolved.slice(0, 200)}"`);
     }
@@ -164,6 +206,7 @@ export abstract class XdsStream {
     // Without a snapshot, pending work (including forced first answers) waits for one.
     while (!this.writing && this.pending.size > 0 && !this.closed && this.snapshot) {
       const typeUrl = this.nextPendingType();
+      if (typeUrl === undefined) break; // only held types are pending
       const force = this.pending.get(typeUrl) ?? false;
       this.pending.delete(typeUrl);
       const response = this.buildResponse(typeUrl, force);
@@ -173,24 +216,54 @@ export abstract class XdsStream {
         this.writing = false;
         this.flush();
       });
-      if (this.info) this.opts.observer?.responseSent?.(this.info, typeUrl, response.version, response.nonce, response.resourceCount);
+      if (this.info) this.opts.observer?.responseSent?.(this.info, typeUrl, response.version, response.nonce, response.resourceCount, response.selection);
+      this.afterParentSent(typeUrl, response.set, response.selection);
     }
   }
 
-  private nextPendingType(): string {
-    for (const typeUrl of WARMING_ORDER) if (this.pending.has(typeUrl)) return typeUrl;
+  /** The first pending type in warming order that is not held back. */
+  private nextPendingType(): string | undefined {
+    const limit = this.held?.fromIndex ?? WARMING_ORDER.length;
+    for (let i = 0; i < limit; i++) if (this.pending.has(WARMING_ORDER[i]!)) return WARMING_ORDER[i];
+    if (this.held) return undefined;
     return this.pending.keys().next().value as string;
   }
 
-  /** Drops, logs and reports the names this node may not subscribe to. */
+  /** The parent/child rules of the header comment, after a response of a parent type went out. */
+  private afterParentSent(typeUrl: string, set: ResourceSet | undefined, selection: readonly string[] | null): void {
+    const child = CHILD_TYPE.get(typeUrl);
+    if (!child || !set) return;
+    const previous = this.lastParentSets.get(typeUrl);
+    this.lastParentSets.set(typeUrl, set);
+    // Children matter only once the client subscribes to them on this stream (it does so after
+    // its first parent response).
+    if (!this.opts.servedTypes.has(child) || !this.isSubscribedTo(child)) return;
+    if (RESEND_CHILDREN_ON_UPDATE.has(typeUrl) && previous && previous !== set) {
+      const touched = set.dependenciesChangedSince(previous, child);
+      if (touched.length > 0) this.resendResources(child, touched);
+    }
+    if (this.opts.servedTypes.size > 1 && !this.subscribesAll(child, set.dependencyNames(child, selection))) {
+      this.held = { parent: typeUrl, child, fromIndex: WARMING_ORDER.indexOf(child as (typeof WARMING_ORDER)[number]) };
+    }
+  }
+
+  private isSubscribedTo(typeUrl: string): boolean {
+    for (const subscribed of this.subscribedTypes()) if (subscribed === typeUrl) return true;
+    return false;
+  }
+
+  /**
+   * Drops, logs and reports the names this node may not subscribe to: one log line and one
+   * report per request, however many names it refuses (a request may name thousands).
+   */
   protected admitNames(typeUrl: string, names: readonly string[]): string[] {
     if (!this.opts.refusedNames || !this.info || names.length === 0) return [...names];
     const refused = new Set(this.opts.refusedNames(this.info.endpoint, typeUrl, names));
     if (refused.size === 0) return [...names];
-    for (const name of refused) {
-      log.warn({ stream: this.info.id, node: this.info.node.id, type: shortTypeName(typeUrl), name }, 'refused a resource this node is not entitled to');
-      this.opts.observer?.requestRejected?.(this.info, `not entitled to ${shortTypeName(typeUrl)} ${name}`);
-    }
+    const sample = [...refused].slice(0, REFUSED_NAME_SAMPLE).map((name) => name.slice(0, 200));
+    const more = refused.size > sample.length ? ` and ${refused.size - sample.length} more` : '';
+    log.warn({ stream: this.info.id, node: this.info.node.id, type: shortTypeName(typeUrl), refused: refused.size, sample }, 'refused resources this node is not entitled to');
+    this.opts.observer?.requestRejected?.(this.info, `not entitled to ${shortTypeName(typeUrl)} ${sample.join(', ')}${more}`);
     return names.filter((name) => !refused.has(name));
   }
 

@@ -21,6 +21,25 @@ export const WARMING_ORDER: readonly TypeUrl[] = [
 ];
 
 /**
+ * Parent types whose resources name resources of a child type: a Cluster its
+ * ClusterLoadAssignment (EDS), a Listener its RouteConfiguration (RDS). A client learns which
+ * children to subscribe to from its parents.
+ */
+export const CHILD_TYPE: ReadonlyMap<string, TypeUrl> = new Map([
+  [TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment],
+  [TypeUrl.Listener, TypeUrl.RouteConfiguration],
+]);
+
+/**
+ * Parent types whose update must be followed by their children again, changed or not. Envoy
+ * finishes warming an updated cluster only when it receives its ClusterLoadAssignment anew
+ * ("Warming of Cluster is completed only when a new ClusterLoadAssignment response is supplied
+ * ... even though there is no change in endpoints"); a listener reuses a route configuration it
+ * already has, so RDS needs no resend.
+ */
+export const RESEND_CHILDREN_ON_UPDATE: ReadonlySet<string> = new Set([TypeUrl.Cluster]);
+
+/**
  * Types whose empty resource_names means "everything" (state-of-the-world wildcard), and whose
  * responses are complete: a resource missing from a response has been removed.
  */
