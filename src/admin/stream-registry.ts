@@ -35,6 +35,14 @@ interface TypeRecord {
   versionByNonce: Map<string, string>;
 }
 
+/** A version a node acknowledged, and the names that version covers (null: the whole type). */
+export interface AckedVersion {
+  nodeId: string;
+  endpoint: string;
+  version: string;
+  selection: readonly string[] | null;
+}
+
 /** The live state of one stream, as CSDS and metrics read it. */
 export interface StreamRecord {
   info: StreamInfo;
@@ -110,11 +118,11 @@ export class StreamRegistry implements StreamObserver {
   }
 
   /** Versions of a type each connected node has acknowledged (e.g. SDS, for "who holds what"). */
-  ackedVersions(typeUrl: string): { nodeId: string; endpoint: string; version: string }[] {
-    const out: { nodeId: string; endpoint: string; version: string }[] = [];
+  ackedVersions(typeUrl: string): AckedVersion[] {
+    const out: AckedVersion[] = [];
     for (const record of this.streams.values()) {
-      const acked = record.types.get(typeUrl)?.acked;
-      if (acked) out.push({ nodeId: record.info.node.id, endpoint: record.info.endpoint.key, version: acked.version });
+      const type = record.types.get(typeUrl);
+      if (type?.acked) out.push({ nodeId: record.info.node.id, endpoint: record.info.endpoint.key, version: type.acked.version, selection: type.sent?.selection ?? null });
     }
     return out;
   }

@@ -88,8 +88,10 @@ export interface MeshStatus {
 /** A proxy holding a version of a secret. */
 export interface SecretHolder {
   nodeId: string;
-  /** The SDS version it acknowledged. */
+  /** The SDS version it acknowledged (the version of the secrets it asked for). */
   version: string;
+  /** Whether that is the version meshd serves now for what it asked for. */
+  current?: boolean;
 }
 
 /** One served secret (certificate or trust bundle), described without any key material. */

@@ -37,7 +37,8 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
     const leaf = sources.certificates.current(spiffeId);
     if (!leaf) continue;
     const endpointKey = spiffeId.slice(`spiffe://${sources.trustDomain}/`.length);
-    const served = sources.secrets.snapshotOf(endpointKey)?.get(TypeUrl.Secret)?.version ?? '';
+    const servedSet = sources.secrets.snapshotOf(endpointKey)?.get(TypeUrl.Secret);
+    const served = servedSet?.version ?? '';
     out.push({
       name: spiffeId,
       kind: 'certificate',
@@ -45,7 +46,9 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
       serial: leaf.serial,
       sans: [...leaf.sans.uris, ...leaf.sans.dnsNames],
       notAfter: leaf.notAfter.toISOString(),
-      holders: acked.filter((a) => a.endpoint === endpointKey).map((a) => ({ nodeId: a.nodeId, version: a.version })),
+      // A holder's version covers the secrets it asked for, so it is current when it matches
+      // the served version of that selection.
+      holders: acked.filter((a) => a.endpoint === endpointKey).map((a) => ({ nodeId: a.nodeId, version: a.version, current: servedSet?.versionFor(a.selection) === a.version })),
     });
   }
   const bundle = sources.certificates.trustBundle();
@@ -56,7 +59,7 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
     serial: bundle.caSerials[0] ?? '',
     sans: [],
     notAfter: '',
-    holders: acked.map((a) => ({ nodeId: a.nodeId, version: a.version })),
+    holders: acked.map((a) => ({ nodeId: a.nodeId, version: a.version, current: sources.secrets.snapshotOf(a.endpoint)?.get(TypeUrl.Secret)?.versionFor(a.selection) === a.version })),
   });
   return out;
 }
