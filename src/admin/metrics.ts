@@ -10,7 +10,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StreamInfo, StreamObserver } from '../server/observer';
-import { StatusError, type NodeIdentifier } from '../server/xds-stream';
+import type { NodeIdentifier } from '../server/xds-stream';
+import { StatusError } from '../xds/status-error';
 import { shortTypeName } from '../xds/type-urls';
 import { transportOf } from './stream-registry';
 

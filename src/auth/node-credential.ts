@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { parseNodeId, NodeIdError, type MeshEndpointId } from '../xds/node-id';
-import { StatusError, type NodeIdentifier } from '../server/xds-stream';
+import type { NodeIdentifier } from '../server/xds-stream';
+import { StatusError } from '../xds/status-error';
 import { writeFileAtomicSync } from '../util/atomic-file';
 import type { NodeInfo } from '../xds/wire';
 

@@ -27,7 +27,7 @@ import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
 import { parseNodeId } from '../xds/node-id';
 import { MeshdMetrics } from '../admin/metrics';
 import { AdminServer } from '../admin/server';
-import { addCsdsService } from '../server/csds';
+import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { actions, meshStatus, readiness, secretStatus, secretViews } from './operations';
 import type * as grpc from '@grpc/grpc-js';

@@ -6,7 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Snapshot } from '../cache/snapshot';
 import type { ConfigWatcher, SnapshotCache, SnapshotListener } from '../cache/snapshot-cache';
-import { StatusError, type NodeIdentifier } from '../server/xds-stream';
+import type { NodeIdentifier } from '../server/xds-stream';
+import { StatusError } from '../xds/status-error';
 
 export const INGRESS_PORT_METADATA = 'meshd.ingress_port';
 export const EGRESS_PORT_METADATA = 'meshd.egress_port';

@@ -8,7 +8,8 @@ import { TypeUrl } from '../xds/type-urls';
 import { decodeSotwRequest, RequestError } from '../xds/wire';
 import { DeltaStream } from './delta-stream';
 import { SotwStream } from './sotw-stream';
-import { StatusError, type RawDuplex, type StreamOptions } from './xds-stream';
+import { type RawDuplex, type StreamOptions } from './xds-stream';
+import { StatusError } from '../xds/status-error';
 import { logger } from '../log';
 
 const log = logger('xds-fetch');

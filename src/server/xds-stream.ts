@@ -20,19 +20,13 @@ import type { MeshEndpointId } from '../xds/node-id';
 import { NodeIdError, parseNodeId } from '../xds/node-id';
 import { CHILD_TYPE, RESEND_CHILDREN_ON_UPDATE, WARMING_ORDER, shortTypeName } from '../xds/type-urls';
 import { RequestError, type NodeInfo } from '../xds/wire';
+import { StatusError } from '../xds/status-error';
 import type { StreamFlavor, StreamInfo, StreamObserver } from './observer';
 import { logger } from '../log';
 
 const log = logger('xds-stream');
 
 export type RawDuplex = grpc.ServerDuplexStream<Buffer, Buffer>;
-
-/** An error that ends a stream with a specific gRPC status. */
-export class StatusError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
-    super(message);
-  }
-}
 
 /** Decides who a stream's node is; throws StatusError (PERMISSION_DENIED, INVALID_ARGUMENT). */
 export type NodeIdentifier = (node: NodeInfo, metadata: grpc.Metadata) => MeshEndpointId;

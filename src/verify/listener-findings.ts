@@ -4,7 +4,7 @@
 // while one-way TLS (TLS termination for clients outside the mesh) and PERMISSIVE (plaintext beside
 // TLS during a migration) are legitimate designs and only noted. Without a posture the counters
 // alone are read, as before /config_dump was consulted: any TLS listener is taken for mTLS.
-import type { Finding, ListenerReport, VerifyPolicy } from './report';
+import type { Finding, ListenerReport, VerifyPolicy } from './types';
 import type { TlsCounters } from './stats';
 
 /** The `ssl.fail_verify_*` counters above zero, as `ssl.<counter>: N`. */

@@ -17,7 +17,7 @@ import { Snapshot } from '../../src/cache/snapshot';
 import { combineObservers } from '../../src/server/observer';
 import { ADS, CDS, EDS, LDS, RDS, SDS } from '../../src/server/services';
 import { XdsServer } from '../../src/server/xds-server';
-import { addCsdsService } from '../../src/server/csds';
+import { addCsdsService } from '../../src/admin/csds';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { MeshdMetrics } from '../../src/admin/metrics';
 import { StreamRegistry } from '../../src/admin/stream-registry';

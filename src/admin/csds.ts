@@ -5,9 +5,9 @@
 // type for the node but never sent it). Secrets are listed without contents, and node credentials
 // inside resources are redacted, as in /config_dump.
 import * as grpc from '@grpc/grpc-js';
-import { redactedResourceBytes } from '../admin/config-dump';
-import { typeState, type StreamRecord, type StreamRegistry } from '../admin/stream-registry';
-import type { SnapshotSource } from '../admin/types';
+import { redactedResourceBytes } from './config-dump';
+import { typeState, type StreamRecord, type StreamRegistry } from './stream-registry';
+import type { SnapshotSource } from './types';
 import { messageType } from '../xds/protos';
 import { TypeUrl } from '../xds/type-urls';
 
