@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { logger, type Logger } from '../log';
 import type { TrustAuthority } from './authority';
 import { DEFAULT_LEAF_TTL_MS } from './issuer';
-import { spiffeIdFor, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
+import { leafSpiffeIdFor, spiffeIdFor, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
 
 export interface EndpointCertificatesOptions {
   /** Issues the leaves and owns the trust bundle. */
@@ -109,11 +109,11 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
     if (this.#stopped) throw new Error('endpoint certificates stopped');
     const id = this.idOf(endpoint);
     let state = this.#endpoints.get(id);
-    if (state?.leaf && sameSubject(state.endpoint, endpoint)) return state.leaf;
+    if (state?.leaf && this.#sameSubject(state.endpoint, endpoint)) return state.leaf;
     if (!state) {
       state = { endpoint: copyEndpoint(endpoint), queue: Promise.resolve(), pending: 0 };
       this.#endpoints.set(id, state);
-    } else if (!sameSubject(state.endpoint, endpoint)) {
+    } else if (!this.#sameSubject(state.endpoint, endpoint)) {
       state.endpoint = copyEndpoint(endpoint);
       return this.#reissue(id, state);
     }
@@ -210,6 +210,13 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
     return leaf;
   }
 
+  /** True when a leaf for `a` also certifies `b`: the same URI SAN and DNS names. */
+  #sameSubject(a: MeshEndpoint, b: MeshEndpoint): boolean {
+    const trustDomain = this.#authority.trustDomain;
+    return leafSpiffeIdFor(trustDomain, a) === leafSpiffeIdFor(trustDomain, b)
+      && a.dnsNames.length === b.dnsNames.length && a.dnsNames.every((name, i) => name === b.dnsNames[i]);
+  }
+
   /** Replaces any pending refresh of this endpoint (a stale timer never fires). */
   #schedule(id: string, state: EndpointState, delayMs: number): void {
     clearTimeout(state.timer);
@@ -220,10 +227,6 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
   }
 }
 
-/** True when a leaf for `a` also certifies `b`: the same URI SAN and DNS names. */
-function sameSubject(a: MeshEndpoint, b: MeshEndpoint): boolean {
-  return a.spiffeId === b.spiffeId && a.dnsNames.length === b.dnsNames.length && a.dnsNames.every((name, i) => name === b.dnsNames[i]);
-}
 
 function copyEndpoint(endpoint: MeshEndpoint): MeshEndpoint {
   return { ...endpoint, dnsNames: [...endpoint.dnsNames] };

@@ -39,7 +39,7 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
     const endpointKey = spiffeId.slice(`spiffe://${sources.trustDomain}/`.length);
     const served = sources.secrets.snapshotOf(endpointKey)?.get(TypeUrl.Secret)?.version ?? '';
     out.push({
-      name: spiffeId,
+      name: leaf.spiffeId, // the served name: the identity the spec assigns, else the default
       kind: 'certificate',
       version: served,
       serial: leaf.serial,
