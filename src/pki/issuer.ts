@@ -64,12 +64,11 @@ export function validateEndpoint(trustDomain: string, endpoint: MeshEndpoint): v
   for (const dns of endpoint.dnsNames) {
     if (dns.length > 253 || !DNS_NAME.test(dns)) throw new Error(`endpoint ${endpoint.mesh}/${endpoint.name}: DNS name "${dns}" is not a valid host name`);
   }
-  if (endpoint.spiffeId !== undefined) validateAssignedSpiffeId(trustDomain, endpoint);
+  if (endpoint.spiffeId !== undefined) validateAssignedSpiffeId(trustDomain, endpoint, endpoint.spiffeId);
 }
 
 /** An assigned SPIFFE ID must be in this CA's trust domain and in SPIFFE ID syntax (it is the URI SAN). */
-function validateAssignedSpiffeId(trustDomain: string, endpoint: MeshEndpoint): void {
-  const id = endpoint.spiffeId!;
+function validateAssignedSpiffeId(trustDomain: string, endpoint: MeshEndpoint, id: string): void {
   const where = `endpoint ${endpoint.mesh}/${endpoint.name}: SPIFFE ID "${id}"`;
   const prefix = `spiffe://${trustDomain}/`;
   if (!id.startsWith(prefix)) throw new Error(`${where}: must be in trust domain ${trustDomain} (spiffe://${trustDomain}/<path>)`);
