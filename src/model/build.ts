@@ -14,6 +14,7 @@ import { contentHash, deepFreeze } from './hash';
 import { defaultTrustDomain, isValidTrustDomain } from './ids';
 import { indexResources, meshKey, type ResourceIndex } from './index-resources';
 import { byPriorityThenName, resolveServices, type ResolvedService } from './resolve';
+import { checkIdentityClaims } from './spiffe-identity';
 import { clientPolicyFrom, sdsSecretsOf } from './tls';
 import type { BackendModel, ClientPolicyModel, EndpointModel, GatewayRouteModel, MeshModel, SecretModel, TargetNodeModel } from './types';
 
@@ -166,6 +167,7 @@ export function buildModel(resources: readonly Resource[], options: BuildOptions
   }
   const gatewayFacts = new Map<string, EndpointFacts>();
   for (const [key, gateway] of index.gateways) gatewayFacts.set(key, endpointFacts(context, index, gateway));
+  checkIdentityClaims(context, [...nodeFacts.values(), ...gatewayFacts.values()].map((facts) => facts.scope));
 
   const services = resolveServices(context, index, targets);
   reportOrphanGatewayRoutes(context, index);

@@ -5,6 +5,7 @@ import type { VirtualGatewayResource, VirtualNodeResource } from '../spec/resour
 import { report, type ModelContext } from './context';
 import { endpointId, spiffeIdOf } from './ids';
 import type { ResourceIndex } from './index-resources';
+import { endpointIdentity } from './spiffe-identity';
 import { listenerTlsFrom, type EndpointScope } from './tls';
 import type { EndpointKind, ListenerModel, MeshdSettings, ServiceDiscoveryModel } from './types';
 
@@ -83,8 +84,11 @@ function checkPorts(context: ModelContext, resource: EndpointResource, listeners
 export function endpointFacts(context: ModelContext, index: ResourceIndex, resource: EndpointResource): EndpointFacts {
   const kind: EndpointKind = resource.kind === 'VirtualNode' ? 'virtualNode' : 'virtualGateway';
   const name = resource.kind === 'VirtualNode' ? resource.virtualNodeName : resource.virtualGatewayName;
-  const spiffeId = spiffeIdOf(context.trustDomain, kind, resource.meshName, name);
-  const scope: EndpointScope = { context, index, resource, meshName: resource.meshName, spiffeId, sdsSecrets: new Map() };
+  const defaultSpiffeId = spiffeIdOf(context.trustDomain, kind, resource.meshName, name);
+  // SPIRE-style specs assign the endpoint its SPIFFE ID through a certificate name.
+  const identity = endpointIdentity(context.trustDomain, resource, defaultSpiffeId);
+  const { spiffeId } = identity;
+  const scope: EndpointScope = { context, index, resource, meshName: resource.meshName, ...identity, defaultSpiffeId, sdsSecrets: new Map() };
   const listeners: ListenerModel[] = (resource.spec.listeners ?? []).map((listener, i) => {
     const { portMapping, tls, ...rest } = listener;
     return {

@@ -2,11 +2,14 @@
 // every SDS secret name they use to what meshd's SDS serves for it. meshd serves, to an endpoint:
 // its SPIFFE ID and `default` (its own leaf), `spiffe://<trustDomain>` and `ROOTCA` (the CA
 // bundle), and the mesh's `Secret` resources. Any other name is an error: nothing would serve it.
+// The SPIFFE ID is the default `spiffe://<td>/mesh/<mesh>/<kind>/<name>` unless the spec assigns
+// one SPIRE-style (spiffe-identity.ts). Every hint an error prints names something that works.
 import type { ClientPolicy, ListenerTls, Trust, Validation } from '../spec/tls-schema';
 import type { Resource } from '../spec/resource-schema';
 import { isInvalid, report, type ModelContext } from './context';
 import { parseNodeId, trustDomainId } from './ids';
 import { meshKey, type ResourceIndex } from './index-resources';
+import { assignableIdentityProblem, parseSpiffeName, type SpiffeName } from './spiffe-identity';
 import type { CertificateSource, ClientPolicyModel, ListenerTlsModel, SdsProvision, SdsSecretUse, TrustSource, ValidationModel } from './types';
 
 /** The endpoint whose configuration is being normalized. */
@@ -15,7 +18,12 @@ export interface EndpointScope {
   readonly index: ResourceIndex;
   readonly resource: Resource;
   readonly meshName: string;
+  /** The endpoint's identity: the SPIFFE ID its spec assigns, else its default one. */
   readonly spiffeId: string;
+  /** Field path of the certificate name that assigns `spiffeId`; absent for the default identity. */
+  readonly assignedAt?: string;
+  /** `spiffe://<td>/mesh/<mesh>/<kind>/<name>`, whatever identity the spec assigns. */
+  readonly defaultSpiffeId: string;
   /** SDS names used so far, collected for `EndpointModel.sdsSecrets`. */
   readonly sdsSecrets: Map<string, SdsProvision>;
 }
@@ -25,9 +33,37 @@ type Usage = 'certificate' | 'trust';
 // Stands in for a name that failed to resolve; the model is not returned when errors exist.
 const unresolved: SdsProvision = { kind: 'ca-bundle' };
 
+/** What is wrong with a `spiffe://` name meshd does not serve this endpoint (never undefined). */
+function spiffeNameProblem(scope: EndpointScope, secretName: string, spiffe: SpiffeName, usage: Usage): string {
+  const { trustDomain } = scope.context;
+  const bundleId = trustDomainId(trustDomain);
+  const ownNames = `${scope.spiffeId} or default`;
+  if (usage === 'trust') {
+    if (spiffe.path !== '') return `SDS secret "${secretName}" is a SPIFFE ID (a certificate), not a trust bundle (use ${bundleId} or ROOTCA)`;
+    return `SDS secret "${secretName}" is the bundle of trust domain "${spiffe.trustDomain}", but meshd serves only its own trust domain's bundle: use ${bundleId} or ROOTCA (to trust another CA, declare a Secret with spec.file.trustedCa under a name that is not a SPIFFE ID)`;
+  }
+  if (spiffe.path === '') {
+    return spiffe.trustDomain === trustDomain
+      ? `SDS secret "${secretName}" is the CA trust bundle, not a certificate (use ${ownNames})`
+      : `SDS secret "${secretName}" is the bundle of trust domain "${spiffe.trustDomain}", not a certificate (use ${ownNames})`;
+  }
+  const assignable = assignableIdentityProblem(trustDomain, secretName, spiffe);
+  const identityNote = scope.assignedAt ? `${scope.spiffeId}, assigned at ${scope.assignedAt}` : scope.spiffeId;
+  if (spiffe.trustDomain === trustDomain && spiffe.path.startsWith('mesh/')) {
+    const endpoint = parseNodeId(spiffe.path);
+    if (secretName === scope.defaultSpiffeId) {
+      return `SDS secret "${secretName}" is this endpoint's default identity, but its spec assigns it ${identityNote}: an endpoint has one identity, so use ${ownNames}`;
+    }
+    if (endpoint) return `SDS secret "${secretName}" is another endpoint's identity: a proxy is served only its own (${scope.spiffeId})`;
+  }
+  if (assignable) return `SDS secret "${secretName}" ${assignable}`;
+  return `SDS secret "${secretName}": this endpoint's identity is ${identityNote}; an endpoint has one identity, so use ${ownNames}`;
+}
+
 function resolveSds(scope: EndpointScope, secretName: string, usage: Usage, path: string): SdsProvision {
   const { context } = scope;
   const bundleId = trustDomainId(context.trustDomain);
+  const spiffe = parseSpiffeName(secretName);
   let provision: SdsProvision | undefined;
   let problem: string | undefined;
   if (secretName === scope.spiffeId || secretName === 'default') {
@@ -36,6 +72,9 @@ function resolveSds(scope: EndpointScope, secretName: string, usage: Usage, path
   } else if (secretName === bundleId || secretName === 'ROOTCA') {
     provision = { kind: 'ca-bundle' };
     if (usage === 'certificate') problem = `SDS secret "${secretName}" is the CA trust bundle, not a certificate (use ${scope.spiffeId} or default)`;
+  } else if (spiffe) {
+    // A Secret cannot have a spiffe:// name (reserved), so no hint points there.
+    problem = spiffeNameProblem(scope, secretName, spiffe, usage);
   } else {
     const secret = scope.index.secrets.get(meshKey(scope.meshName, secretName));
     if (secret) {
@@ -49,8 +88,6 @@ function resolveSds(scope: EndpointScope, secretName: string, usage: Usage, path
       }
     } else if (isInvalid(context, 'Secret', scope.meshName, secretName)) {
       return unresolved;
-    } else if (secretName.startsWith(`${bundleId}/`) && parseNodeId(secretName.slice(bundleId.length + 1))) {
-      problem = `SDS secret "${secretName}" is another endpoint's identity: a proxy is served only its own (${scope.spiffeId})`;
     } else {
       problem = `SDS secret "${secretName}" is not served by meshd: use ${usage === 'certificate'
         ? `${scope.spiffeId} or default` : `${bundleId} or ROOTCA`}, or declare a Secret named "${secretName}" in mesh ${scope.meshName}`;

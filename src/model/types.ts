@@ -176,7 +176,10 @@ export interface EndpointModel {
   readonly kind: EndpointKind;
   readonly meshName: string;
   readonly name: string;
-  /** `spiffe://<trustDomain>/mesh/<mesh>/<kind>/<name>`: the identity in its certificate. */
+  /**
+   * The identity in its certificate: `spiffe://<trustDomain>/mesh/<mesh>/<kind>/<name>`, or the
+   * SPIFFE ID its spec assigns by naming it as a certificate (SPIRE style).
+   */
   readonly spiffeId: string;
   readonly trustDomain: string;
   /** The mesh's egress filter (App Mesh default DROP_ALL). */

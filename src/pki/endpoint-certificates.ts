@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { logger, type Logger } from '../log';
 import type { TrustAuthority } from './authority';
 import { DEFAULT_LEAF_TTL_MS } from './issuer';
-import { spiffeIdFor, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
+import { leafSpiffeIdFor, spiffeIdFor, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
 
 export interface EndpointCertificatesOptions {
   /** Issues the leaves and owns the trust bundle. */
@@ -30,7 +30,7 @@ export interface EndpointCertificatesOptions {
 
 /** A new leaf for an endpoint. */
 export interface CertificateChange {
-  /** The endpoint's SPIFFE ID: the key of everything here. */
+  /** The endpoint's default SPIFFE ID: the key of everything here (`leaf.spiffeId` is its URI SAN). */
   endpointId: string;
   endpoint: MeshEndpoint;
   leaf: IssuedLeaf;
@@ -93,22 +93,28 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
     this.#authority.on('rolloverStarted', this.#onRollover);
   }
 
-  /** The endpoint's SPIFFE ID, the key used by every method and event here. */
+  /**
+   * The endpoint's default SPIFFE ID, the key used by every method and event here (also when its
+   * spec assigns it another identity: the leaf's `spiffeId` is then that one).
+   */
   idOf(endpoint: MeshEndpoint): string {
     return spiffeIdFor(this.#authority.trustDomain, endpoint);
   }
 
-  /** The endpoint's current leaf, issuing it first if this is the first request (or its DNS names changed). */
+  /**
+   * The endpoint's current leaf, issuing it first if this is the first request, or when what the
+   * leaf certifies changed (its DNS names, or the SPIFFE ID its spec assigns).
+   */
   async get(endpoint: MeshEndpoint): Promise<IssuedLeaf> {
     if (this.#stopped) throw new Error('endpoint certificates stopped');
     const id = this.idOf(endpoint);
     let state = this.#endpoints.get(id);
-    if (state?.leaf && sameNames(state.endpoint.dnsNames, endpoint.dnsNames)) return state.leaf;
+    if (state?.leaf && this.#sameSubject(state.endpoint, endpoint)) return state.leaf;
     if (!state) {
-      state = { endpoint: { ...endpoint, dnsNames: [...endpoint.dnsNames] }, queue: Promise.resolve(), pending: 0 };
+      state = { endpoint: copyEndpoint(endpoint), queue: Promise.resolve(), pending: 0 };
       this.#endpoints.set(id, state);
-    } else if (!sameNames(state.endpoint.dnsNames, endpoint.dnsNames)) {
-      state.endpoint = { ...endpoint, dnsNames: [...endpoint.dnsNames] };
+    } else if (!this.#sameSubject(state.endpoint, endpoint)) {
+      state.endpoint = copyEndpoint(endpoint);
       return this.#reissue(id, state);
     }
     // Concurrent first requests share the issuance already under way.
@@ -204,6 +210,13 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
     return leaf;
   }
 
+  /** True when a leaf for `a` also certifies `b`: the same URI SAN and DNS names. */
+  #sameSubject(a: MeshEndpoint, b: MeshEndpoint): boolean {
+    const trustDomain = this.#authority.trustDomain;
+    return leafSpiffeIdFor(trustDomain, a) === leafSpiffeIdFor(trustDomain, b)
+      && a.dnsNames.length === b.dnsNames.length && a.dnsNames.every((name, i) => name === b.dnsNames[i]);
+  }
+
   /** Replaces any pending refresh of this endpoint (a stale timer never fires). */
   #schedule(id: string, state: EndpointState, delayMs: number): void {
     clearTimeout(state.timer);
@@ -214,6 +227,7 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
   }
 }
 
-function sameNames(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((name, i) => name === b[i]);
+
+function copyEndpoint(endpoint: MeshEndpoint): MeshEndpoint {
+  return { ...endpoint, dnsNames: [...endpoint.dnsNames] };
 }

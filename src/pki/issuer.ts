@@ -1,5 +1,6 @@
-// Leaf issuance for mesh endpoints. Each leaf gets a fresh P-256 key, a SPIFFE URI SAN plus the
-// endpoint's DNS names, serverAuth+clientAuth and a random serial.
+// Leaf issuance for mesh endpoints. Each leaf gets a fresh P-256 key, exactly one SPIFFE URI SAN
+// (the endpoint's default identity, or the one its spec assigns) plus the endpoint's DNS names,
+// serverAuth+clientAuth and a random serial.
 //
 // Speed: @peculiar/x509's generator costs about 1.7 ms a leaf, nearly all of it asn1js
 // (parsing every extension, the names and the key back from DER, serializing the TBS twice and
@@ -13,7 +14,7 @@ import { promisify } from 'node:util';
 import type { CertificateAuthority } from './ca';
 import { CLOCK_SKEW_MS } from './ca';
 import { bitString, explicit, sequence, toPem, unsignedInteger, x509Time } from './der';
-import { contentVersion, spiffeIdFor, type IssuedLeaf, type MeshEndpoint } from './types';
+import { contentVersion, leafSpiffeIdFor, type IssuedLeaf, type MeshEndpoint } from './types';
 import { x509 } from './x509';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -23,6 +24,7 @@ const MIN_LEAF_TTL_MS = 1000;
 
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
+const MAX_SPIFFE_ID_BYTES = 2048;
 const DNS_NAME = /^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/;
 
 const VERSION_3 = explicit(0, unsignedInteger(Buffer.from([2])));
@@ -62,14 +64,26 @@ export function validateEndpoint(trustDomain: string, endpoint: MeshEndpoint): v
   for (const dns of endpoint.dnsNames) {
     if (dns.length > 253 || !DNS_NAME.test(dns)) throw new Error(`endpoint ${endpoint.mesh}/${endpoint.name}: DNS name "${dns}" is not a valid host name`);
   }
+  if (endpoint.spiffeId !== undefined) validateAssignedSpiffeId(trustDomain, endpoint, endpoint.spiffeId);
+}
+
+/** An assigned SPIFFE ID must be in this CA's trust domain and in SPIFFE ID syntax (it is the URI SAN). */
+function validateAssignedSpiffeId(trustDomain: string, endpoint: MeshEndpoint, id: string): void {
+  const where = `endpoint ${endpoint.mesh}/${endpoint.name}: SPIFFE ID "${id}"`;
+  const prefix = `spiffe://${trustDomain}/`;
+  if (!id.startsWith(prefix)) throw new Error(`${where}: must be in trust domain ${trustDomain} (spiffe://${trustDomain}/<path>)`);
+  if (Buffer.byteLength(id) > MAX_SPIFFE_ID_BYTES) throw new Error(`${where}: longer than ${MAX_SPIFFE_ID_BYTES} bytes`);
+  for (const segment of id.slice(prefix.length).split('/')) {
+    if (!PATH_SEGMENT.test(segment) || segment === '.' || segment === '..') throw new Error(`${where}: path segment "${segment}" is not SPIFFE ID syntax`);
+  }
 }
 
 function partsFor(trustDomain: string, endpoint: MeshEndpoint): EndpointParts {
-  const cacheKey = `${trustDomain}\0${endpoint.mesh}\0${endpoint.kind}\0${endpoint.name}\0${endpoint.dnsNames.join('\0')}`;
+  const cacheKey = `${trustDomain}\0${endpoint.mesh}\0${endpoint.kind}\0${endpoint.name}\0${endpoint.spiffeId ?? ''}\0${endpoint.dnsNames.join('\0')}`;
   let parts = endpointParts.get(cacheKey);
   if (parts) return parts;
   validateEndpoint(trustDomain, endpoint);
-  const spiffeId = spiffeIdFor(trustDomain, endpoint);
+  const spiffeId = leafSpiffeIdFor(trustDomain, endpoint);
   const names = [{ type: 'url' as const, value: spiffeId }, ...endpoint.dnsNames.map((value) => ({ type: 'dns' as const, value }))];
   parts = {
     spiffeId,

@@ -52,6 +52,11 @@ export interface MeshEndpoint {
   name: string;
   /** DNS SANs to include (the endpoint's service-discovery names). */
   dnsNames: string[];
+  /**
+   * The SPIFFE ID its leaf certifies when its spec assigns one (SPIRE style: a certificate named
+   * `spiffe://<trust-domain>/<workload>`); without it, `spiffeIdFor` (its default identity).
+   */
+  spiffeId?: string;
 }
 
 /** A leaf issued by the built-in CA: the TLS material plus where it came from. */
@@ -71,7 +76,15 @@ export function contentVersion(...parts: string[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** `spiffe://<trustDomain>/mesh/<mesh>/<kind>/<name>`: the identity a leaf certifies. */
+/**
+ * `spiffe://<trustDomain>/mesh/<mesh>/<kind>/<name>`: an endpoint's default identity, and the key
+ * its leaf is kept under whatever identity its spec assigns.
+ */
 export function spiffeIdFor(trustDomain: string, endpoint: Pick<MeshEndpoint, 'mesh' | 'kind' | 'name'>): string {
   return `spiffe://${trustDomain}/mesh/${endpoint.mesh}/${endpoint.kind}/${endpoint.name}`;
+}
+
+/** The SPIFFE ID an endpoint's leaf certifies (its URI SAN): the assigned one, else its default. */
+export function leafSpiffeIdFor(trustDomain: string, endpoint: Pick<MeshEndpoint, 'mesh' | 'kind' | 'name' | 'spiffeId'>): string {
+  return endpoint.spiffeId ?? spiffeIdFor(trustDomain, endpoint);
 }

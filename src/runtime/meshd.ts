@@ -9,7 +9,7 @@ import { NodeCredentials, CREDENTIAL_HEADER } from '../auth/node-credential';
 import { SnapshotCache } from '../cache/snapshot-cache';
 import type { Snapshot } from '../cache/snapshot';
 import type { MeshModel } from '../model/types';
-import { EndpointCertificates, TrustAuthority } from '../pki';
+import { EndpointCertificates, spiffeIdFor, TrustAuthority } from '../pki';
 import { SecretCache, type EndpointSecretPolicy } from '../sds/secret-cache';
 import { startSdsServer } from '../sds/sds-server';
 import { combineObservers, type StreamObserver } from '../server/observer';
@@ -245,11 +245,13 @@ export class Meshd {
     this.model = model;
     this.translation = translation;
     for (const id of translation.rebuilt) this.cache.setSnapshot(id, translation.snapshots.get(id)!);
-    for (const id of Object.keys(previousModel?.endpoints ?? {})) {
+    for (const [id, removed] of Object.entries(previousModel?.endpoints ?? {})) {
       if (id in model.endpoints) continue;
-      // New connections for it get nothing; proxies already connected keep what they have.
+      // New connections for it get nothing; proxies already connected keep what they have, and
+      // its leaf is no longer renewed (leaves go only to endpoints of the current mesh).
       this.cache.clearSnapshot(id);
-      log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration');
+      this.certificates.remove(spiffeIdFor(this.options.trustDomain, { mesh: removed.meshName, kind: removed.kind, name: removed.name }));
+      log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration and certificate, which is no longer renewed');
     }
     this.fileSecrets.sync(model).then(
       () => this.secrets.refreshAll(),
@@ -277,6 +279,8 @@ export class Meshd {
     return {
       dnsNames: hostname && net.isIP(hostname) === 0 ? [hostname] : [],
       fileSecrets: endpoint.sdsSecrets.filter((use) => use.provision.kind === 'file-certificate' || use.provision.kind === 'file-trust').map((use) => use.secretName),
+      // The model's identity: the default SPIFFE ID, or the one the spec assigns (SPIRE style).
+      spiffeId: endpoint.spiffeId,
     };
   }
 

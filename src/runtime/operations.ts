@@ -40,7 +40,7 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
     const servedSet = sources.secrets.snapshotOf(endpointKey)?.get(TypeUrl.Secret);
     const served = servedSet?.version ?? '';
     out.push({
-      name: spiffeId,
+      name: leaf.spiffeId, // the served name: the identity the spec assigns, else the default
       kind: 'certificate',
       version: served,
       serial: leaf.serial,

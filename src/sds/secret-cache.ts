@@ -1,8 +1,10 @@
 // Per-node secret snapshots for SDS. Each node's snapshot holds exactly the secrets that node is
 // entitled to, so the stream layer cannot send anything else: its own leaf (as `default`, Istio's
-// name, and as its SPIFFE ID, SPIRE's), the CA bundle (`ROOTCA` and `spiffe://<trust-domain>`),
-// and the file-backed secrets its mesh configuration references. A leaf is issued the first time
-// its node asks; rotations and bundle changes rebuild only the snapshots they touch.
+// name, and as its SPIFFE ID, SPIRE's: the default `spiffe://<td>/mesh/<mesh>/<kind>/<name>` or
+// the one its spec assigns), the CA bundle (`ROOTCA` and `spiffe://<trust-domain>`), and the
+// file-backed secrets its mesh configuration references. A leaf is issued the first time its node
+// asks, and only for an endpoint of the current mesh; rotations and bundle changes rebuild only
+// the snapshots they touch.
 import type { EndpointCertificates, IssuedLeaf, MeshEndpoint, TlsCertificateMaterial, TrustBundleMaterial } from '../pki';
 import type { FileSecretSource } from '../pki';
 import { EncodedResource, encodeResource } from '../cache/resource';
@@ -25,12 +27,17 @@ export interface EndpointSecretPolicy {
   dnsNames: readonly string[];
   /** File-backed secrets (by secret name, within its mesh) that its configuration references. */
   fileSecrets: readonly string[];
+  /** The SPIFFE ID its spec assigns it (SPIRE style); absent: its default identity. */
+  spiffeId?: string;
 }
 
 export interface SecretCacheOptions {
   certificates: EndpointCertificates;
   trustDomain: string;
-  /** The endpoint's secret policy from the current mesh model; undefined for an unknown endpoint. */
+  /**
+   * The endpoint's secret policy from the current mesh model; undefined for an endpoint that is
+   * not in it, which is then issued nothing.
+   */
   policyOf: (endpointKey: string) => EndpointSecretPolicy | undefined;
   /** The file-backed secret source for `<mesh>/<secretName>`, if one is configured. */
   fileSecret: (mesh: string, secretName: string) => FileSecretSource | undefined;
@@ -62,10 +69,17 @@ export class SecretCache implements ConfigWatcher {
     options.certificates.on('trustBundle', () => this.refreshAll());
   }
 
-  /** The names a node may receive. */
+  /** True when the node is an endpoint of the current mesh, the only nodes that get secrets. */
+  serves(endpoint: MeshEndpointId): boolean {
+    return this.options.policyOf(endpoint.key) !== undefined;
+  }
+
+  /** The names a node may receive (none for a node that is not in the current mesh). */
   entitledNames(endpoint: MeshEndpointId): Set<string> {
-    const names = new Set([ISTIO_CERTIFICATE_NAME, this.spiffeIdOf(endpoint), ISTIO_BUNDLE_NAME, this.trustDomainId()]);
-    for (const name of this.options.policyOf(endpoint.key)?.fileSecrets ?? []) names.add(name);
+    const policy = this.options.policyOf(endpoint.key);
+    if (!policy) return new Set();
+    const names = new Set([ISTIO_CERTIFICATE_NAME, this.identityOf(endpoint, policy), ISTIO_BUNDLE_NAME, this.trustDomainId()]);
+    for (const name of policy.fileSecrets) names.add(name);
     return names;
   }
 
@@ -95,7 +109,7 @@ export class SecretCache implements ConfigWatcher {
       const timer = setTimeout(() => {
         this.forgetTimers.delete(nodeKey);
         if (this.nodes.has(nodeKey)) return;
-        this.options.certificates.remove(this.spiffeIdOf(watched.endpoint));
+        this.options.certificates.remove(this.keyIdOf(watched.endpoint));
         log.info({ node: nodeKey }, 'no SDS subscriber for a while: stopped renewing this endpoint\'s certificate');
       }, this.options.forgetAfterMs ?? 15 * 60_000);
       timer.unref();
@@ -124,8 +138,11 @@ export class SecretCache implements ConfigWatcher {
     if (!nodeKey) return;
     const node = this.nodes.get(nodeKey);
     if (!node) return;
-    const leaf = this.options.certificates.current(this.spiffeIdOf(node.endpoint));
-    if (!leaf) {
+    const leaf = this.options.certificates.current(this.keyIdOf(node.endpoint));
+    const policy = this.options.policyOf(nodeKey);
+    if (!leaf || (policy && !this.certifies(leaf, node.endpoint, policy))) {
+      // Until the new leaf is there, the node keeps its last snapshot: a leaf whose identity or
+      // DNS names the spec changed is never served under the new names.
       this.issue(node);
       return; // the certificate event that follows the issuance refreshes this node
     }
@@ -139,7 +156,15 @@ export class SecretCache implements ConfigWatcher {
     if (node.issuing) return;
     node.issuing = true;
     const policy = this.options.policyOf(node.endpoint.key);
-    const endpoint: MeshEndpoint = { mesh: node.endpoint.mesh, kind: node.endpoint.kind, name: node.endpoint.name, dnsNames: [...(policy?.dnsNames ?? [])] };
+    if (!policy) {
+      node.issuing = false;
+      log.warn({ node: node.endpoint.key }, 'not an endpoint of the current mesh: no certificate issued for it');
+      return;
+    }
+    const endpoint: MeshEndpoint = {
+      mesh: node.endpoint.mesh, kind: node.endpoint.kind, name: node.endpoint.name, dnsNames: [...policy.dnsNames],
+      ...(policy.spiffeId !== undefined ? { spiffeId: policy.spiffeId } : {}),
+    };
     this.options.certificates.get(endpoint).then(
       () => {
         node.issuing = false;
@@ -184,8 +209,21 @@ export class SecretCache implements ConfigWatcher {
     return resources;
   }
 
-  private spiffeIdOf(endpoint: MeshEndpointId): string {
+  /** The endpoint's default SPIFFE ID: the key its leaf is kept under in EndpointCertificates. */
+  private keyIdOf(endpoint: MeshEndpointId): string {
     return `${this.trustDomainId()}/mesh/${endpoint.mesh}/${endpoint.kind}/${endpoint.name}`;
+  }
+
+  /** The SPIFFE ID its leaf certifies and is served under: the assigned one, else the default. */
+  private identityOf(endpoint: MeshEndpointId, policy: EndpointSecretPolicy): string {
+    return policy.spiffeId ?? this.keyIdOf(endpoint);
+  }
+
+  /** True when `leaf` certifies what the policy says now (identity and DNS names). */
+  private certifies(leaf: IssuedLeaf, endpoint: MeshEndpointId, policy: EndpointSecretPolicy): boolean {
+    const dnsNames = leaf.sans.dnsNames;
+    return leaf.spiffeId === this.identityOf(endpoint, policy)
+      && dnsNames.length === policy.dnsNames.length && dnsNames.every((name, i) => name === policy.dnsNames[i]);
   }
 
   private trustDomainId(): string {

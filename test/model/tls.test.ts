@@ -56,7 +56,8 @@ describe('model/tls', () => {
         name: 'a SPIFFE ID of another trust domain',
         secretName: 'spiffe://meshd.local/mesh/m/virtualNode/b',
         trustDomain: 'prod.example',
-        message: 'SDS secret "spiffe://meshd.local/mesh/m/virtualNode/b" is not served by meshd: use spiffe://prod.example/mesh/m/virtualNode/b or default, or declare a Secret named "spiffe://meshd.local/mesh/m/virtualNode/b" in mesh m',
+        // Not the old hint "declare a Secret named spiffe://...": such a Secret is refused as reserved.
+        message: 'SDS secret "spiffe://meshd.local/mesh/m/virtualNode/b" is in trust domain "meshd.local", but meshd issues certificates only in its own trust domain "prod.example": name it spiffe://prod.example/<workload>, or run meshd with --trust-domain meshd.local',
       },
     ];
     for (const row of refused) {

@@ -42,6 +42,17 @@ describe('pki/endpoint-certificates', () => {
     assert.deepEqual(renamed.sans.dnsNames, ['web.shop.local']);
   });
 
+  it('re-issues when the SPIFFE ID the spec assigns changes, keyed by the default identity', async () => {
+    certs = new EndpointCertificates({ authority, log: logCapture.log });
+    const first = await certs.get(nodeA);
+    const spire = await certs.get({ ...nodeA, spiffeId: 'spiffe://example.org/frontend' });
+    assert.notEqual(spire.serial, first.serial);
+    assert.deepEqual(spire.sans.uris, ['spiffe://example.org/frontend']);
+    assert.equal(certs.current('spiffe://example.org/mesh/shop/virtualNode/frontend')?.serial, spire.serial);
+    assert.equal((await certs.get({ ...nodeA, spiffeId: 'spiffe://example.org/frontend' })).serial, spire.serial, 'unchanged: no re-issue');
+    assert.deepEqual((await certs.get(nodeA)).sans.uris, ['spiffe://example.org/mesh/shop/virtualNode/frontend']);
+  });
+
   it('re-issues at the refresh fraction of a short lifetime, with a new serial and an event', async () => {
     certs = new EndpointCertificates({ authority, ttlMs: 2000, refreshFraction: 0.5, jitterFraction: 0.05, log: logCapture.log });
     const first = await certs.get(nodeA);

@@ -46,6 +46,23 @@ describe('pki/issuer', () => {
     assert.notEqual(other.version, leaf.version);
   });
 
+  it('issues a leaf whose only URI SAN is the SPIFFE ID the spec assigns (SPIRE style)', async () => {
+    const leaf = await issueLeaf(ca, { ...nodeA, spiffeId: 'spiffe://example.org/ns/shop/sa/frontend' }, { trustDomain: TD });
+    const cert = new x509.X509Certificate(leaf.certificateChainPem);
+    const sans = cert.getExtension(x509.SubjectAlternativeNameExtension)!.names.items.map((n) => `${n.type}:${n.value}`);
+    assert.deepEqual(sans, ['url:spiffe://example.org/ns/shop/sa/frontend', 'dns:frontend.shop.local']);
+    assert.equal(leaf.spiffeId, 'spiffe://example.org/ns/shop/sa/frontend');
+    // The same endpoint without an assigned identity gets its default one (no stale cached SANs).
+    assert.equal((await issueLeaf(ca, nodeA, { trustDomain: TD })).spiffeId, 'spiffe://example.org/mesh/shop/virtualNode/frontend');
+  });
+
+  it('refuses an assigned SPIFFE ID outside its trust domain or SPIFFE syntax, naming the endpoint', async () => {
+    await assert.rejects(issueLeaf(ca, { ...nodeA, spiffeId: 'spiffe://other.org/frontend' }, { trustDomain: TD }),
+      /endpoint shop\/frontend: SPIFFE ID "spiffe:\/\/other.org\/frontend": must be in trust domain example.org/);
+    await assert.rejects(issueLeaf(ca, { ...nodeA, spiffeId: 'spiffe://example.org/a/../b' }, { trustDomain: TD }), /path segment "\.\." is not SPIFFE ID syntax/);
+    await assert.rejects(issueLeaf(ca, { ...nodeA, spiffeId: 'spiffe://example.org/' }, { trustDomain: TD }), /path segment "" is not SPIFFE ID syntax/);
+  });
+
   it('honours short TTLs, backdates notBefore a little but never before the CA', async () => {
     const before = Date.now();
     const leaf = await issueLeaf(ca, nodeA, { trustDomain: TD, ttlMs: 3000 });

@@ -2,12 +2,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Meshd } from '../../src/runtime/meshd';
 import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { resourceName, XdsTestClient, type SotwTestStream } from '../support/xds-client';
-import { SdsProxy } from '../support/sds-proxy';
+import { mtlsConnect, SdsProxy, startMtlsServer } from '../support/sds-proxy';
 import type { RefusedChange } from '../../src/runtime/mesh-watcher';
 
 const EXAMPLE = path.resolve(__dirname, '../../../examples/colorapp');
@@ -121,6 +122,111 @@ describe('runtime/meshd', function () {
       assert.match(material.certificateChainPem, /BEGIN CERTIFICATE/);
     } finally {
       proxy.close();
+    }
+  });
+});
+
+describe('runtime/meshd with SPIRE-style SDS names (App Mesh SPIRE walkthrough)', function () {
+  this.timeout(30_000);
+  const TRUST_DOMAIN = 'howto-k8s-mtls-sds-based.aws';
+  const FRONT_NODE = 'mesh/howto-k8s-mtls-sds-based/virtualNode/front';
+  const BLUE_NODE = 'mesh/howto-k8s-mtls-sds-based/virtualNode/blue';
+  const FRONT_ID = `spiffe://${TRUST_DOMAIN}/front`;
+  const BLUE_ID = `spiffe://${TRUST_DOMAIN}/colorblue`;
+  const BUNDLE = `spiffe://${TRUST_DOMAIN}`;
+  let work: string;
+  let meshd: Meshd;
+  const proxies: SdsProxy[] = [];
+  const sds = (node: string, names: string[]): SdsProxy => {
+    const proxy = new SdsProxy(meshd.options.sdsSocket, node, meshd.credentials.tokenFor(node), names);
+    proxies.push(proxy);
+    return proxy;
+  };
+  const uriSans = (pem: string): string[] =>
+    (new X509Certificate(pem).subjectAltName ?? '').split(', ').filter((san) => san.startsWith('URI:')).map((san) => san.slice(4));
+
+  beforeEach(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-spire-'));
+    meshd = await Meshd.start({
+      configDir: path.resolve(__dirname, '../../../test/fixtures/spire-mesh'),
+      xds: ['127.0.0.1:0'],
+      sdsSocket: path.join(work, 'sds', 'sds.sock'),
+      stateDir: path.join(work, 'state'),
+      trustDomain: TRUST_DOMAIN,
+    });
+  });
+  afterEach(async () => {
+    proxies.splice(0).forEach((proxy) => proxy.close());
+    await meshd.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('issues each node a leaf whose URI SAN is exactly its SPIFFE ID, serves it and the bundle by those names, and they do mTLS with a SAN check', async () => {
+    assert.ok(meshd.currentModel, 'the walkthrough spec is accepted');
+    const front = sds(FRONT_NODE, [FRONT_ID, BUNDLE]);
+    const blue = sds(BLUE_NODE, [BLUE_ID, BUNDLE]);
+    const f = await front.until(() => true);
+    const b = await blue.until(() => true);
+    assert.deepEqual(front.received.map((secret) => secret.name).sort(), [BUNDLE, FRONT_ID]);
+    assert.deepEqual(blue.received.map((secret) => secret.name).sort(), [BUNDLE, BLUE_ID]);
+    assert.deepEqual(uriSans(f.certificateChainPem), [FRONT_ID]);
+    assert.deepEqual(uriSans(b.certificateChainPem), [BLUE_ID]);
+
+    // front calls blue: blue requires front's certificate, front checks blue's SAN as its client policy says.
+    const { server, port, peers } = await startMtlsServer(blue);
+    try {
+      assert.equal(await mtlsConnect(port, { cert: f.certificateChainPem, key: f.privateKeyPem, ca: f.trustedCaPem }, BLUE_ID), b.serial);
+      assert.deepEqual(peers[0]!.split(', ').filter((san) => san.startsWith('URI:')), [`URI:${FRONT_ID}`]);
+    } finally {
+      server.close();
+    }
+
+    // The configuration Envoy gets names the same secrets and SANs.
+    const adsClient = new XdsTestClient(meshd.xdsAddresses[0]!);
+    try {
+      const ads = (node: string): SotwTestStream => {
+        const metadata = new grpc.Metadata();
+        metadata.set(CREDENTIAL_HEADER, meshd.credentials.tokenFor(node));
+        return adsClient.sotw('ads', metadata);
+      };
+      const carries = (bytes: Uint8Array, text: string): boolean => Buffer.from(bytes).includes(text);
+      const blueAds = ads(BLUE_NODE);
+      blueAds.send({ node: { id: BLUE_NODE }, typeUrl: TypeUrl.Listener });
+      const ingress = (await blueAds.next()).resources.find((resource) => resourceName(resource).startsWith('lds_ingress'))!;
+      for (const name of [BLUE_ID, BUNDLE, FRONT_ID]) assert.ok(carries(ingress.value, name), `blue's ingress listener names ${name}`);
+      const frontAds = ads(FRONT_NODE);
+      frontAds.send({ node: { id: FRONT_NODE }, typeUrl: TypeUrl.Cluster });
+      const egress = (await frontAds.next()).resources.find((resource) => resourceName(resource).startsWith('cds_egress_howto-k8s-mtls-sds-based_blue'))!;
+      for (const name of [FRONT_ID, BUNDLE, BLUE_ID]) assert.ok(carries(egress.value, name), `front's cluster to blue names ${name}`);
+    } finally {
+      adsClient.close();
+    }
+  });
+
+  it("refuses blue's SPIFFE ID to front by name, and keeps serving front its own", async () => {
+    const blue = sds(BLUE_NODE, [BLUE_ID, BUNDLE]);
+    const b = await blue.until(() => true);
+    const greedy = sds(FRONT_NODE, [FRONT_ID, BUNDLE, BLUE_ID]);
+    const own = await greedy.until(() => true);
+    assert.deepEqual(greedy.received.map((secret) => secret.name).sort(), [BUNDLE, FRONT_ID]);
+    assert.notEqual(own.privateKeyPem, b.privateKeyPem);
+  });
+
+  it('refuses an SDS stream from a credentialed node id that is not in the mesh, and issues it no certificate', async () => {
+    const ghost = 'mesh/howto-k8s-mtls-sds-based/virtualNode/ghost';
+    const client = new XdsTestClient(`unix:${meshd.options.sdsSocket}`);
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set(CREDENTIAL_HEADER, meshd.credentials.tokenFor(ghost));
+      const stream = client.sotw('sds', metadata);
+      stream.send({ node: { id: ghost }, typeUrl: TypeUrl.Secret, resourceNames: ['default', 'ROOTCA'] });
+      const status = await stream.inbox.ended();
+      assert.equal(status.code, grpc.status.NOT_FOUND);
+      assert.match(status.details, /mesh\/howto-k8s-mtls-sds-based\/virtualNode\/ghost is not an endpoint of the current mesh/);
+      assert.equal(stream.inbox.pendingCount(), 0);
+      assert.ok(!meshd.certificates.endpointIds().some((id) => id.endsWith('/ghost')), 'no certificate was issued for it');
+    } finally {
+      client.close();
     }
   });
 });

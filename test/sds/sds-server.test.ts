@@ -101,6 +101,25 @@ describe('sds/sds-server', function () {
     }
   });
 
+  it('refuses a credentialed node that is not an endpoint of the current mesh: NOT_FOUND, and issues it nothing', async () => {
+    const ghost = 'mesh/demo/virtualNode/ghost';
+    env.policies.set(ghost, undefined);
+    const client = new XdsTestClient(`unix:${env.socketPath}`);
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set(CREDENTIAL_HEADER, env.credentials.tokenFor(ghost));
+      const stream = client.sotw('sds', metadata);
+      stream.send({ node: { id: ghost }, typeUrl: TypeUrl.Secret, resourceNames: ['default', 'ROOTCA'] });
+      const status = await stream.inbox.ended();
+      assert.equal(status.code, grpc.status.NOT_FOUND);
+      assert.equal(status.details, `${ghost} is not an endpoint of the current mesh (no valid spec declares it): meshd issues certificates only to the virtual nodes and gateways of its mesh`);
+      assert.equal(stream.inbox.pendingCount(), 0);
+      assert.deepEqual(env.certificates.endpointIds(), [], 'no certificate was issued');
+    } finally {
+      client.close();
+    }
+  });
+
   it('refuses another node\'s secret by name, logs it, and keeps the stream and its own secrets', async () => {
     const back = proxy(BACK);
     const backMaterial = await back.until(() => true);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EndpointCertificates, TrustAuthority } from '../../src/pki';
 import { NodeCredentials } from '../../src/auth/node-credential';
-import { SecretCache } from '../../src/sds/secret-cache';
+import { SecretCache, type EndpointSecretPolicy } from '../../src/sds/secret-cache';
 import { startSdsServer } from '../../src/sds/sds-server';
 import type { XdsServer } from '../../src/server/xds-server';
 
@@ -19,6 +19,11 @@ export interface SdsEnv {
   secrets: SecretCache;
   server: XdsServer;
   rejected: string[];
+  /**
+   * What the mesh model would say about an endpoint, by node key: a policy, or undefined for a
+   * node that is not in the mesh. Endpoints not set here get `<name>.demo.local` as DNS name.
+   */
+  policies: Map<string, EndpointSecretPolicy | undefined>;
 }
 
 export async function startSdsEnv(stateDir?: string, ttlMs = 60 * 60 * 1000, forgetAfterMs?: number): Promise<SdsEnv> {
@@ -26,17 +31,18 @@ export async function startSdsEnv(stateDir?: string, ttlMs = 60 * 60 * 1000, for
   const authority = await TrustAuthority.open({ stateDir: dir, trustDomain: TD });
   const certificates = new EndpointCertificates({ authority, ttlMs, rolloverReissueDelayMs: 300 });
   const credentials = NodeCredentials.loadOrCreate(dir);
+  const policies = new Map<string, EndpointSecretPolicy | undefined>();
   const secrets = new SecretCache({
     certificates,
     trustDomain: TD,
-    policyOf: (key) => ({ dnsNames: [`${key.split('/').pop()}.demo.local`], fileSecrets: [] }),
+    policyOf: (key) => (policies.has(key) ? policies.get(key) : { dnsNames: [`${key.split('/').pop()}.demo.local`], fileSecrets: [] }),
     fileSecret: () => undefined,
     ...(forgetAfterMs ? { forgetAfterMs } : {}),
   });
   const rejected: string[] = [];
   const socketPath = path.join(dir, 'sds', 'sds.sock');
   const server = await startSdsServer({ socketPath, secrets, identify: credentials.identifier(), observer: { requestRejected: (_s, reason) => rejected.push(reason) } });
-  return { dir, socketPath, authority, certificates, credentials, secrets, server, rejected };
+  return { dir, socketPath, authority, certificates, credentials, secrets, server, rejected, policies };
 }
 
 export async function stopSdsEnv(env: SdsEnv, removeDir = true): Promise<void> {
