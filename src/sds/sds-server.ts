@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { SDS } from '../server/services';
 import { XdsServer } from '../server/xds-server';
 import * as grpc from '@grpc/grpc-js';
-import { StatusError, type NodeIdentifier } from '../server/xds-stream';
+import type { NodeIdentifier } from '../server/xds-stream';
+import { StatusError } from '../xds/status-error';
 import type { StreamObserver } from '../server/observer';
 import type { SecretCache } from './secret-cache';
 
