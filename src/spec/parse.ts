@@ -95,10 +95,12 @@ export function validateDocument(file: string, index: number, value: unknown): P
     if (namedAs === undefined || name === undefined) {
       return { resources: [], invalid: [], errors: [{ file, resource: `document ${index + 1}`, ...shaped.error }] };
     }
-    // Declared (if it has a mesh) so that references to it are not reported as missing as well.
+    // Named by the kind as written (`VirtualNodee green`), declared by the kind its name field
+    // implies so that references to it are not reported as missing as well.
     const meshName = nonEmptyString(record.meshName);
     const invalid = meshName !== undefined ? [{ kind: namedAs, meshName, name }] : [];
-    return { resources: [], invalid, errors: [{ file, resource: `${namedAs} ${name}`, ...shaped.error }] };
+    const written = nonEmptyString(record.kind) ?? namedAs;
+    return { resources: [], invalid, errors: [{ file, resource: `${written} ${name}`, ...shaped.error }] };
   }
   const { kind, body } = shaped;
   const name = nonEmptyString(body[nameFieldOf[kind]]);

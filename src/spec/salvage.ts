@@ -29,6 +29,8 @@ function valueAt(root: unknown, path: Path): unknown {
 function removeAt(root: Record<PropertyKey, unknown>, path: Path): boolean {
   for (let end = path.length; end > 0; end -= 1) {
     const parent = valueAt(root, path.slice(0, end - 1));
+    // Gone with an enclosing block removed for another issue of the same round.
+    if (parent === undefined) return true;
     if (!isRecord(parent)) return false;
     const key = path[end - 1]!;
     if (parent[key] !== undefined) {
