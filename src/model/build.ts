@@ -5,7 +5,7 @@
 //   4. per endpoint: backends with their effective client policies, gateway routes
 //   5. hash and freeze
 // Every step appends to one error list; a model is returned only when it is empty. Resources that
-// failed their schema are then checked as far as they can be (see checkPartials), so one run
+// failed their schema are then checked as far as they can be (see partialErrors), so one run
 // reports every error of every stage.
 import { sortErrors, type SpecError } from '../spec/errors';
 import type { DeclaredResource } from '../spec/parse';
