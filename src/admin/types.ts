@@ -77,6 +77,8 @@ export interface MeshStatus {
   revision: string | null;
   /** ISO 8601 time the served revision was applied. */
   appliedAt?: string;
+  /** Warnings of the served revision (accepted, not honoured), each naming file, resource and field. */
+  warnings?: string[];
   lastRefused?: {
     /** ISO 8601. */
     at: string;

@@ -4,10 +4,12 @@
 //   3. resolve services through routers and routes to virtual nodes
 //   4. per endpoint: backends with their effective client policies, gateway routes
 //   5. hash and freeze
-// Every step appends to one error list; a model is returned only when it is empty.
+// Every step appends to one error list; a model is returned only when it is empty. Resources that
+// failed their schema are then checked as far as they can be (see partialErrors), so one run
+// reports every error of every stage.
 import { sortErrors, type SpecError } from '../spec/errors';
 import type { DeclaredResource } from '../spec/parse';
-import type { Resource, VirtualGatewayResource, VirtualNodeResource } from '../spec/resource-schema';
+import { labelOf, type GatewayRouteResource, type Resource, type VirtualGatewayResource, type VirtualNodeResource } from '../spec/resource-schema';
 import { isInvalid, newContext, report, type ModelContext } from './context';
 import { endpointFacts, type EndpointFacts } from './endpoint-facts';
 import { contentHash, deepFreeze } from './hash';
@@ -16,6 +18,7 @@ import { indexResources, meshKey, type ResourceIndex } from './index-resources';
 import { byPriorityThenName, resolveServices, type ResolvedService } from './resolve';
 import { checkIdentityClaims } from './spiffe-identity';
 import { clientPolicyFrom, sdsSecretsOf } from './tls';
+import { cloudMapWarnings } from './warnings';
 import type { BackendModel, ClientPolicyModel, EndpointModel, GatewayRouteModel, MeshModel, SecretModel, TargetNodeModel } from './types';
 
 /** Options of `buildModel`. */
@@ -26,8 +29,10 @@ export interface BuildOptions {
   readonly invalid?: readonly DeclaredResource[];
 }
 
-/** The model, or every error that prevents it. */
-export type BuildResult = { readonly ok: true; readonly model: MeshModel } | { readonly ok: false; readonly errors: readonly SpecError[] };
+/** The model (with its warnings), or every error that prevents it and the warnings found on the way. */
+export type BuildResult =
+  | { readonly ok: true; readonly model: MeshModel }
+  | { readonly ok: false; readonly errors: readonly SpecError[]; readonly warnings: readonly SpecError[] };
 
 function targetOf(facts: EndpointFacts, name: string): TargetNodeModel {
   return {
@@ -103,10 +108,7 @@ function gatewayRoutesAndBackends(
     const member = route.spec.httpRoute ? 'httpRoute' : route.spec.http2Route ? 'http2Route' : 'grpcRoute';
     const body = route.spec[member]!;
     const virtualServiceName = body.action.target.virtualService.virtualServiceName;
-    const service = services.get(meshKey(route.meshName, virtualServiceName));
-    if (!service && !isInvalid(context, 'VirtualService', route.meshName, virtualServiceName)) {
-      report(context, route, `spec.${member}.action.target.virtualService.virtualServiceName`, `virtual service "${virtualServiceName}" does not exist in mesh "${route.meshName}"`);
-    }
+    const service = checkGatewayRouteTarget(context, services, route);
     if (service && !backends.has(virtualServiceName)) {
       backends.set(virtualServiceName, backendOf(service, virtualServiceName, targets, undefined, defaults));
     }
@@ -118,13 +120,30 @@ function gatewayRoutesAndBackends(
   return { routes: routes.sort(byPriorityThenName), backends: [...backends.values()] };
 }
 
-function reportOrphanGatewayRoutes(context: ModelContext, index: ResourceIndex): void {
+/** The virtual service a gateway route targets, reported when it does not exist. */
+function checkGatewayRouteTarget(
+  context: ModelContext,
+  services: ReadonlyMap<string, ResolvedService>,
+  route: GatewayRouteResource,
+): ResolvedService | undefined {
+  const member = route.spec.httpRoute ? 'httpRoute' : route.spec.http2Route ? 'http2Route' : 'grpcRoute';
+  const virtualServiceName = route.spec[member]!.action.target.virtualService.virtualServiceName;
+  const service = services.get(meshKey(route.meshName, virtualServiceName));
+  if (!service && !isInvalid(context, 'VirtualService', route.meshName, virtualServiceName)) {
+    report(context, route, `spec.${member}.action.target.virtualService.virtualServiceName`, `virtual service "${virtualServiceName}" does not exist in mesh "${route.meshName}"`);
+  }
+  return service;
+}
+
+/** Gateway routes of a gateway that is missing, or invalid (their own targets are still checked). */
+function reportOrphanGatewayRoutes(context: ModelContext, index: ResourceIndex, services: ReadonlyMap<string, ResolvedService>): void {
   for (const [key, routes] of index.gatewayRoutesByGateway) {
     if (index.gateways.has(key)) continue;
     for (const route of routes) {
       if (!isInvalid(context, 'VirtualGateway', route.meshName, route.virtualGatewayName)) {
         report(context, route, 'virtualGatewayName', `virtual gateway "${route.virtualGatewayName}" does not exist in mesh "${route.meshName}"`);
       }
+      checkGatewayRouteTarget(context, services, route);
     }
   }
 }
@@ -149,11 +168,16 @@ function secretsOf(context: ModelContext, index: ResourceIndex): Record<string, 
   return secrets;
 }
 
-/** Build the validated model from resources (pure: no I/O). */
-export function buildModel(resources: readonly Resource[], options: BuildOptions = {}): BuildResult {
-  const trustDomain = options.trustDomain ?? defaultTrustDomain;
-  if (!isValidTrustDomain(trustDomain)) throw new TypeError(`invalid SPIFFE trust domain "${trustDomain}"`);
-  const context = newContext(trustDomain, options.invalid ?? []);
+/** What the steps found: errors, warnings, and the model as far as it could be assembled. */
+interface StepsResult {
+  readonly errors: readonly SpecError[];
+  readonly warnings: readonly SpecError[];
+  readonly model: Omit<MeshModel, 'warnings'>;
+}
+
+/** Steps 1-4 over `resources`. */
+function runSteps(resources: readonly Resource[], trustDomain: string, invalid: readonly DeclaredResource[]): StepsResult {
+  const context = newContext(trustDomain, invalid);
 
   const index = indexResources(context, resources);
   const secrets = secretsOf(context, index);
@@ -170,7 +194,7 @@ export function buildModel(resources: readonly Resource[], options: BuildOptions
   checkIdentityClaims(context, [...nodeFacts.values(), ...gatewayFacts.values()].map((facts) => facts.scope));
 
   const services = resolveServices(context, index, targets);
-  reportOrphanGatewayRoutes(context, index);
+  reportOrphanGatewayRoutes(context, index, services);
 
   const endpoints: EndpointModel[] = [];
   const assemble = (
@@ -215,12 +239,42 @@ export function buildModel(resources: readonly Resource[], options: BuildOptions
     assemble(gateway, gateway.virtualGatewayName, facts, defaults, backends, routes);
   }
 
-  if (context.errors.length > 0) return { ok: false, errors: sortErrors(context.errors) };
-  const model: MeshModel = {
+  const warnings = cloudMapWarnings([...index.nodes].map(([key, resource]) => ({ resource, facts: nodeFacts.get(key)! })));
+  const model = {
     trustDomain,
     meshes: [...index.meshes.keys()].sort(),
     endpoints: Object.fromEntries(endpoints.sort((a, b) => (a.id < b.id ? -1 : 1)).map((endpoint) => [endpoint.id, endpoint])),
     secrets,
   };
-  return { ok: true, model: deepFreeze(model) };
+  return { errors: context.errors, warnings, model };
+}
+
+function bySource(a: Resource, b: Resource): number {
+  if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
+  return a.source.index - b.source.index;
+}
+
+/**
+ * Model errors of resources that failed their schema, from what of them could be salvaged: the
+ * steps run again with those parts added, and only errors about them are kept. Errors about the
+ * other resources come from the first run, where the invalid ones are absent and references to
+ * them are not reported; so a broken resource cannot cause errors elsewhere.
+ */
+function partialErrors(resources: readonly Resource[], trustDomain: string, invalid: readonly DeclaredResource[]): SpecError[] {
+  const partials = invalid.flatMap((declared) => (declared.partial ? [declared.partial] : []));
+  if (partials.length === 0) return [];
+  const about = new Set(partials.map((partial) => `${partial.source.file}\u0000${labelOf(partial)}`));
+  const { errors } = runSteps([...resources, ...partials].sort(bySource), trustDomain, invalid);
+  return errors.filter((error) => about.has(`${error.file}\u0000${error.resource ?? ''}`));
+}
+
+/** Build the validated model from resources (pure: no I/O). */
+export function buildModel(resources: readonly Resource[], options: BuildOptions = {}): BuildResult {
+  const trustDomain = options.trustDomain ?? defaultTrustDomain;
+  if (!isValidTrustDomain(trustDomain)) throw new TypeError(`invalid SPIFFE trust domain "${trustDomain}"`);
+  const invalid = options.invalid ?? [];
+  const { errors, warnings, model } = runSteps(resources, trustDomain, invalid);
+  const allErrors = [...errors, ...partialErrors(resources, trustDomain, invalid)];
+  if (allErrors.length > 0) return { ok: false, errors: sortErrors(allErrors), warnings: sortErrors(warnings) };
+  return { ok: true, model: deepFreeze({ ...model, warnings: sortErrors(warnings) }) };
 }

@@ -57,10 +57,10 @@ export function indexResources(context: ModelContext, resources: readonly Resour
   };
   for (const resource of unique) {
     if (resource.kind === 'Mesh') continue;
-    if (!meshes.has(resource.meshName)) {
-      if (!isInvalid(context, 'Mesh', resource.meshName, resource.meshName)) {
-        report(context, resource, 'meshName', `mesh "${resource.meshName}" does not exist`);
-      }
+    // A mesh that is declared but failed its schema still has what it holds checked, so their
+    // errors come in the same run (the mesh's own errors refuse the change anyway).
+    if (!meshes.has(resource.meshName) && !isInvalid(context, 'Mesh', resource.meshName, resource.meshName)) {
+      report(context, resource, 'meshName', `mesh "${resource.meshName}" does not exist`);
       continue;
     }
     const key = meshKey(resource.meshName, nameOf(resource));

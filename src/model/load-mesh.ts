@@ -17,7 +17,7 @@ export async function loadMesh(dir: string, options: LoadMeshOptions = {}): Prom
   const buildOptions: BuildOptions = { invalid: loaded.invalid, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
   const built = buildModel(loaded.resources, buildOptions);
   const errors: SpecError[] = [...loaded.errors, ...(built.ok ? [] : built.errors)];
-  if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
+  if (errors.length > 0) return { ok: false, errors: sortErrors(errors), warnings: built.ok ? built.model.warnings : built.warnings };
   return built;
 }
 

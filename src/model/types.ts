@@ -8,6 +8,7 @@ import type {
 } from '../spec/route-schema';
 import type { VirtualNodeSpec } from '../spec/endpoint-schema';
 import type { ResourceSource } from '../spec/resource-schema';
+import type { SpecError } from '../spec/errors';
 
 export type { Duration, HeaderMatch, Protocol, TlsMode };
 
@@ -219,4 +220,6 @@ export interface MeshModel {
   readonly endpoints: Readonly<Record<string, EndpointModel>>;
   /** By `<mesh>/<secretName>`. */
   readonly secrets: Readonly<Record<string, SecretModel>>;
+  /** What meshd accepted but cannot honour (file, resource, field, why); they do not refuse the mesh. */
+  readonly warnings: readonly SpecError[];
 }

@@ -22,6 +22,7 @@ import { validateResource, formatPgvViolations } from '../xds/pgv';
 import { shortTypeName } from '../xds/type-urls';
 import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
+import { formatError } from '../spec/errors';
 import { logger } from '../log';
 import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
 import { parseNodeId } from '../xds/node-id';
@@ -260,6 +261,8 @@ export class Meshd {
     this.secrets.refreshAll();
     this.metrics.configReload('applied');
     log.info({ revision, rebuilt: translation.rebuilt.length, reused: translation.reused.length }, 'published snapshots');
+    // Accepted but not honoured (e.g. Cloud Map attributes): said on every apply, and in /status.
+    for (const warning of model.warnings) log.warn({ revision }, `mesh warning: ${formatError(warning)}`);
     this.options.onApplied?.(revision, translation);
   }
 

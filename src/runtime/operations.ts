@@ -24,6 +24,7 @@ export function meshStatus(sources: OperationsSources): MeshStatus {
   const current = sources.watcher.current;
   const status: MeshStatus = { revision: current ? String(current.revision) : null };
   if (current) status.appliedAt = current.appliedAt.toISOString();
+  if (current && current.model.warnings.length > 0) status.warnings = current.model.warnings.map(formatError);
   const refused = sources.watcher.lastRefused;
   if (refused) status.lastRefused = { at: refused.refusedAt.toISOString(), errors: refused.errors.map(formatError) };
   return status;

@@ -3,8 +3,45 @@
 // instead of being silently dropped.
 import { z } from 'zod';
 
-/** A resource or mesh name as App Mesh allows it: 1-255 characters. */
+// Limits below come from App Mesh's API model (botocore `appmesh/2019-01-25/service-2.json`), by
+// shape name; where the model is silent, from what the name must stand in (said in each message).
+
+/** A name as App Mesh's model allows it (shape `ResourceName`: 1-255 characters); used for references. */
 export const resourceName = z.string().min(1).max(255);
+
+// Control characters (C0, DEL, C1) and every kind of Unicode white space.
+const whitespaceOrControl = /[\s\u0000-\u001f\u007f-\u009f]/u;
+
+/**
+ * The name of a mesh, virtual node or virtual gateway. The model says only 1-255 characters, but the
+ * name is a segment of the proxy's node id (`mesh/<mesh>/virtualNode/<name>`, which meshd parses
+ * with this same rule) and of its SPIFFE ID path, whose segments may hold only letters, digits,
+ * ".", "_" and "-" (SPIFFE ID standard, section 2.2).
+ */
+export const endpointName = resourceName.regex(
+  /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  'must start with a letter or digit and hold only letters, digits, ".", "_" and "-": it is part of the node id mesh/<mesh>/virtualNode/<name> and of the SPIFFE ID',
+);
+
+/**
+ * The name of a virtual router, route or gateway route: 1-255 characters (`ResourceName`) and no
+ * "/", white space or control character, which would break the App Mesh ARN path and the Envoy
+ * resource and statistics names it becomes part of.
+ */
+export const routingName = resourceName.refine(
+  (name) => !name.includes('/') && !whitespaceOrControl.test(name),
+  { message: 'must not contain "/", white space or control characters: it is part of Envoy resource names and of the App Mesh ARN' },
+);
+
+// RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 1-63 characters
+// each, 253 in all (the DNS limit; the model's `ServiceName` has none).
+const hostNamePattern = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** A virtual service name: callers reach the service by it (DNS, the HTTP Host header), so it is a host name. */
+export const virtualServiceName = z.string().min(1).max(253).regex(
+  hostNamePattern,
+  'must be a host name (dot-separated labels of letters, digits and "-", at most 63 characters each): callers reach the virtual service by this name',
+);
 
 /** A TCP port number. */
 export const port = z.int().min(1).max(65535);
@@ -24,7 +61,7 @@ export type Protocol = z.infer<typeof protocol>;
 export const gatewayProtocol = z.enum(['http', 'http2', 'grpc']);
 
 /** App Mesh `tags`, accepted by create-* input and ignored by meshd. */
-export const tags = z.array(z.strictObject({ key: z.string().min(1), value: z.string().optional() }));
+export const tags = z.array(z.strictObject({ key: z.string().min(1).max(128), value: z.string().max(256).optional() })).max(50); // TagList, TagKey, TagValue
 
 /** A list joined the way the error messages read: "A, B or C". */
 export function orList(items: readonly string[]): string {
@@ -74,18 +111,18 @@ export function isWildcardSan(san: string): boolean {
 export const subjectAlternativeNames = z.strictObject({
   match: z.strictObject({
     exact: z.array(
-      z.string().refine(isFqdnOrUri, { message: 'must be a SAN in FQDN or URI format' }),
+      z.string().max(254).refine(isFqdnOrUri, { message: 'must be a SAN in FQDN or URI format' }), // SubjectAlternativeName
     ).min(1),
   }),
 });
 export type SubjectAlternativeNames = z.infer<typeof subjectAlternativeNames>;
 
-/** String match used by header, metadata and query matches. */
+/** String match used by header, metadata and query matches (values: `HeaderMatch`, at most 255). */
 export const stringMatch = exactlyOneOf({
-  exact: z.string().optional(),
-  prefix: z.string().min(1).optional(),
-  suffix: z.string().min(1).optional(),
-  regex: z.string().min(1).optional(),
+  exact: z.string().max(255).optional(),
+  prefix: z.string().min(1).max(255).optional(),
+  suffix: z.string().min(1).max(255).optional(),
+  regex: z.string().min(1).max(255).optional(),
   range: z.strictObject({ start: z.int(), end: z.int() }).optional(),
 });
 

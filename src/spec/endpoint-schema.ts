@@ -76,19 +76,24 @@ const serviceDiscovery = exactlyOneOf({
   awsCloudMap: z.strictObject({
     namespaceName: z.string().min(1).max(1024),
     serviceName: z.string().min(1).max(1024),
-    attributes: z.array(z.strictObject({ key: z.string().min(1), value: z.string().min(1) })).optional(),
+    // AwsCloudMapInstanceAttributeKey / Value: printable ASCII, 1-255 / 1-1024 (values may hold spaces, not first).
+    attributes: z.array(z.strictObject({
+      key: z.string().min(1).max(255).regex(/^[!-~]+$/, 'must be printable ASCII without spaces'),
+      value: z.string().min(1).max(1024).regex(/^[!-~][ !-~]*$/, 'must be printable ASCII, not starting with a space'),
+    })).optional(),
     ipPreference: ipPreference.optional(),
   }).optional(),
 });
 
+// JsonKey, JsonValue: 1-100; TextFormat: 1-1000.
 const accessLogFormat = exactlyOneOf({
-  json: z.array(z.strictObject({ key: z.string().min(1), value: z.string().min(1) })).optional(),
-  text: z.string().min(1).optional(),
+  json: z.array(z.strictObject({ key: z.string().min(1).max(100), value: z.string().min(1).max(100) })).optional(),
+  text: z.string().min(1).max(1000).optional(),
 });
 
 const logging = z.strictObject({
   accessLog: z.strictObject({
-    file: z.strictObject({ path: z.string().min(1), format: accessLogFormat.optional() }),
+    file: z.strictObject({ path: z.string().min(1).max(255), format: accessLogFormat.optional() }), // FilePath
   }).optional(),
 });
 

@@ -5,12 +5,15 @@ import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import { issueMessages, type SpecError } from './errors';
 import { nameFieldOf, resourceKinds, resourceSchemas, type Resource, type ResourceKind } from './resource-schema';
 import { orList } from './common-schema';
+import { salvage } from './salvage';
 
 /** A resource that has a kind and names but failed validation: references to it are not "missing". */
 export interface DeclaredResource {
   readonly kind: ResourceKind;
   readonly meshName: string;
   readonly name: string;
+  /** What passes the schema once the refused parts are removed, for the model's own checks (never served). */
+  readonly partial?: Resource;
 }
 
 /** What one file held. */
@@ -42,7 +45,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-type Shaped = { kind: ResourceKind; body: Record<string, unknown> } | { error: { path?: string; message: string } };
+type Shaped =
+  | { kind: ResourceKind; body: Record<string, unknown> }
+  | { error: { path?: string; message: string }; namedAs?: ResourceKind };
+
+/** The kind whose name field is the most specific one present. */
+function kindFromNameFields(value: Record<string, unknown>): ResourceKind | undefined {
+  return inferenceOrder.find((kind) => nameFieldOf[kind] in value);
+}
 
 /** Recognize which of the accepted shapes a document is in, and bring it to the `kind` form. */
 function shapeOf(value: unknown): Shaped {
@@ -50,7 +60,10 @@ function shapeOf(value: unknown): Shaped {
   if ('kind' in value) {
     const kind = value.kind;
     if (typeof kind !== 'string' || !(resourceKinds as readonly string[]).includes(kind)) {
-      return { error: { path: 'kind', message: `must be ${orList([...resourceKinds])}` } };
+      // The name fields still say which resource this is: name it, so the error can be found.
+      const namedAs = kindFromNameFields(value);
+      const error = { path: 'kind', message: `must be ${orList([...resourceKinds])} (found ${JSON.stringify(kind)})` };
+      return namedAs === undefined ? { error } : { error, namedAs };
     }
     return { kind: kind as ResourceKind, body: value };
   }
@@ -61,7 +74,7 @@ function shapeOf(value: unknown): Shaped {
     const { metadata: _metadata, status: _status, ...rest } = value[keys[0]!] as Record<string, unknown>;
     return { kind: wrapper, body: { kind: wrapper, ...rest } };
   }
-  const inferred = inferenceOrder.find((kind) => nameFieldOf[kind] in value);
+  const inferred = kindFromNameFields(value);
   if (inferred === undefined) {
     return { error: { path: 'kind', message: 'is required (or a name field such as virtualNodeName to infer it from)' } };
   }
@@ -76,7 +89,18 @@ function nonEmptyString(value: unknown): string | undefined {
 export function validateDocument(file: string, index: number, value: unknown): ParsedFile {
   const shaped = shapeOf(value);
   if ('error' in shaped) {
-    return { resources: [], invalid: [], errors: [{ file, resource: `document ${index + 1}`, ...shaped.error }] };
+    const { namedAs } = shaped;
+    const record = isRecord(value) ? value : {};
+    const name = namedAs !== undefined ? nonEmptyString(record[nameFieldOf[namedAs]]) : undefined;
+    if (namedAs === undefined || name === undefined) {
+      return { resources: [], invalid: [], errors: [{ file, resource: `document ${index + 1}`, ...shaped.error }] };
+    }
+    // Named by the kind as written (`VirtualNodee green`), declared by the kind its name field
+    // implies so that references to it are not reported as missing as well.
+    const meshName = nonEmptyString(record.meshName);
+    const invalid = meshName !== undefined ? [{ kind: namedAs, meshName, name }] : [];
+    const written = nonEmptyString(record.kind) ?? namedAs;
+    return { resources: [], invalid, errors: [{ file, resource: `${written} ${name}`, ...shaped.error }] };
   }
   const { kind, body } = shaped;
   const name = nonEmptyString(body[nameFieldOf[kind]]);
@@ -88,7 +112,9 @@ export function validateDocument(file: string, index: number, value: unknown): P
   const errors: SpecError[] = result.error.issues.flatMap((issue) =>
     issueMessages(issue).map(({ path, message }) => ({ file, resource: label, ...(path ? { path } : {}), message })));
   const meshName = nonEmptyString(body.meshName);
-  const invalid = name !== undefined && meshName !== undefined ? [{ kind, meshName, name }] : [];
+  const salvaged = name !== undefined && meshName !== undefined ? salvage(resourceSchemas[kind], body, result.error.issues) : undefined;
+  const partial = salvaged !== undefined ? { partial: { ...(salvaged as object), source: { file, index } } as Resource } : {};
+  const invalid = name !== undefined && meshName !== undefined ? [{ kind, meshName, name, ...partial }] : [];
   return { resources: [], invalid, errors };
 }
 

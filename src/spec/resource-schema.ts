@@ -2,7 +2,7 @@
 // extensions) around the spec schemas. Also what create-* input carries and meshd ignores (tags,
 // clientToken, meshOwner).
 import { z } from 'zod';
-import { resourceName, tags } from './common-schema';
+import { endpointName, resourceName, routingName, tags, virtualServiceName } from './common-schema';
 import { gatewayMeshdSettings, nodeMeshdSettings, virtualGatewaySpec, virtualNodeSpec } from './endpoint-schema';
 import { gatewayRouteSpec, routeSpec, virtualRouterSpec, virtualServiceSpec } from './route-schema';
 
@@ -24,6 +24,10 @@ export const nameFieldOf: Readonly<Record<ResourceKind, string>> = {
   Secret: 'secretName',
 };
 
+// A resource's own name field carries its kind's naming rule (common-schema); fields naming another
+// resource (meshName, a parent) only the model's 1-255, so a bad name is reported once, where it is
+// declared, and references to it are not reported as missing.
+
 // Fields the create-* CLI input may carry; accepted and ignored.
 const createInputExtras = {
   tags: tags.optional(),
@@ -41,7 +45,7 @@ export type MeshSpec = z.infer<typeof meshSpec>;
 
 const meshResource = z.strictObject({
   kind: z.literal('Mesh'),
-  meshName: resourceName,
+  meshName: endpointName,
   spec: meshSpec.optional(),
   ...createInputExtras,
 });
@@ -49,7 +53,7 @@ const meshResource = z.strictObject({
 const virtualNodeResource = z.strictObject({
   kind: z.literal('VirtualNode'),
   meshName: resourceName,
-  virtualNodeName: resourceName,
+  virtualNodeName: endpointName,
   spec: virtualNodeSpec,
   meshd: nodeMeshdSettings.optional(),
   ...createInputExtras,
@@ -58,7 +62,7 @@ const virtualNodeResource = z.strictObject({
 const virtualGatewayResource = z.strictObject({
   kind: z.literal('VirtualGateway'),
   meshName: resourceName,
-  virtualGatewayName: resourceName,
+  virtualGatewayName: endpointName,
   spec: virtualGatewaySpec,
   meshd: gatewayMeshdSettings.optional(),
   ...createInputExtras,
@@ -67,7 +71,7 @@ const virtualGatewayResource = z.strictObject({
 const virtualServiceResource = z.strictObject({
   kind: z.literal('VirtualService'),
   meshName: resourceName,
-  virtualServiceName: resourceName,
+  virtualServiceName,
   spec: virtualServiceSpec,
   ...createInputExtras,
 });
@@ -75,7 +79,7 @@ const virtualServiceResource = z.strictObject({
 const virtualRouterResource = z.strictObject({
   kind: z.literal('VirtualRouter'),
   meshName: resourceName,
-  virtualRouterName: resourceName,
+  virtualRouterName: routingName,
   spec: virtualRouterSpec,
   ...createInputExtras,
 });
@@ -84,7 +88,7 @@ const routeResource = z.strictObject({
   kind: z.literal('Route'),
   meshName: resourceName,
   virtualRouterName: resourceName,
-  routeName: resourceName,
+  routeName: routingName,
   spec: routeSpec,
   ...createInputExtras,
 });
@@ -93,7 +97,7 @@ const gatewayRouteResource = z.strictObject({
   kind: z.literal('GatewayRoute'),
   meshName: resourceName,
   virtualGatewayName: resourceName,
-  gatewayRouteName: resourceName,
+  gatewayRouteName: routingName,
   spec: gatewayRouteSpec,
   ...createInputExtras,
 });

@@ -30,9 +30,18 @@ const routeAction = z.strictObject({
 
 const httpMethod = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
+// HttpPathExact, HttpPathRegex: 1-255.
 const pathMatch = exactlyOneOf({
-  exact: z.string().min(1).optional(),
-  regex: z.string().min(1).optional(),
+  exact: z.string().min(1).max(255).optional(),
+  regex: z.string().min(1).max(255).optional(),
+});
+
+/**
+ * `match.prefix` of HTTP routes and gateway routes. The model's documentation: "This parameter must
+ * always start with /"; a prefix without one never matches a request path, in Envoy as in App Mesh.
+ */
+const pathPrefix = z.string().min(1).refine((prefix) => prefix.startsWith('/'), {
+  message: 'must start with "/" ("/" alone matches every request): a request path always does, so this prefix would never match',
 });
 
 const queryParameterMatch = z.strictObject({
@@ -41,7 +50,7 @@ const queryParameterMatch = z.strictObject({
 });
 
 const httpRouteMatch = z.strictObject({
-  prefix: z.string().min(1).optional(),
+  prefix: pathPrefix.optional(),
   path: pathMatch.optional(),
   headers: z.array(headerMatch).min(1).max(10).optional(),
   method: httpMethod.optional(),
@@ -53,6 +62,8 @@ const httpRouteMatch = z.strictObject({
 const httpRetryEvent = z.enum(['server-error', 'gateway-error', 'client-error', 'stream-error']);
 const tcpRetryEvent = z.enum(['connection-error']);
 const grpcRetryEvent = z.enum(['cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable']);
+const httpRetryEvents = z.array(httpRetryEvent).min(1).max(25); // HttpRetryPolicyEvents
+const tcpRetryEvents = z.array(tcpRetryEvent).min(1).max(1); // TcpRetryPolicyEvents
 
 const httpRoute = z.strictObject({
   action: routeAction,
@@ -60,8 +71,8 @@ const httpRoute = z.strictObject({
   retryPolicy: z.strictObject({
     maxRetries: z.int().min(0),
     perRetryTimeout: duration,
-    httpRetryEvents: z.array(httpRetryEvent).optional(),
-    tcpRetryEvents: z.array(tcpRetryEvent).optional(),
+    httpRetryEvents: httpRetryEvents.optional(),
+    tcpRetryEvents: tcpRetryEvents.optional(),
   }).optional(),
   timeout: z.strictObject({ idle: duration.optional(), perRequest: duration.optional() }).optional(),
 });
@@ -71,16 +82,16 @@ const grpcRoute = z.strictObject({
   action: routeAction,
   match: z.strictObject({
     serviceName: z.string().min(1).optional(),
-    methodName: z.string().min(1).optional(),
+    methodName: z.string().min(1).max(50).optional(), // MethodName
     metadata: z.array(headerMatch).min(1).max(10).optional(),
     port: port.optional(),
   }),
   retryPolicy: z.strictObject({
     maxRetries: z.int().min(0),
     perRetryTimeout: duration,
-    grpcRetryEvents: z.array(grpcRetryEvent).optional(),
-    httpRetryEvents: z.array(httpRetryEvent).optional(),
-    tcpRetryEvents: z.array(tcpRetryEvent).optional(),
+    grpcRetryEvents: z.array(grpcRetryEvent).min(1).max(5).optional(), // GrpcRetryPolicyEvents
+    httpRetryEvents: httpRetryEvents.optional(),
+    tcpRetryEvents: tcpRetryEvents.optional(),
   }).optional(),
   timeout: z.strictObject({ idle: duration.optional(), perRequest: duration.optional() }).optional(),
 }).superRefine((route, ctx) => {
@@ -123,15 +134,15 @@ const httpGatewayRoute = z.strictObject({
     target: gatewayTarget,
     rewrite: z.strictObject({
       hostname: hostnameRewrite.optional(),
-      path: z.strictObject({ exact: z.string().min(1) }).optional(),
+      path: z.strictObject({ exact: z.string().min(1).max(255) }).optional(), // HttpPathExact
       prefix: z.strictObject({
         defaultPrefix: z.enum(['ENABLED', 'DISABLED']).optional(),
-        value: z.string().min(1).optional(),
+        value: z.string().min(1).max(255).optional(), // HttpGatewayRoutePrefix
       }).optional(),
     }).optional(),
   }),
   match: z.strictObject({
-    prefix: z.string().min(1).optional(),
+    prefix: pathPrefix.optional(),
     path: pathMatch.optional(),
     hostname: hostnameMatch.optional(),
     headers: z.array(headerMatch).min(1).max(10).optional(),

@@ -12,8 +12,15 @@ export const fileCertificate = z.strictObject({
 /** `sds` certificate or trust: a secret name served by meshd's SDS. */
 export const sdsSecret = z.strictObject({ secretName: z.string().min(1) });
 
+// The model types both ARNs only as `Arn` (a string); App Mesh refuses anything but an ACM
+// certificate ARN and an ACM Private CA ARN there. Partitions as in node ids: aws, aws-cn, aws-us-gov...
+const acmCertificateArn = /^arn:aws[a-z-]*:acm:[a-z0-9-]*:[0-9]*:certificate\/\S+$/;
+const acmPcaArn = /^arn:aws[a-z-]*:acm-pca:[a-z0-9-]*:[0-9]*:certificate-authority\/\S+$/;
+
 /** `acm` certificate: meshd has no ACM, it issues the endpoint's certificate from its own CA. */
-export const acmCertificate = z.strictObject({ certificateArn: z.string().min(1) });
+export const acmCertificate = z.strictObject({
+  certificateArn: z.string().regex(acmCertificateArn, 'must be an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)'),
+});
 
 /** Listener `tls.mode`. */
 export const tlsMode = z.enum(['STRICT', 'PERMISSIVE', 'DISABLED']);
@@ -23,7 +30,11 @@ export type TlsMode = z.infer<typeof tlsMode>;
 export const trust = exactlyOneOf({
   file: z.strictObject({ certificateChain: z.string().min(1).max(255) }).optional(),
   sds: sdsSecret.optional(),
-  acm: z.strictObject({ certificateAuthorityArns: z.array(z.string().min(1)).min(1).max(3) }).optional(),
+  acm: z.strictObject({
+    certificateAuthorityArns: z.array(
+      z.string().regex(acmPcaArn, 'must be an ACM Private CA ARN (arn:<partition>:acm-pca:<region>:<account>:certificate-authority/<id>)'),
+    ).min(1).max(3), // CertificateAuthorityArns
+  }).optional(),
 });
 export type Trust = z.infer<typeof trust>;
 

@@ -38,6 +38,87 @@ spec:
   });
 });
 
+describe('cli: meshd validate, App Mesh rules and warnings', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-validate-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('prints every error of every stage at once, each naming file, resource and field', async () => {
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), 'kind: Mesh\nmeshName: demo\nspec: { egressFilter: { type: ALLOW_SOME } }\n');
+    fs.writeFileSync(path.join(dir, 'nodes.yaml'), `kind: VirtualNode
+meshName: demo
+virtualNodeName: color blue/v2
+spec: {}
+---
+kind: VirtualNode
+meshName: demo
+virtualNodeName: green
+spec:
+  listeners:
+    - portMapping: { port: 8080, protocol: http }
+      tls: { mode: STRICT, certificate: { acm: { certificateArn: not-an-arn } } }
+  backends:
+    - virtualService: { virtualServiceName: missing.demo.local }
+---
+kind: VirtualNod
+meshName: demo
+virtualNodeName: red
+spec: {}
+`);
+    fs.writeFileSync(path.join(dir, 'routes.yaml'), `kind: VirtualService
+meshName: demo
+virtualServiceName: color svc
+spec: {}
+---
+kind: VirtualRouter
+meshName: demo
+virtualRouterName: router
+spec: { listeners: [{ portMapping: { port: 8080, protocol: http } }] }
+---
+kind: Route
+meshName: demo
+virtualRouterName: router
+routeName: by-prefix
+spec:
+  httpRoute:
+    match: { prefix: color }
+    action: { weightedTargets: [{ virtualNode: green, weight: 150 }, { virtualNode: red, weight: 0 }] }
+`);
+    const result = await runCli(['validate', dir]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(result.stdout.trim().split('\n'), [
+      'mesh.yaml: Mesh demo: spec.egressFilter.type: must be ALLOW_ALL or DROP_ALL',
+      'nodes.yaml: VirtualNode color blue/v2: virtualNodeName: must start with a letter or digit and hold only letters, digits, ".", "_" and "-": it is part of the node id mesh/<mesh>/virtualNode/<name> and of the SPIFFE ID',
+      'nodes.yaml: VirtualNode green: spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)',
+      'nodes.yaml: VirtualNod red: kind: must be Mesh, VirtualNode, VirtualGateway, VirtualService, VirtualRouter, Route, GatewayRoute or Secret (found "VirtualNod")',
+      'nodes.yaml: VirtualNode green: spec.backends[0].virtualService.virtualServiceName: virtual service "missing.demo.local" does not exist in mesh "demo"',
+      'routes.yaml: VirtualService color svc: virtualServiceName: must be a host name (dot-separated labels of letters, digits and "-", at most 63 characters each): callers reach the virtual service by this name',
+      'routes.yaml: Route by-prefix: spec.httpRoute.action.weightedTargets[0].weight: must be at most 100',
+      'routes.yaml: Route by-prefix: spec.httpRoute.match.prefix: must start with "/" ("/" alone matches every request): a request path always does, so this prefix would never match',
+      `8 errors in ${dir}`,
+    ]);
+  });
+
+  it('prints warnings for Cloud Map attributes it cannot honour, and exits 0 when there are only warnings', async () => {
+    const node = (name: string, version: string): string => `kind: VirtualNode
+meshName: demo
+virtualNodeName: ${name}
+spec:
+  listeners: [{ portMapping: { port: 8080, protocol: http } }]
+  serviceDiscovery: { awsCloudMap: { namespaceName: demo.local, serviceName: color, attributes: [{ key: version, value: ${version} }] } }
+`;
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), `kind: Mesh\nmeshName: demo\n---\n${node('color-blue', 'blue')}---\n${node('color-red', 'red')}`);
+    const result = await runCli(['validate', dir]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const warning = (name: string): string => `warning: mesh.yaml: VirtualNode ${name}: spec.serviceDiscovery.awsCloudMap.attributes: ignored: meshd cannot query Cloud Map and resolves it as the DNS name "color.demo.local" (serviceName.namespaceName), every instance alike; virtual nodes color-blue, color-red have the same endpoint color.demo.local:15000, so routes between them split nothing`;
+    assert.deepEqual(result.stdout.trim().split('\n'), [
+      warning('color-blue'),
+      warning('color-red'),
+      `${dir}: valid (1 mesh, 2 virtual nodes, 0 virtual gateways, 2 warnings)`,
+    ]);
+  });
+});
+
 describe('cli: meshd certs dev', () => {
   it('writes a development CA and a certificate with a 0600 key for every endpoint, and reuses them', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-devcerts-'));

@@ -126,3 +126,52 @@ describe('model/build', () => {
     ]);
   });
 });
+
+describe('model/build: every error of every stage in one run', () => {
+  it('checks the references and ports of a virtual node that also has schema errors', () => {
+    const files = baseMesh();
+    setIn(doc(files, 'a'), 'spec.listeners.0.tls', { mode: 'SOMETIMES', certificate: { sds: { secretName: 'default' } } });
+    setIn(doc(files, 'a'), 'spec.backends', ['svc-x', 'svc-b', 'svc-b'].map((name) => ({ virtualService: { virtualServiceName: name } })));
+    setIn(doc(files, 'a'), 'meshd', { ingressPort: 8080 });
+    assert.deepEqual(errorsOf(files), [
+      'nodes.yaml: VirtualNode a: spec.listeners[0].tls.mode: must be STRICT, PERMISSIVE or DISABLED',
+      'nodes.yaml: VirtualNode a: meshd.ingressPort: port 8080 is also the application port of spec.listeners[0]',
+      'nodes.yaml: VirtualNode a: spec.backends[0].virtualService.virtualServiceName: virtual service "svc-x" does not exist in mesh "m"',
+      'nodes.yaml: VirtualNode a: spec.backends[2].virtualService.virtualServiceName: virtual service "svc-b" is already a backend (spec.backends[1])',
+    ]);
+  });
+
+  it('reports a route error in another file beside schema errors of virtual nodes and of the mesh', () => {
+    const files = baseMesh();
+    setIn(doc(files, 'm'), 'spec', { egressFilter: { type: 'ALLOW_SOME' } });
+    setIn(doc(files, 'b'), 'spec.listeners.0.tls.certificate.acm.certificateArn', 'not-an-arn');
+    setIn(doc(files, 'a'), 'spec.logging', { accessLog: { file: { path: '' } } });
+    setIn(doc(files, 'rt'), 'spec.httpRoute.action.weightedTargets.0.weight', 0);
+    setIn(doc(files, 'gr'), 'spec.httpRoute.action.target.virtualService.virtualServiceName', 'nothing');
+    assert.deepEqual(errorsOf(files), [
+      'mesh.yaml: Mesh m: spec.egressFilter.type: must be ALLOW_ALL or DROP_ALL',
+      'nodes.yaml: VirtualNode a: spec.logging.accessLog.file.path: must not be empty',
+      'nodes.yaml: VirtualNode b: spec.listeners[0].tls.certificate.acm.certificateArn: must be an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)',
+      'gateway.yaml: GatewayRoute gr: spec.httpRoute.action.target.virtualService.virtualServiceName: virtual service "nothing" does not exist in mesh "m"',
+      'routing.yaml: Route rt: spec.httpRoute.action.weightedTargets: weights are all zero: the route would send no traffic',
+    ]);
+  });
+
+  it('checks the target of a gateway route whose gateway has schema errors', () => {
+    const files = baseMesh();
+    setIn(doc(files, 'g'), 'spec.listeners.0.portMapping.protocol', 'tcp');
+    setIn(doc(files, 'gr'), 'spec.httpRoute.action.target.virtualService.virtualServiceName', 'nothing');
+    assert.deepEqual(errorsOf(files), [
+      'gateway.yaml: VirtualGateway g: spec.listeners[0].portMapping.protocol: must be http, http2 or grpc',
+      'gateway.yaml: GatewayRoute gr: spec.httpRoute.action.target.virtualService.virtualServiceName: virtual service "nothing" does not exist in mesh "m"',
+    ]);
+  });
+
+  it('does not report references to a resource of an unknown kind as missing', () => {
+    const files = baseMesh();
+    setIn(doc(files, 'b'), 'kind', 'VirtualNod');
+    assert.deepEqual(errorsOf(files), [
+      'nodes.yaml: VirtualNod b: kind: must be Mesh, VirtualNode, VirtualGateway, VirtualService, VirtualRouter, Route, GatewayRoute or Secret (found "VirtualNod")',
+    ]);
+  });
+});

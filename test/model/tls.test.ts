@@ -108,7 +108,7 @@ describe('model/tls', () => {
 
     it('serves acm certificates and trust as the SPIFFE ID and the trust domain bundle', () => {
       const files = baseMesh();
-      setIn(doc(files, 'b'), 'spec.listeners.0.tls.validation', { trust: { acm: { certificateAuthorityArns: ['arn:ca'] } } });
+      setIn(doc(files, 'b'), 'spec.listeners.0.tls.validation', { trust: { acm: { certificateAuthorityArns: ['arn:aws:acm-pca:r:1:certificate-authority/ca'] } } });
       const b = model(files, { trustDomain: 'prod.example' }).endpoints['mesh/m/virtualNode/b']!;
       const tls = b.listeners[0]!.tls!;
       assert.deepEqual(tls.certificate, {
@@ -116,7 +116,7 @@ describe('model/tls', () => {
         provision: { kind: 'endpoint-certificate' }, issuedByMeshCa: true,
       });
       assert.deepEqual(tls.validation?.trust, {
-        kind: 'acm', certificateAuthorityArns: ['arn:ca'], secretName: 'spiffe://prod.example', provision: { kind: 'ca-bundle' },
+        kind: 'acm', certificateAuthorityArns: ['arn:aws:acm-pca:r:1:certificate-authority/ca'], secretName: 'spiffe://prod.example', provision: { kind: 'ca-bundle' },
       });
       assert.deepEqual(b.sdsSecrets.map((s) => s.secretName), ['spiffe://prod.example', 'spiffe://prod.example/mesh/m/virtualNode/b']);
     });

@@ -37,7 +37,7 @@ const schemaCases: { name: string; file?: string; text: string; errors: string[]
   },
   {
     name: 'two certificate sources',
-    text: listener('        mode: STRICT\n        certificate: { sds: { secretName: default }, acm: { certificateArn: arn } }'),
+    text: listener('        mode: STRICT\n        certificate: { sds: { secretName: default }, acm: { certificateArn: "arn:aws:acm:us-west-2:111122223333:certificate/c" } }'),
     errors: ['nodes.yaml: VirtualNode colorteller: spec.listeners[0].tls.certificate: must set only one of file, sds or acm (found sds and acm)'],
   },
   {
@@ -92,9 +92,14 @@ const schemaCases: { name: string; file?: string; text: string; errors: string[]
     ],
   },
   {
-    name: 'an unknown kind',
-    text: 'kind: VirtualThing\nmeshName: m\n',
-    errors: ['nodes.yaml: document 1: kind: must be Mesh, VirtualNode, VirtualGateway, VirtualService, VirtualRouter, Route, GatewayRoute or Secret'],
+    name: 'an unknown kind, naming the resource by its name fields',
+    text: 'kind: VirtualThing\nmeshName: m\nvirtualNodeName: n\n',
+    errors: ['nodes.yaml: VirtualThing n: kind: must be Mesh, VirtualNode, VirtualGateway, VirtualService, VirtualRouter, Route, GatewayRoute or Secret (found "VirtualThing")'],
+  },
+  {
+    name: 'an unknown kind without name fields, by its place in the file',
+    text: 'kind: 7\nspec: {}\n',
+    errors: ['nodes.yaml: document 1: kind: must be Mesh, VirtualNode, VirtualGateway, VirtualService, VirtualRouter, Route, GatewayRoute or Secret (found 7)'],
   },
   {
     name: 'a document with neither kind nor name fields',

@@ -139,8 +139,8 @@ describe('translate/routing: ingress', () => {
   it('several listeners: chains per destination port, catch-all for the first, tcp_proxy for TCP', () => {
     const files = baseMesh();
     setIn(doc(files, 'b'), 'spec.listeners', [
-      { portMapping: { port: 9090, protocol: 'http' }, tls: { mode: 'STRICT', certificate: { acm: { certificateArn: 'arn:b' } } } },
-      { portMapping: { port: 5432, protocol: 'tcp' }, tls: { mode: 'PERMISSIVE', certificate: { acm: { certificateArn: 'arn:b' } } }, timeout: { tcp: { idle: { unit: 's', value: 60 } } } },
+      { portMapping: { port: 9090, protocol: 'http' }, tls: { mode: 'STRICT', certificate: { acm: { certificateArn: 'arn:aws:acm:r:1:certificate/b' } } } },
+      { portMapping: { port: 5432, protocol: 'tcp' }, tls: { mode: 'PERMISSIVE', certificate: { acm: { certificateArn: 'arn:aws:acm:r:1:certificate/b' } } }, timeout: { tcp: { idle: { unit: 's', value: 60 } } } },
     ]);
     setIn(doc(files, 'rt'), 'spec.httpRoute.action.weightedTargets.0.port', 9090);
     setIn(doc(files, 'b'), 'spec.logging', { accessLog: { file: { path: '/dev/stdout' } } });

@@ -48,7 +48,7 @@ describe('translate/tls-semantics: listener TLS termination', () => {
     },
     {
       name: 'validation without SANs: client certificate required, SAN not checked',
-      tls: { mode: 'STRICT', certificate: ACM, validation: { trust: { acm: { certificateAuthorityArns: ['arn:ca'] } } } },
+      tls: { mode: 'STRICT', certificate: ACM, validation: { trust: { acm: { certificateAuthorityArns: ['arn:aws:acm-pca:r:1:certificate-authority/ca'] } } } },
       filters: [], chains: [{ tls: true, requireClientCertificate: true }], sans: [], trust: 'spiffe://meshd.local',
     },
     {
@@ -138,14 +138,14 @@ describe('translate/tls-semantics: TLS origination on egress clusters', () => {
     {
       name: 'backendDefaults apply when the backend has no policy of its own',
       serverTls: undefined,
-      defaults: { tls: { validation: { trust: { acm: { certificateAuthorityArns: ['arn:ca'] } }, subjectAlternativeNames: { match: { exact: ['b.m.local'] } } } } },
+      defaults: { tls: { validation: { trust: { acm: { certificateAuthorityArns: ['arn:aws:acm-pca:r:1:certificate-authority/ca'] } }, subjectAlternativeNames: { match: { exact: ['b.m.local'] } } } } },
       expect: { trust: 'spiffe://meshd.local', sans: ['DNS:exact:b.m.local'] },
     },
     {
       name: 'a backend policy overrides backendDefaults',
       serverTls: undefined,
       policy: { tls: { validation: { ...ROOTCA_TRUST, subjectAlternativeNames: { match: { exact: ['override.m.local'] } } } } },
-      defaults: { tls: { validation: { trust: { acm: { certificateAuthorityArns: ['arn:ca'] } } } } },
+      defaults: { tls: { validation: { trust: { acm: { certificateAuthorityArns: ['arn:aws:acm-pca:r:1:certificate-authority/ca'] } } } } },
       expect: { trust: 'ROOTCA', sans: ['DNS:exact:override.m.local'] },
     },
   ];
