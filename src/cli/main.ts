@@ -59,7 +59,7 @@ export function buildProgram(): Command {
     .option('--new-ca', 'recovery, when serve refuses damaged CA state: rename ca/ aside (nothing is deleted) and create a new CA; every proxy must then receive the new trust bundle')
     .option('--new-node-key', 'recovery, when node-credential.key is missing or damaged beside a CA: create a new key; every bootstrap printed before stops working')
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
-      + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).')
+      + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n')
     .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean }) => {
       const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({

@@ -73,7 +73,7 @@ export async function openStateDirectory(options: OpenStateDirectoryOptions): Pr
   if (isNew) {
     log.warn({ dir: stateDir, caId }, `created a new state directory ${stateDir} with a new CA and node credential key; ${keep}`);
   } else if (authority.origin === 'created' && nodeKey.kind === 'missing') {
-    log.warn({ dir: stateDir, caId }, `created a new CA and node credential key in the empty state directory ${stateDir}; ${keep}`);
+    log.warn({ dir: stateDir, caId }, `created a new CA and node credential key in ${stateDir}, which held no meshd state; ${keep}`);
   } else if (authority.origin === 'created') {
     log.warn({ dir: stateDir, caId }, `no CA in ${stateDir}: created a new one; proxies that trusted an earlier CA must receive the new trust bundle`);
   }

@@ -25,12 +25,12 @@ describe('runtime/state-directory', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('an empty existing directory gets a CA and key, announced as new state (not as a lost CA)', async () => {
+  it('an existing directory without meshd state gets a CA and key, announced as new state (not as a lost CA)', async () => {
     fs.mkdirSync(stateDir, { mode: 0o700 });
     const { log, lines } = capturingLogger();
     await openHere({ log });
     assert.ok(fs.existsSync(path.join(stateDir, 'node-credential.key')));
-    assert.ok(lines.some((line) => line.includes('"level":40') && line.includes(`empty state directory ${stateDir}`)), lines.join(''));
+    assert.ok(lines.some((line) => line.includes('"level":40') && line.includes(`in ${stateDir}, which held no meshd state`)), lines.join(''));
     assert.ok(!lines.some((line) => line.includes('earlier CA')), lines.join(''));
   });
 
