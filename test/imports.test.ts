@@ -12,8 +12,8 @@ const SRC = path.resolve(__dirname, '..', '..', 'src');
  * the bottom, the wiring and the command line at the top.
  */
 const LEVELS: Readonly<Record<string, number>> = {
-  'log.ts': 0, util: 0,
-  xds: 1,
+  'log.ts': 0,
+  util: 1, xds: 1,
   cache: 2, spec: 2, pki: 2,
   model: 3, server: 3,
   envoy: 4, auth: 4,

@@ -11,6 +11,9 @@ import { parseNodeId, NodeIdError, type MeshEndpointId } from '../xds/node-id';
 import type { NodeIdentifier } from '../server/xds-stream';
 import { StatusError } from '../xds/status-error';
 import { writeFileAtomicSync } from '../util/atomic-file';
+import { narrowModeSync } from '../util/file-mode';
+import { logger, type Logger } from '../log';
+import { StateDirectoryError } from '../pki/state-error';
 import type { NodeInfo } from '../xds/wire';
 
 /** gRPC initial-metadata header carrying the credential. */
@@ -19,24 +22,51 @@ export const CREDENTIAL_HEADER = 'x-meshd-node-token';
 export const CREDENTIAL_NODE_METADATA_KEY = CREDENTIAL_HEADER;
 
 const TOKEN_PREFIX = 'mdt1.';
+/** The signing key's file in the state directory. */
+export const NODE_CREDENTIAL_KEY_FILE = 'node-credential.key';
+
+export function nodeCredentialKeyPath(stateDir: string): string {
+  return path.join(stateDir, NODE_CREDENTIAL_KEY_FILE);
+}
 
 export class NodeCredentials {
   private constructor(private readonly key: Buffer) {}
 
-  /** Loads the signing key from `<stateDir>/node-credential.key`, creating it (0600) once. */
-  static loadOrCreate(stateDir: string): NodeCredentials {
-    const keyPath = path.join(stateDir, 'node-credential.key');
+  /**
+   * Loads the signing key from `<stateDir>/node-credential.key`, narrowing a mode wider than 0600
+   * (with a warning). A missing or damaged key is a StateDirectoryError naming the file.
+   */
+  static load(stateDir: string, log: Logger = logger('node-credential')): NodeCredentials {
+    const keyPath = nodeCredentialKeyPath(stateDir);
+    let text: string;
     try {
-      const key = Buffer.from(fs.readFileSync(keyPath, 'utf8').trim(), 'base64');
-      if (key.length >= 32) return new NodeCredentials(key);
-      throw new Error(`${keyPath} holds ${key.length} bytes; expected at least 32`);
+      text = fs.readFileSync(keyPath, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new StateDirectoryError(keyPath, `${keyPath}: no node credential key`);
+      throw new Error(`${keyPath}: ${(err as Error).message}`);
     }
+    const key = Buffer.from(text.trim(), 'base64');
+    if (key.length < 32) throw new StateDirectoryError(keyPath, `${keyPath} holds ${key.length} bytes; expected at least 32`);
+    narrowModeSync(keyPath, 0o600, log, 'node credential key file');
+    return new NodeCredentials(key);
+  }
+
+  /** Writes a new random signing key (0600, atomically), replacing any there. */
+  static create(stateDir: string): NodeCredentials {
     fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const key = randomBytes(32);
-    writeFileAtomicSync(keyPath, `${key.toString('base64')}\n`, 0o600);
+    writeFileAtomicSync(nodeCredentialKeyPath(stateDir), `${key.toString('base64')}\n`, 0o600);
     return new NodeCredentials(key);
+  }
+
+  /**
+   * Loads the key, or creates it when there is none. For tests and embedding in a directory the
+   * caller owns: `meshd serve` goes through openStateDirectory, which refuses to make a new key
+   * beside an existing CA (that would invalidate every bootstrap printed so far).
+   */
+  static loadOrCreate(stateDir: string): NodeCredentials {
+    if (!fs.existsSync(nodeCredentialKeyPath(stateDir))) return NodeCredentials.create(stateDir);
+    return NodeCredentials.load(stateDir);
   }
 
   /** For tests and embedding: a credential authority with a given key. */

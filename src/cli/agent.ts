@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
-import { NodeCredentials } from '../auth/node-credential';
 import { SdsFileAgent } from '../agent/sds-file-agent';
 import { resolveSdsSocketPath } from '../sds/sds-server';
+import { loadNodeCredentials, requireStateDir } from './state-dir';
 
 export interface AgentCommandOptions {
   nodeId: string;
@@ -15,7 +15,10 @@ export interface AgentCommandOptions {
 export function runAgent(opts: AgentCommandOptions): Promise<number> {
   const token = opts.tokenFile
     ? fs.readFileSync(opts.tokenFile, 'utf8').trim()
-    : process.env.MESHD_NODE_TOKEN || NodeCredentials.loadOrCreate(opts.stateDir).tokenFor(opts.nodeId);
+    : process.env.MESHD_NODE_TOKEN || loadNodeCredentials(opts.stateDir, 'agent').tokenFor(opts.nodeId);
+  // A socket placed in a state directory that does not exist will never appear: say so now
+  // rather than retry it forever.
+  if (!opts.sdsSocket && !process.env.APPMESH_SDS_SOCKET_PATH) requireStateDir(opts.stateDir, 'agent');
   const agent = new SdsFileAgent({ nodeId: opts.nodeId, token, sdsSocket: resolveSdsSocketPath(opts.sdsSocket, opts.stateDir), dir: opts.dir });
   return new Promise((resolve) => {
     const stop = (code: number): void => {

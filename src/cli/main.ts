@@ -10,6 +10,7 @@ import { runServe } from './serve';
 import { runStatus } from './status';
 import { runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
+import { stateRecoveryFromFlags } from './state-dir';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -54,9 +55,16 @@ export function buildProgram(): Command {
     .option('--admin <addr>', 'admin HTTP address: health, metrics, status, config dump, rotation', DEFAULT_ADMIN)
     .option('--no-admin', 'run without the admin server')
     .option('--admin-public', 'allow the admin server on a non-loopback address (POST actions then need MESHD_ADMIN_TOKEN)')
-    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean }) => {
+    .option('--adopt-ca', 'recovery, when serve refuses damaged CA state: rebuild ca/state.json from the CA directories present; a lost CA certificate is re-created from its kept key (proxies keep trusting it)')
+    .option('--new-ca', 'recovery, when serve refuses damaged CA state: rename ca/ aside (nothing is deleted) and create a new CA; every proxy must then receive the new trust bundle')
+    .option('--new-node-key', 'recovery, when node-credential.key is missing or damaged beside a CA: create a new key; every bootstrap printed before stops working')
+    .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
+      + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n')
+    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean }) => {
+      const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({
-        ...opts,
+        ...serveOpts,
+        stateRecovery: stateRecoveryFromFlags({ adoptCa, newCa, newNodeKey }),
         xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
         admin: opts.admin === false ? undefined : opts.admin,
         adminPublic: Boolean(opts.adminPublic),
@@ -111,11 +119,13 @@ export function buildProgram(): Command {
     .option('--admin-address <ip>', 'Envoy admin bind address (0.0.0.0 inside a container)', '127.0.0.1')
     .option('--ingress-port <n>', "this proxy's ingress listener port, instead of the spec's meshd.ingressPort (callers still use the spec's)", integer)
     .option('--egress-port <n>', "this proxy's egress listener port, instead of the spec's meshd.egressPort", integer)
-    .option('--state-dir <dir>', 'meshd state directory (holds the key that signs node credentials)', DEFAULT_STATE_DIR)
+    .option('--state-dir <dir>', 'the state directory `meshd serve` uses (holds the key that signs node credentials; never created here)', DEFAULT_STATE_DIR)
+    .option('--config <dir>', 'mesh spec directory: refuse a node that is not one of its endpoints')
+    .option('--trust-domain <name>', 'with --config: SPIFFE trust domain the specs are validated for', 'meshd.local')
     .option('--grpc', 'print a gRPC xDS bootstrap (JSON) for a proxyless service instead')
     .option('--cert-dir <dir>', 'with --grpc: directory of the certificate files `meshd agent` keeps current')
-    .action((opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; grpc?: boolean; certDir?: string }) => {
-      finish(runBootstrap({
+    .action(async (opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; config?: string; trustDomain: string; grpc?: boolean; certDir?: string }) => {
+      const result = await runBootstrap({
         nodeId: opts.node,
         xds: opts.xds,
         stateDir: path.resolve(opts.stateDir),
@@ -126,7 +136,10 @@ export function buildProgram(): Command {
         grpc: Boolean(opts.grpc),
         ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}),
         ...(opts.certDir ? { certDir: opts.certDir } : {}),
-      }));
+        ...(opts.config ? { config: path.resolve(opts.config), trustDomain: opts.trustDomain } : {}),
+      });
+      if (result.notice) process.stderr.write(`${result.notice}\n`);
+      finish(result);
     });
 
   program.command('verify')
@@ -145,7 +158,7 @@ export function buildProgram(): Command {
     .requiredOption('--dir <dir>', 'directory for cert.pem, key.pem and ca.pem')
     .option('--sds-socket <path>', 'SDS socket path (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .option('--token-file <file>', "file holding the node's credential (default: $MESHD_NODE_TOKEN, else derived from --state-dir)")
-    .option('--state-dir <dir>', 'meshd state directory (on the same host as meshd)', DEFAULT_STATE_DIR)
+    .option('--state-dir <dir>', 'the state directory `meshd serve` uses, on the same host (never created here)', DEFAULT_STATE_DIR)
     .action(async (opts: { node: string; dir: string; sdsSocket?: string; tokenFile?: string; stateDir: string }) => {
       process.exitCode = await runAgent({ nodeId: opts.node, dir: opts.dir, stateDir: path.resolve(opts.stateDir), ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
     });

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Meshd } from '../runtime/meshd';
 import { resolveSdsSocketPath } from '../sds/sds-server';
+import type { StateRecovery } from '../runtime/state-directory';
 
 export interface ServeCommandOptions {
   config: string;
@@ -13,6 +14,8 @@ export interface ServeCommandOptions {
   admin?: string;
   adminPublic?: boolean;
   adminToken?: string;
+  /** Deliberate recovery of a damaged state directory (--adopt-ca, --new-ca, --new-node-key). */
+  stateRecovery?: StateRecovery;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -29,6 +32,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.admin ? { admin: opts.admin } : {}),
     ...(opts.adminPublic ? { adminAllowPublic: true } : {}),
     ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
+    ...(opts.stateRecovery ? { stateRecovery: opts.stateRecovery } : {}),
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];

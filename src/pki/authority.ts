@@ -7,18 +7,22 @@
 //   <stateDir>/ca/ca-N/ca.crt, ca.key
 //   <stateDir>/ca/ca-N/leaves-valid-until   latest notAfter this CA may have issued (ISO date)
 // The last file lets a restarted meshd know that leaves it no longer tracks may still be in use.
+// A new CA is created only when `ca/` holds no CA material at all; anything partial or
+// inconsistent is refused (a StateDirectoryError naming the file) unless the operator chose a
+// recovery: adopt what is there, or set it aside and start a new CA.
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { logger, type Logger } from '../log';
-import { ensurePrivateDir, writeFileAtomic } from '../util/atomic-file';
-import { CertificateAuthority, type CaKeyAlgorithm } from './ca';
+import { writeFileAtomic } from '../util/atomic-file';
+import type { CertificateAuthority, CaKeyAlgorithm } from './ca';
+import { generationNumber, inspectCaRoot, STATE_FILE, writeStateFile } from './ca-state';
+import { LEAVES_VALID_UNTIL_FILE, openGeneration, openGenerations, type CaOrigin, type CaRecovery, type Generation, type OpenedGenerations } from './ca-generations';
 import { DEFAULT_LEAF_TTL_MS, issueLeaf } from './issuer';
 import { contentVersion, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
 
-const STATE_FILE = 'state.json';
-const LEAVES_VALID_UNTIL_FILE = 'leaves-valid-until';
-const GENERATION = /^ca-(\d+)$/;
+export { CA_RECOVERY_HINT, type CaOrigin, type CaRecovery } from './ca-generations';
+
 /** How far past a leaf's notAfter the persisted mark reaches, so it is rewritten rarely. */
 const MARK_LOOKAHEAD_MAX_MS = 3600 * 1000;
 
@@ -38,6 +42,12 @@ export interface TrustAuthorityOptions {
   autoFinishGraceMs?: number;
   /** Logger (default `logger('pki-authority')`). */
   log?: Logger;
+  /**
+   * What to do when the CA material is partial or inconsistent (otherwise: refuse). `adopt`
+   * rebuilds state.json from the CA directories present, re-creating a lost certificate from its
+   * kept key; `new-ca` renames `ca/` aside and creates a new CA. Neither acts on intact state.
+   */
+  recovery?: CaRecovery;
 }
 
 /** Where a rollover stands. */
@@ -63,18 +73,6 @@ export interface TrustAuthorityEvents {
   rolloverFinished: [event: { currentCaId: string; previousCaId: string }];
 }
 
-interface Generation {
-  name: string;
-  ca: CertificateAuthority;
-  /** Mark read at open: leaves issued before this process started may live until then. */
-  untrackedUntil: number;
-  /** Mark known to be on disk. */
-  persistedMark: number;
-  /** Writes of the mark, chained so a later (larger) mark lands last. */
-  markWrite: Promise<void>;
-  pendingMark: number;
-}
-
 interface LiveLeaf {
   caId: string;
   notAfter: number;
@@ -93,37 +91,34 @@ export class TrustAuthority extends EventEmitter<TrustAuthorityEvents> {
   #autoFinishTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  private constructor(options: TrustAuthorityOptions, current: Generation, previous: Generation | undefined) {
+  /** Whether the CA was loaded, created in an empty state directory, adopted or replaced. */
+  readonly origin: CaOrigin;
+
+  private constructor(options: TrustAuthorityOptions, opened: OpenedGenerations) {
     super();
     this.#options = options;
     this.trustDomain = options.trustDomain;
     this.#caRoot = path.join(options.stateDir, 'ca');
     this.#log = options.log ?? logger('pki-authority');
-    this.#current = current;
-    this.#previous = previous;
+    this.#current = opened.current;
+    this.#previous = opened.previous;
+    this.origin = opened.origin;
     this.#bundle = this.#buildBundle();
   }
 
-  /** Opens the authority in `stateDir`, creating the first CA there on first use. */
+  /**
+   * Opens the authority in `stateDir`. Creates the first CA only when the directory holds no CA
+   * material; partial or inconsistent material is a StateDirectoryError unless `recovery` says
+   * what to do about it.
+   */
   static async open(options: TrustAuthorityOptions): Promise<TrustAuthority> {
-    const caRoot = path.join(options.stateDir, 'ca');
-    await fs.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
-    await ensurePrivateDir(caRoot);
-    const stateFile = path.join(caRoot, STATE_FILE);
-    const state = await readState(stateFile);
     const log = options.log ?? logger('pki-authority');
-    const load = (name: string): Promise<Generation> => loadGeneration(caRoot, name, options, log);
-    let authority: TrustAuthority;
-    if (!state) {
-      const first = await load('ca-1');
-      await writeFileAtomic(stateFile, JSON.stringify({ current: first.name }) + '\n', 0o600);
-      authority = new TrustAuthority(options, first, undefined);
-    } else {
-      authority = new TrustAuthority(options, await load(state.current), state.previous ? await load(state.previous) : undefined);
-      if (authority.#previous) {
-        log.info({ currentCaId: authority.#current.ca.id, previousCaId: authority.#previous.ca.id }, 'resuming CA rollover');
-        authority.#scheduleAutoFinish();
-      }
+    await fs.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+    const opened = await openGenerations(options, log);
+    const authority = new TrustAuthority(options, opened);
+    if (authority.#previous) {
+      log.info({ currentCaId: authority.#current.ca.id, previousCaId: authority.#previous.ca.id }, 'resuming CA rollover');
+      authority.#scheduleAutoFinish();
     }
     return authority;
   }
@@ -184,9 +179,12 @@ export class TrustAuthority extends EventEmitter<TrustAuthorityEvents> {
   startRollover(): Promise<RolloverStatus> {
     return this.#serialize(async () => {
       if (this.#previous) throw new Error(`CA rollover already in progress (CA ${this.#previous.ca.id} is still trusted); finish it first`);
-      const nextName = `ca-${Number(GENERATION.exec(this.#current.name)![1]) + 1}`;
-      const next = await loadGeneration(this.#caRoot, nextName, this.#options, this.#log);
-      await writeFileAtomic(path.join(this.#caRoot, STATE_FILE), JSON.stringify({ current: next.name, previous: this.#current.name }) + '\n', 0o600);
+      // Past every ca-N directory there is: one left by an interrupted rollover was never trusted
+      // and stays as it was.
+      const existing = (await inspectCaRoot(this.#caRoot)).generations.map((generation) => generation.number);
+      const nextName = `ca-${Math.max(generationNumber(this.#current.name), ...existing) + 1}`;
+      const next = await openGeneration(this.#caRoot, nextName, this.#options, this.#log, 'create');
+      await writeStateFile(path.join(this.#caRoot, STATE_FILE), { current: next.name, previous: this.#current.name });
       this.#previous = this.#current;
       this.#current = next;
       this.#bundle = this.#buildBundle();
@@ -212,7 +210,7 @@ export class TrustAuthority extends EventEmitter<TrustAuthorityEvents> {
         this.#log.info({ previousCaId: previous.ca.id, dependentLeaves: status.dependentLeaves, untrackedLeavesValidUntil: status.untrackedLeavesValidUntil?.toISOString() }, 'CA rollover not finished: leaves still depend on the previous CA');
         return false;
       }
-      await writeFileAtomic(path.join(this.#caRoot, STATE_FILE), JSON.stringify({ current: this.#current.name }) + '\n', 0o600);
+      await writeStateFile(path.join(this.#caRoot, STATE_FILE), { current: this.#current.name });
       this.#previous = undefined;
       this.#bundle = this.#buildBundle();
       for (const [serial, leaf] of this.#live) if (leaf.caId === previous.ca.id) this.#live.delete(serial);
@@ -282,35 +280,3 @@ export class TrustAuthority extends EventEmitter<TrustAuthorityEvents> {
   }
 }
 
-async function loadGeneration(caRoot: string, name: string, options: TrustAuthorityOptions, log: Logger): Promise<Generation> {
-  const dir = path.join(caRoot, name);
-  const caOptions = { dir, trustDomain: options.trustDomain, log, ...(options.keyAlgorithm ? { keyAlgorithm: options.keyAlgorithm } : {}), ...(options.caValidityMs ? { validityMs: options.caValidityMs } : {}) };
-  const ca = await CertificateAuthority.loadOrCreate(caOptions);
-  let mark = 0;
-  try {
-    mark = Date.parse((await fs.readFile(path.join(dir, LEAVES_VALID_UNTIL_FILE), 'utf8')).trim()) || 0;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${path.join(dir, LEAVES_VALID_UNTIL_FILE)}: ${(err as Error).message}`);
-  }
-  return { name, ca, untrackedUntil: mark, persistedMark: mark, pendingMark: mark, markWrite: Promise.resolve() };
-}
-
-async function readState(file: string): Promise<{ current: string; previous?: string } | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${file}: ${(err as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${file}: not valid JSON`);
-  }
-  const state = parsed as { current?: unknown; previous?: unknown };
-  if (typeof state.current !== 'string' || !GENERATION.test(state.current)) throw new Error(`${file}: "current" must name a CA directory like "ca-1"`);
-  if (state.previous !== undefined && (typeof state.previous !== 'string' || !GENERATION.test(state.previous))) throw new Error(`${file}: "previous" must name a CA directory like "ca-1"`);
-  return state.previous === undefined ? { current: state.current } : { current: state.current, previous: state.previous };
-}

@@ -1,12 +1,13 @@
 // The built-in certificate authority: a self-signed root kept in a directory of its own
 // (`<stateDir>/ca/...`, mode 0700), created once and loaded on every later start so that proxies
 // keep trusting the same root across restarts. The key is written 0600, atomically, and never logged.
-import { createPrivateKey, KeyObject, randomBytes, sign as signCallback, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign as signCallback, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { logger, type Logger } from '../log';
-import { ensurePrivateDir, readIfExists, writeFileAtomic } from '../util/atomic-file';
+import { readIfExists, writeFileAtomic } from '../util/atomic-file';
+import { narrowMode } from '../util/file-mode';
 import { toPem } from './der';
 import { x509 } from './x509';
 
@@ -83,29 +84,62 @@ export class CertificateAuthority {
     this.#hash = algorithm.nodeHash;
   }
 
-  /** Loads the CA in `options.dir`, or creates it there if the directory holds none. */
+  /**
+   * Loads the CA in `options.dir`, or creates it there if the directory holds no CA material at
+   * all. A key without its certificate (or the reverse) is refused, never overwritten: proxies may
+   * trust that key. Creation cannot leave such a half: both files are written in a sibling temporary
+   * directory that is renamed into place.
+   */
   static async loadOrCreate(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
+    const files = caFiles(options.dir);
+    if (!(await holdsCaMaterial(options.dir))) return CertificateAuthority.createAt(options);
+    return CertificateAuthority.load(options, files);
+  }
+
+  /** Loads the CA in `options.dir`; missing or damaged files are a CaMaterialError naming the file. */
+  static async load(options: CertificateAuthorityOptions, files = caFiles(options.dir)): Promise<CertificateAuthority> {
     const log = options.log ?? logger('pki-ca');
-    await ensurePrivateDir(options.dir);
-    const certFile = path.join(options.dir, CA_CERTIFICATE_FILE);
-    const keyFile = path.join(options.dir, CA_KEY_FILE);
-    const certPem = await readIfExists(certFile);
-    // The key is written before the certificate, so a certificate without a key is damage, while a
-    // key without a certificate is an interrupted creation that nothing can have trusted yet.
-    if (certPem === undefined) {
-      const ca = await CertificateAuthority.create(options, certFile, keyFile);
-      log.info({ caId: ca.id, serial: ca.serial, notAfter: ca.notAfter.toISOString(), dir: options.dir }, 'created CA');
-      return ca;
-    }
-    const keyPem = await readIfExists(keyFile);
-    if (keyPem === undefined) throw new Error(`${keyFile}: CA private key missing while ${certFile} exists`);
-    const ca = CertificateAuthority.fromPem(options.dir, certFile, certPem, keyFile, keyPem);
-    const mode = (await fs.stat(keyFile)).mode & 0o777;
-    if (mode !== 0o600) {
-      await fs.chmod(keyFile, 0o600);
-      log.warn({ file: keyFile, mode: mode.toString(8) }, 'CA key file had a wider mode than 0600; narrowed it');
-    }
+    const certPem = await readIfExists(files.certificate);
+    const keyPem = await readIfExists(files.key);
+    if (certPem === undefined && keyPem === undefined) throw new CaMaterialError(options.dir, `${options.dir}: holds no CA (neither ${CA_CERTIFICATE_FILE} nor ${CA_KEY_FILE})`);
+    if (certPem === undefined) throw new CaMaterialError(files.certificate, `${files.certificate}: CA certificate missing while its private key ${files.key} remains`);
+    if (keyPem === undefined) throw new CaMaterialError(files.key, `${files.key}: CA private key missing while ${files.certificate} exists`);
+    const ca = CertificateAuthority.fromPem(options.dir, files.certificate, certPem, files.key, keyPem);
+    await narrowMode(options.dir, 0o700, log, 'CA directory');
+    await narrowMode(files.key, 0o600, log, 'CA key file');
     log.info({ caId: ca.id, serial: ca.serial, notAfter: ca.notAfter.toISOString(), dir: options.dir }, 'loaded CA');
+    return ca;
+  }
+
+  /** Creates a new CA in `options.dir`, which must not exist or be empty. */
+  static async createAt(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
+    const log = options.log ?? logger('pki-ca');
+    const ca = await CertificateAuthority.generate(options, await generateKeyPair(options.keyAlgorithm ?? 'ecdsa-p256'));
+    log.info({ caId: ca.id, serial: ca.serial, notAfter: ca.notAfter.toISOString(), dir: options.dir }, 'created CA');
+    return ca;
+  }
+
+  /**
+   * Recovery for a CA whose certificate was lost but whose key was kept: a new self-signed
+   * certificate for the same key and subject. Proxies still holding the old certificate keep
+   * verifying leaves, which the same key signs and name the same issuer and key identifier.
+   */
+  static async reissueCertificate(options: CertificateAuthorityOptions): Promise<CertificateAuthority> {
+    const log = options.log ?? logger('pki-ca');
+    const files = caFiles(options.dir);
+    const keyPem = await readIfExists(files.key);
+    if (keyPem === undefined) throw new CaMaterialError(files.key, `${files.key}: no CA private key to re-create the certificate for`);
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey(keyPem);
+    } catch {
+      throw new CaMaterialError(files.key, `${files.key}: not a parsable PEM private key`);
+    }
+    const curve = privateKey.asymmetricKeyDetails?.namedCurve;
+    if (privateKey.asymmetricKeyType !== 'ec' || (curve !== 'prime256v1' && curve !== 'secp384r1')) throw new CaMaterialError(files.key, `${files.key}: CA key must be ECDSA P-256 or P-384`);
+    const algorithm: CaKeyAlgorithm = curve === 'secp384r1' ? 'ecdsa-p384' : 'ecdsa-p256';
+    const ca = await CertificateAuthority.generate({ ...options, keyAlgorithm: algorithm }, await importKeyPair(privateKey, algorithm), { keepKey: true });
+    log.warn({ caId: ca.id, serial: ca.serial, notAfter: ca.notAfter.toISOString(), file: files.certificate }, 're-created the CA certificate from its kept private key');
     return ca;
   }
 
@@ -131,10 +165,13 @@ export class CertificateAuthority {
     return new CertificateAuthority(dir, nodeCert.raw, key);
   }
 
-  private static async create(options: CertificateAuthorityOptions, certFile: string, keyFile: string): Promise<CertificateAuthority> {
+  /**
+   * Self-signs a certificate for `keys` and writes it (and, unless `keepKey`, the key) into
+   * `options.dir`: a new directory is filled under a temporary name and renamed into place.
+   */
+  private static async generate(options: CertificateAuthorityOptions, keys: webcrypto.CryptoKeyPair, mode: { keepKey?: boolean } = {}): Promise<CertificateAuthority> {
     const algorithm = ALGORITHMS[options.keyAlgorithm ?? 'ecdsa-p256'];
     const params = { name: 'ECDSA', namedCurve: algorithm.curve, hash: algorithm.hash };
-    const keys = await webcrypto.subtle.generateKey(params, true, ['sign', 'verify']);
     const now = Date.now();
     const serial = randomBytes(16);
     serial[0] = (serial[0]! & 0x7f) | 0x40; // positive and without a leading zero octet
@@ -153,8 +190,12 @@ export class CertificateAuthority {
     });
     const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
     const certificateDer = Buffer.from(cert.rawData);
-    await writeFileAtomic(keyFile, toPem('PRIVATE KEY', pkcs8), 0o600);
-    await writeFileAtomic(certFile, toPem('CERTIFICATE', certificateDer), 0o644);
+    const files = caFiles(options.dir);
+    if (mode.keepKey) {
+      await writeFileAtomic(files.certificate, toPem('CERTIFICATE', certificateDer), 0o644);
+    } else {
+      await writeNewCaDirectory(options.dir, toPem('PRIVATE KEY', pkcs8), toPem('CERTIFICATE', certificateDer));
+    }
     return new CertificateAuthority(options.dir, certificateDer, createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
   }
 
@@ -166,5 +207,75 @@ export class CertificateAuthority {
   /** Keeps the key out of util.inspect and JSON: only public facts about the CA. */
   toJSON(): { id: string; serial: string; subject: string; notBefore: string; notAfter: string } {
     return { id: this.id, serial: this.serial, subject: this.subject, notBefore: this.notBefore.toISOString(), notAfter: this.notAfter.toISOString() };
+  }
+}
+
+/** A CA directory's files are missing, damaged or do not belong together. */
+export class CaMaterialError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(message);
+    this.name = 'CaMaterialError';
+  }
+}
+
+function caFiles(dir: string): { certificate: string; key: string } {
+  return { certificate: path.join(dir, CA_CERTIFICATE_FILE), key: path.join(dir, CA_KEY_FILE) };
+}
+
+/** True when `dir` holds a CA certificate or key (a directory that does not exist holds neither). */
+export async function holdsCaMaterial(dir: string): Promise<boolean> {
+  const files = caFiles(dir);
+  return (await exists(files.certificate)) || (await exists(files.key));
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+}
+
+async function generateKeyPair(algorithm: CaKeyAlgorithm): Promise<webcrypto.CryptoKeyPair> {
+  const { curve, hash } = ALGORITHMS[algorithm];
+  return webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: curve, hash }, true, ['sign', 'verify']) as Promise<webcrypto.CryptoKeyPair>;
+}
+
+async function importKeyPair(privateKey: KeyObject, algorithm: CaKeyAlgorithm): Promise<webcrypto.CryptoKeyPair> {
+  const params = { name: 'ECDSA', namedCurve: ALGORITHMS[algorithm].curve };
+  const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const spki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  return {
+    privateKey: await webcrypto.subtle.importKey('pkcs8', pkcs8, params, true, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('spki', spki, params, true, ['verify']),
+  };
+}
+
+/**
+ * Writes key and certificate into a temporary sibling of `dir` and renames it to `dir`, so a crash
+ * leaves either no CA or a whole one. `dir` may exist only if empty (rename replaces an empty one).
+ */
+async function writeNewCaDirectory(dir: string, keyPem: string, certificatePem: string): Promise<void> {
+  await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o700 });
+  const temp = path.join(path.dirname(dir), `.${path.basename(dir)}.${randomBytes(6).toString('hex')}.tmp`);
+  await fs.mkdir(temp, { mode: 0o700 });
+  try {
+    await fs.chmod(temp, 0o700); // mkdir's mode passes through the umask
+    await writeFileAtomic(path.join(temp, CA_KEY_FILE), keyPem, 0o600);
+    await writeFileAtomic(path.join(temp, CA_CERTIFICATE_FILE), certificatePem, 0o644);
+    await fs.rename(temp, dir);
+  } catch (err) {
+    await fs.rm(temp, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new CaMaterialError(dir, `${dir}: holds files but no CA; move them away before meshd creates a CA there`);
+    throw err;
+  }
+  const parent = await fs.open(path.dirname(dir), 'r');
+  try {
+    await parent.sync();
+  } finally {
+    await parent.close();
   }
 }

@@ -3,7 +3,6 @@
 //   CA + watched files -> per-node secret snapshots -> SDS (Unix socket)
 // Every stream checks the node's credential. A change that fails validation, translation or
 // Envoy's own field constraints is refused whole; the last good snapshots keep being served.
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { NodeCredentials, CREDENTIAL_HEADER } from '../auth/node-credential';
 import { SnapshotCache } from '../cache/snapshot-cache';
@@ -23,6 +22,7 @@ import { shortTypeName } from '../xds/type-urls';
 import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
 import { formatError } from '../spec/errors';
+import { openStateDirectory, type StateRecovery } from './state-directory';
 import { logger } from '../log';
 import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
 import { parseNodeId } from '../xds/node-id';
@@ -63,6 +63,8 @@ export interface MeshdOptions {
   sdsSocketMode?: number;
   /** Finish a CA rollover by itself this long after no leaf depends on the old CA (default 10 s). */
   rolloverGraceMs?: number;
+  /** Deliberate recovery of a damaged state directory (otherwise it is refused; see openStateDirectory). */
+  stateRecovery?: StateRecovery;
 }
 
 export class Meshd {
@@ -132,9 +134,12 @@ export class Meshd {
   }
 
   static async start(options: MeshdOptions): Promise<Meshd> {
-    fs.mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
-    const credentials = NodeCredentials.loadOrCreate(options.stateDir);
-    const authority = await TrustAuthority.open({ stateDir: options.stateDir, trustDomain: options.trustDomain, autoFinishGraceMs: options.rolloverGraceMs ?? 10_000 });
+    const { credentials, authority } = await openStateDirectory({
+      stateDir: options.stateDir,
+      trustDomain: options.trustDomain,
+      autoFinishGraceMs: options.rolloverGraceMs ?? 10_000,
+      ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}),
+    });
     const certificates = new EndpointCertificates({
       authority,
       ...(options.leafTtlMs ? { ttlMs: options.leafTtlMs } : {}),

@@ -73,4 +73,21 @@ describe('auth/node-credential', () => {
       assert.equal(stream.inbox.pendingCount(), 0, 'no response was sent before the refusal');
     });
   }
+
+  it('load() never creates a key: a missing one is an error naming the file', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-cred-empty-'));
+    try {
+      assert.throws(() => NodeCredentials.load(empty), (err: Error) => err.message.includes(path.join(empty, 'node-credential.key')));
+      assert.deepEqual(fs.readdirSync(empty), []);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('narrows a world-writable key file to 0600 on load', () => {
+    const keyFile = path.join(dir, 'node-credential.key');
+    fs.chmodSync(keyFile, 0o666);
+    assert.equal(NodeCredentials.load(dir).tokenFor(FRONT), credentials.tokenFor(FRONT));
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+  });
 });

@@ -8,7 +8,10 @@ import { runCli } from '../support/run-cli';
 
 describe('cli: meshd bootstrap', () => {
   let stateDir: string;
-  beforeEach(() => { stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-boot-')); });
+  beforeEach(() => {
+    stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-boot-'));
+    NodeCredentials.create(stateDir); // what `meshd serve` leaves there: bootstrap only reads it
+  });
   afterEach(() => fs.rmSync(stateDir, { recursive: true, force: true }));
 
   it('prints an Envoy bootstrap carrying the credential meshd checks, and the SDS socket from APPMESH_SDS_SOCKET_PATH', async () => {
@@ -18,7 +21,7 @@ describe('cli: meshd bootstrap', () => {
     assert.equal(bootstrap.node.id, 'mesh/demo/virtualNode/front');
     const metadata = bootstrap.dynamic_resources.ads_config.grpc_services[0].initial_metadata[0];
     assert.equal(metadata.key, CREDENTIAL_HEADER);
-    assert.equal(metadata.value, NodeCredentials.loadOrCreate(stateDir).tokenFor('mesh/demo/virtualNode/front'));
+    assert.equal(metadata.value, NodeCredentials.load(stateDir).tokenFor('mesh/demo/virtualNode/front'));
     assert.match(result.stdout, /path: \/run\/sds\/sds\.sock/);
   });
 
@@ -33,7 +36,7 @@ describe('cli: meshd bootstrap', () => {
     assert.equal(result.code, 0, result.stderr);
     const bootstrap = JSON.parse(result.stdout);
     assert.equal(bootstrap.node.id, 'mesh/demo/virtualNode/api');
-    assert.equal(bootstrap.node.metadata[CREDENTIAL_HEADER], NodeCredentials.loadOrCreate(stateDir).tokenFor('mesh/demo/virtualNode/api'));
+    assert.equal(bootstrap.node.metadata[CREDENTIAL_HEADER], NodeCredentials.load(stateDir).tokenFor('mesh/demo/virtualNode/api'));
   });
 
   it('refuses a node id that names no mesh endpoint', async () => {

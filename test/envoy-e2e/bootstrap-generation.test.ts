@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { NodeCredentials } from '../../src/auth/node-credential';
 import { planMesh } from './mesh-plan';
 import { DEMO_MESH, runMeshdCli } from './runner';
 import { COMPOSE_MESH_DIR } from './compose-mesh';
@@ -17,7 +18,10 @@ interface BootstrapYaml {
 describe('envoy-e2e: bootstrap for every demo endpoint via `meshd bootstrap`', function () {
   this.timeout(60_000);
   let state: string;
-  before(() => { state = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-bs-')); });
+  before(() => {
+    state = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-bs-'));
+    NodeCredentials.create(state); // as `meshd serve` leaves it: bootstrap never creates state
+  });
   after(() => fs.rmSync(state, { recursive: true, force: true }));
 
   for (const [label, dir, xds] of [['local (examples/colorapp)', DEMO_MESH, '127.0.0.1:18000'], ['compose (test/envoy-e2e/compose-mesh)', COMPOSE_MESH_DIR, 'meshd:18000']] as const) {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { TrustAuthority } from '../../src/pki/authority';
 import type { IssuedLeaf, MeshEndpoint, TrustBundleMaterial } from '../../src/pki/types';
@@ -127,5 +127,73 @@ describe('pki/authority', () => {
     assert.notEqual(event.previousCaId, replacement.caId);
     assert.equal(pemCount(authority.trustBundle()), 1);
     assert.ok(lines.every((line) => !line.includes('PRIVATE KEY')));
+  });
+
+  describe('a damaged CA state is refused, never replaced', () => {
+    it('refuses a missing state.json beside CA directories, naming the file and the recovery flags', async () => {
+      const first = await open();
+      await (await open()).startRollover();
+      rmSync(path.join(temp.dir, 'ca', 'state.json'));
+      await assert.rejects(open(), (err: Error) => {
+        assert.ok(err.message.includes(path.join(temp.dir, 'ca', 'state.json')), err.message);
+        assert.match(err.message, /ca-2, ca-1/);
+        assert.match(err.message, /--adopt-ca/);
+        return true;
+      });
+      assert.deepEqual(readdirSync(path.join(temp.dir, 'ca')).sort(), ['ca-1', 'ca-2']);
+      assert.equal(readFileSync(path.join(first.currentCa.dir, 'ca.crt'), 'utf8'), first.currentCa.certificatePem);
+    });
+
+    it('refuses state.json naming a CA directory that holds none', async () => {
+      await open();
+      rmSync(path.join(temp.dir, 'ca', 'ca-1'), { recursive: true });
+      await assert.rejects(open(), (err: Error) => err.message.includes('names ca-1 as the current CA') && err.message.includes('--new-ca'));
+    });
+
+    it('adopt: rebuilds state.json mid-rollover with both CAs trusted, the newer issuing', async () => {
+      const authority = await open();
+      const oldId = authority.currentCa.id;
+      await authority.startRollover();
+      const newId = authority.currentCa.id;
+      rmSync(path.join(temp.dir, 'ca', 'state.json'));
+      const adopted = await TrustAuthority.open({ stateDir: temp.dir, trustDomain: TD, recovery: 'adopt' });
+      opened.push(adopted);
+      assert.equal(adopted.origin, 'adopted');
+      assert.equal(adopted.currentCa.id, newId);
+      assert.equal(adopted.previousCa?.id, oldId);
+      assert.deepEqual(JSON.parse(readFileSync(path.join(temp.dir, 'ca', 'state.json'), 'utf8')), { current: 'ca-2', previous: 'ca-1' });
+    });
+
+    it('new-ca: sets the damaged material aside and starts over; neither recovery touches intact state', async () => {
+      const first = await open();
+      const intact = await TrustAuthority.open({ stateDir: temp.dir, trustDomain: TD, recovery: 'new-ca' });
+      opened.push(intact);
+      assert.equal(intact.origin, 'loaded');
+      assert.equal(intact.currentCa.id, first.currentCa.id);
+      rmSync(path.join(first.currentCa.dir, 'ca.key'));
+      const replaced = await TrustAuthority.open({ stateDir: temp.dir, trustDomain: TD, recovery: 'new-ca' });
+      opened.push(replaced);
+      assert.equal(replaced.origin, 'replaced');
+      assert.notEqual(replaced.currentCa.id, first.currentCa.id);
+      const aside = readdirSync(temp.dir).find((name) => name.startsWith('ca.replaced-'));
+      assert.ok(aside && existsSync(path.join(temp.dir, aside, 'ca-1', 'ca.crt')));
+    });
+
+    it('a rollover never reuses a generation directory an interrupted rollover left behind', async () => {
+      const authority = await open();
+      mkdirSync(path.join(temp.dir, 'ca', 'ca-2'), { mode: 0o700 });
+      const status = await authority.startRollover();
+      assert.equal(status.currentCaId, authority.currentCa.id);
+      assert.equal(path.basename(authority.currentCa.dir), 'ca-3');
+    });
+
+    it('narrows a CA directory open to others, with a warning', async () => {
+      await open();
+      chmodSync(path.join(temp.dir, 'ca'), 0o777);
+      const { log, lines } = capturingLogger();
+      opened.push(await TrustAuthority.open({ stateDir: temp.dir, trustDomain: TD, log }));
+      assert.equal(statSync(path.join(temp.dir, 'ca')).mode & 0o777, 0o700);
+      assert.ok(lines.some((line) => line.includes('"level":40') && line.includes('CA directory')), lines.join(''));
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CertificateAuthority } from '../../src/pki/ca';
 import { x509 } from '../../src/pki/x509';
@@ -80,5 +80,43 @@ describe('pki/ca', () => {
     assert.ok(lines.length >= 2 && lines.some((line) => line.includes(ca.id)));
     assert.ok(lines.every((line) => !line.includes('PRIVATE KEY')));
     assert.ok(!JSON.stringify(ca).includes('PRIVATE KEY'));
+  });
+
+  it('refuses a key whose certificate is gone instead of overwriting the key, naming the certificate file', async () => {
+    const dir = path.join(temp.dir, 'ca');
+    await CertificateAuthority.loadOrCreate({ dir, trustDomain: 'example.org' });
+    const key = readFileSync(path.join(dir, 'ca.key'), 'utf8');
+    rmSync(path.join(dir, 'ca.crt'));
+    await assert.rejects(CertificateAuthority.loadOrCreate({ dir, trustDomain: 'example.org' }), (err: Error) => err.message.includes(path.join(dir, 'ca.crt')) && err.message.includes('missing'));
+    assert.equal(readFileSync(path.join(dir, 'ca.key'), 'utf8'), key);
+    assert.ok(!existsSync(path.join(dir, 'ca.crt')));
+  });
+
+  it('re-creates a lost certificate for the kept key: leaves signed now verify against the old certificate', async () => {
+    const dir = path.join(temp.dir, 'ca');
+    const original = await CertificateAuthority.loadOrCreate({ dir, trustDomain: 'example.org' });
+    rmSync(path.join(dir, 'ca.crt'));
+    const reissued = await CertificateAuthority.reissueCertificate({ dir, trustDomain: 'example.org' });
+    assert.notEqual(reissued.serial, original.serial);
+    assert.equal(reissued.subject, original.subject);
+    const oldCert = new X509Certificate(original.certificatePem);
+    assert.ok(new X509Certificate(reissued.certificatePem).publicKey.equals(oldCert.publicKey));
+    const signature = await reissued.signAsync(Buffer.from('tbs'));
+    const { verify } = await import('node:crypto');
+    assert.ok(verify('sha256', Buffer.from('tbs'), oldCert.publicKey, signature));
+  });
+
+  it('creates a CA whole or not at all: no temporary directory is left, and a directory of other files is refused', async () => {
+    const parent = path.join(temp.dir, 'state');
+    await CertificateAuthority.createAt({ dir: path.join(parent, 'ca-1'), trustDomain: 'example.org' });
+    assert.deepEqual(readdirSync(parent), ['ca-1']);
+    assert.deepEqual(readdirSync(path.join(parent, 'ca-1')).sort(), ['ca.crt', 'ca.key']);
+    const busy = path.join(temp.dir, 'busy');
+    await CertificateAuthority.createAt({ dir: path.join(busy, 'x'), trustDomain: 'example.org' });
+    rmSync(path.join(busy, 'x', 'ca.crt'));
+    rmSync(path.join(busy, 'x', 'ca.key'));
+    writeFileSync(path.join(busy, 'x', 'leftover'), 'x');
+    await assert.rejects(CertificateAuthority.createAt({ dir: path.join(busy, 'x'), trustDomain: 'example.org' }), /holds files but no CA/);
+    assert.deepEqual(readdirSync(busy), ['x']);
   });
 });
