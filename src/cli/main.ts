@@ -10,6 +10,7 @@ import { runServe } from './serve';
 import { runStatus } from './status';
 import { runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
+import { routeGrpcLogs } from './grpc-logging';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -155,5 +156,6 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  routeGrpcLogs();
   await buildProgram().parseAsync(argv);
 }

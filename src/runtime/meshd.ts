@@ -34,6 +34,16 @@ import type * as grpc from '@grpc/grpc-js';
 
 const log = logger('meshd');
 
+/** Why a listener could not be bound, in words naming the address and the flag that sets it. */
+function listenFailure(what: string, address: string, flag: string, err: Error): Error {
+  const text = err.message;
+  const reason = /EADDRINUSE/.test(text) ? 'address already in use (by another meshd or program)'
+    : /EACCES/.test(text) ? 'permission denied (ports below 1024 need privileges)'
+      : /EADDRNOTAVAIL/.test(text) ? 'no such address on this host'
+        : text;
+  return new Error(`${what} cannot listen on ${address}: ${reason}; choose another with ${flag}`);
+}
+
 export interface MeshdOptions {
   configDir: string;
   /** ADS listen addresses (`host:port`, `unix:/path`). */
@@ -160,7 +170,9 @@ export class Meshd {
     try {
       await watcher.start();
       for (const text of options.xds) {
-        const bound = await meshd.xdsServer.listen(parseListenAddress(text));
+        const bound = await meshd.xdsServer.listen(parseListenAddress(text)).catch((err: Error) => {
+          throw listenFailure('ADS', text, '--xds', err);
+        });
         meshd.xdsAddresses.push(formatListenAddress(bound));
         log.info({ address: formatListenAddress(bound) }, `ADS listening on ${formatListenAddress(bound)}`);
       }
@@ -216,7 +228,9 @@ export class Meshd {
       readiness: readiness(sources),
       actions: actions(sources),
     });
-    await this.adminServer.start();
+    await this.adminServer.start().catch((err: Error) => {
+      throw listenFailure('the admin server', address, '--admin', err);
+    });
     log.info({ url: this.adminServer.url }, `admin listening on ${this.adminServer.url}`);
   }
 
