@@ -34,6 +34,9 @@ import type * as grpc from '@grpc/grpc-js';
 
 const log = logger('meshd');
 
+/** A rollover finishes by itself this long after no leaf depends on the previous CA. */
+const DEFAULT_ROLLOVER_GRACE_MS = 10_000;
+
 /** Why a listener could not be bound, in words naming the address and the flag that sets it. */
 function listenFailure(what: string, address: string, flag: string, err: Error): Error {
   const text = err.message;
@@ -143,7 +146,7 @@ export class Meshd {
   static async start(options: MeshdOptions): Promise<Meshd> {
     fs.mkdirSync(options.stateDir, { recursive: true, mode: 0o700 });
     const credentials = NodeCredentials.loadOrCreate(options.stateDir);
-    const authority = await TrustAuthority.open({ stateDir: options.stateDir, trustDomain: options.trustDomain, autoFinishGraceMs: options.rolloverGraceMs ?? 10_000 });
+    const authority = await TrustAuthority.open({ stateDir: options.stateDir, trustDomain: options.trustDomain, autoFinishGraceMs: options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS });
     const certificates = new EndpointCertificates({
       authority,
       ...(options.leafTtlMs ? { ttlMs: options.leafTtlMs } : {}),
@@ -213,6 +216,7 @@ export class Meshd {
     const sources = {
       watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
       registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
+      rolloverGraceMs: this.options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
     };
     this.adminServer = new AdminServer({
       host: parsed.host,
