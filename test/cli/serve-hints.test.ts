@@ -18,7 +18,10 @@ interface Served {
   stderr: () => string;
 }
 
-/** Starts `meshd serve` (as `node bin/meshd.js` from the checkout) and waits for its "serving" line. */
+/**
+ * Starts `meshd serve` (as `node bin/meshd.js` from the checkout) and waits for the bootstrap hint,
+ * the last thing it prints at startup (after the "serving" line and any warnings).
+ */
 async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const child = spawn(process.execPath, [path.relative(CHECKOUT, MESHD_BIN), 'serve', ...args], {
     cwd: CHECKOUT, env: { ...process.env, MESHD_LOG_LEVEL: 'warn', MESHD_ADMIN_TOKEN: '', ...env },
@@ -27,7 +30,7 @@ async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Serve
   child.stderr!.on('data', (d) => { stderr += d; });
   await new Promise<void>((resolve, reject) => {
     const onData = (): void => {
-      if (/meshd: serving /.test(stderr)) {
+      if (/meshd: an Envoy bootstrap for a node: .*\n/.test(stderr)) {
         child.stderr!.off('data', onData);
         resolve();
       }
