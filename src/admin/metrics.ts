@@ -1,5 +1,6 @@
 // meshd's Prometheus metrics, in a registry of their own (never prom-client's global one, so two
-// meshd instances in one process, as in tests, do not share counters). The xDS side is fed by the
+// meshd instances in one process, as in tests, do not share counters), followed at each scrape by
+// the process metrics (one registry per process). The xDS side is fed by the
 // stream observer hooks; certificates, reloads and refusals by the parts that own them.
 //
 // Push latency is measured per stream, from the moment a response is written to the ACK of that
@@ -8,7 +9,7 @@
 // snapshot publish to the write is an in-process queue hop and negligible beside the proxy's
 // apply-and-ACK time. Across all streams the histogram is the fan-out distribution.
 import * as grpc from '@grpc/grpc-js';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StreamInfo, StreamObserver } from '../server/observer';
 import type { NodeIdentifier } from '../server/xds-stream';
 import { StatusError } from '../xds/status-error';
@@ -26,6 +27,24 @@ export interface MeshdMetricsOptions {
 }
 
 const DEFAULT_PUSH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * The standard process metrics (RSS, heap, event-loop lag, open handles, GC, file descriptors),
+ * in one registry per process: they describe the process, not one meshd, and prom-client's
+ * collectors install a GC observer and an event-loop monitor each time they are set up, which
+ * must not pile up when a process runs many meshd instances (tests).
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** How the stream layer words a refusal by entitlement (`not entitled to SDS <name>`). */
+const NOT_ENTITLED = /^not entitled to (\S+) /;
 
 interface StreamTracking {
   service: string;
@@ -139,8 +158,12 @@ export class MeshdMetrics implements StreamObserver {
     this.tracked.get(stream.id)?.outstanding.delete(`${typeUrl} ${nonce}`);
   }
 
-  requestRejected(stream: StreamInfo | undefined): void {
+  requestRejected(stream: StreamInfo | undefined, reason: string): void {
     this.rejected.inc({ service: stream?.service ?? 'unidentified' });
+    // A name the node may not have is an authorization refusal too (credential refusals are
+    // counted where the node is identified, countingRefusals).
+    const entitlement = NOT_ENTITLED.exec(reason);
+    if (entitlement) this.authorizationRefused(entitlement[1] === 'SDS' ? 'secret_not_entitled' : 'resource_not_entitled');
   }
 
   // ---- events from the rest of meshd ----
@@ -172,21 +195,27 @@ export class MeshdMetrics implements StreamObserver {
     this.expirySource = source;
   }
 
-  /** Wraps a node identifier so PERMISSION_DENIED refusals are counted (reason `node_credential`). */
+  /**
+   * Wraps a node identifier so its refusals are counted: PERMISSION_DENIED (reason
+   * `node_credential`) and NOT_FOUND, a credentialed node that is not an endpoint of the mesh
+   * (reason `unknown_endpoint`).
+   */
   countingRefusals(identify: NodeIdentifier): NodeIdentifier {
     return (node, metadata) => {
       try {
         return identify(node, metadata);
       } catch (err) {
         if (err instanceof StatusError && err.code === grpc.status.PERMISSION_DENIED) this.authorizationRefused('node_credential');
+        if (err instanceof StatusError && err.code === grpc.status.NOT_FOUND) this.authorizationRefused('unknown_endpoint');
         throw err;
       }
     };
   }
 
-  /** The Prometheus text exposition. */
+  /** The Prometheus text exposition: meshd's metrics, then the process's. */
   async text(): Promise<string> {
-    return this.registry.metrics();
+    const [own, process] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+    return `${own}${own.endsWith('\n') ? '' : '\n'}${process}`;
   }
 
   get contentType(): string {

@@ -85,7 +85,7 @@ export class AdminServer {
   constructor(private readonly options: AdminServerOptions) {
     const host = options.host ?? '127.0.0.1';
     if (!isLoopbackAddress(host) && !options.allowPublic) {
-      throw new Error(`admin address ${host} is not loopback; the admin endpoint binds a public address only when explicitly allowed (allowPublic)`);
+      throw new Error(`admin address ${host} is not loopback: pass --admin-public to serve the admin endpoint beyond loopback (and set MESHD_ADMIN_TOKEN), or give a loopback --admin such as 127.0.0.1:18001`);
     }
     this.routes = new Map<string, Map<string, Handler>>([
       ['/healthz', new Map([['GET', async () => ({ json: { status: 'ok', uptimeSeconds: Math.round(process.uptime()) } })]])],

@@ -18,7 +18,7 @@ export async function runDevCerts(configDir: string, dir: string, trustDomain: s
   });
   const written = await ensureDevCerts(dir, endpoints, trustDomain);
   const show = (file: string): string => (file.startsWith(process.cwd() + path.sep) ? path.relative(process.cwd(), file) : file);
-  const lines = [`development CA bundle: ${show(written.caBundleFile)}`];
+  const lines = [`demo CA for \`file\` certificate sources: ${show(written.caBundleFile)} (not meshd's own CA, which \`meshd serve\` keeps in its state directory)`];
   for (const e of written.endpoints) lines.push(`${show(e.certificateChainFile)} (key: ${show(e.privateKeyFile)})`);
   return { exitCode: 0, output: lines.join('\n') };
 }

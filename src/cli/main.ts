@@ -1,6 +1,6 @@
 // meshd's command line. Each command is a thin layer over a function that returns what to print
 // and an exit code, so the functions are tested directly and the CLI stays small.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import * as path from 'node:path';
 import { runValidate } from './validate';
 import { runBootstrap } from './bootstrap';
@@ -11,6 +11,7 @@ import { runStatus } from './status';
 import { runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
 import { stateRecoveryFromFlags } from './state-dir';
+import { routeGrpcLogs } from './grpc-logging';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -48,7 +49,7 @@ export function buildProgram(): Command {
     .requiredOption('--config <dir>', 'directory of mesh specs (watched)')
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
     .option('--sds-socket <path>', 'SDS socket (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
-    .option('--sds-socket-mode <octal>', 'SDS socket file mode, e.g. 660 to share it with the Envoy user\'s group', octal, 0o600)
+    .addOption(new Option('--sds-socket-mode <octal>', 'SDS socket file mode, e.g. 660 to share it with the Envoy user\'s group').argParser(octal).default(0o600, '0600'))
     .option('--state-dir <dir>', 'state directory: CA, node credential key, SDS socket', DEFAULT_STATE_DIR)
     .option('--trust-domain <name>', 'SPIFFE trust domain of issued certificates', 'meshd.local')
     .option('--leaf-ttl <seconds>', 'lifetime of issued leaf certificates', integer, 24 * 3600)
@@ -145,8 +146,8 @@ export function buildProgram(): Command {
   program.command('verify')
     .description("read an Envoy's /stats, /certs and /config_dump and report TLS per listener and cluster; non-zero on mTLS problems")
     .requiredOption('--envoy-admin <url>', 'Envoy admin URL, e.g. http://127.0.0.1:9901')
-    .option('--strict', 'also fail on TLS connection errors and plaintext on TLS listeners')
-    .option('--expiry-days <n>', 'fail when a certificate expires within this many days', integer, 7)
+    .option('--strict', 'also fail on TLS connection errors, plaintext on TLS listeners, and an unknown TLS posture (/config_dump unreadable)')
+    .option('--expiry-days <n>', 'certificates expiring within this many days are findings: failures, except short-lived ones (a lifetime under n days, rotated), which fail only with less than a quarter of their lifetime left', integer, 7)
     .option('--json', 'print JSON')
     .action(async (opts: { envoyAdmin: string; strict?: boolean; expiryDays: number; json?: boolean }) => {
       finish(await runVerify({ envoyAdmin: opts.envoyAdmin, strict: Boolean(opts.strict), expiryDays: opts.expiryDays, json: Boolean(opts.json) }));
@@ -168,5 +169,6 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  routeGrpcLogs();
   await buildProgram().parseAsync(argv);
 }

@@ -2,6 +2,10 @@ import * as path from 'node:path';
 import { Meshd } from '../runtime/meshd';
 import { resolveSdsSocketPath } from '../sds/sds-server';
 import type { StateRecovery } from '../runtime/state-directory';
+import { logger } from '../log';
+import { bootstrapHint, exposureWarnings } from './serve-hints';
+
+const log = logger('serve');
 
 export interface ServeCommandOptions {
   config: string;
@@ -38,7 +42,14 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   const endpoints = model ? Object.keys(model.endpoints) : [];
   process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
     + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}\n`);
-  if (endpoints[0]) process.stderr.write(`meshd: an Envoy bootstrap for a node: meshd bootstrap --state-dir ${opts.stateDir} --node ${endpoints[0]}\n`);
+  for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
+  if (endpoints[0]) {
+    const hint = bootstrapHint({
+      nodeId: endpoints[0], xds: meshd.xdsAddresses[0]!, sdsSocket: resolveSdsSocketPath(opts.sdsSocket, stateDir),
+      stateDir: opts.stateDir, script: process.argv[1] ?? 'meshd', cwd: process.cwd(),
+    });
+    process.stderr.write(`meshd: an Envoy bootstrap for a node: ${hint}\n`);
+  }
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

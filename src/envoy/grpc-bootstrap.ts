@@ -55,6 +55,11 @@ export interface GrpcCertificateProvider {
 /** The gRPC xDS bootstrap document. */
 export interface GrpcBootstrap {
   xds_servers: GrpcXdsServer[];
+  /**
+   * `xds_v3` again at the top level: grpc-go clients of the 1.3x era read server_features only
+   * there and otherwise speak the v2 API, which meshd does not serve (Unimplemented).
+   */
+  server_features: string[];
   node: { id: string; cluster: string; locality: GrpcLocality; metadata?: Record<string, string> };
   server_listener_resource_name_template: string;
   certificate_providers?: Record<string, GrpcCertificateProvider>;
@@ -82,6 +87,7 @@ export function buildGrpcBootstrap(opts: GrpcBootstrapOptions): GrpcBootstrap {
       channel_creds: [{ type: 'insecure' }],
       server_features: ['xds_v3'],
     }],
+    server_features: ['xds_v3'],
     node,
     server_listener_resource_name_template: GRPC_SERVER_LISTENER_TEMPLATE,
   };

@@ -10,7 +10,7 @@ import type { Snapshot } from '../cache/snapshot';
 import type { MeshModel } from '../model/types';
 import { EndpointCertificates, spiffeIdFor, TrustAuthority } from '../pki';
 import { SecretCache, type EndpointSecretPolicy } from '../sds/secret-cache';
-import { startSdsServer } from '../sds/sds-server';
+import { identifyMeshEndpoint, startSdsServer } from '../sds/sds-server';
 import { combineObservers, type StreamObserver } from '../server/observer';
 import { ADS, CDS, EDS, LDS, RDS } from '../server/services';
 import { formatListenAddress, parseListenAddress, XdsServer } from '../server/xds-server';
@@ -34,6 +34,19 @@ import { actions, meshStatus, readiness, secretStatus, secretViews } from './ope
 import type * as grpc from '@grpc/grpc-js';
 
 const log = logger('meshd');
+
+/** A rollover finishes by itself this long after no leaf depends on the previous CA. */
+const DEFAULT_ROLLOVER_GRACE_MS = 10_000;
+
+/** Why a listener could not be bound, in words naming the address and the flag that sets it. */
+function listenFailure(what: string, address: string, flag: string, err: Error): Error {
+  const text = err.message;
+  const reason = /EADDRINUSE/.test(text) ? 'address already in use (by another meshd or program)'
+    : /EACCES/.test(text) ? 'permission denied (ports below 1024 need privileges)'
+      : /EADDRNOTAVAIL/.test(text) ? 'no such address on this host'
+        : text;
+  return new Error(`${what} cannot listen on ${address}: ${reason}; choose another with ${flag}`);
+}
 
 export interface MeshdOptions {
   configDir: string;
@@ -137,7 +150,7 @@ export class Meshd {
     const { credentials, authority } = await openStateDirectory({
       stateDir: options.stateDir,
       trustDomain: options.trustDomain,
-      autoFinishGraceMs: options.rolloverGraceMs ?? 10_000,
+      autoFinishGraceMs: options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
       ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}),
     });
     const certificates = new EndpointCertificates({
@@ -166,14 +179,17 @@ export class Meshd {
     try {
       await watcher.start();
       for (const text of options.xds) {
-        const bound = await meshd.xdsServer.listen(parseListenAddress(text));
+        const bound = await meshd.xdsServer.listen(parseListenAddress(text)).catch((err: Error) => {
+          throw listenFailure('ADS', text, '--xds', err);
+        });
         meshd.xdsAddresses.push(formatListenAddress(bound));
         log.info({ address: formatListenAddress(bound) }, `ADS listening on ${formatListenAddress(bound)}`);
       }
       meshd.sdsServer = await startSdsServer({
         socketPath: options.sdsSocket,
         secrets,
-        identify: meshd.identify(),
+        // Checked here too (startSdsServer checks again) so a node outside the mesh is counted.
+        identify: meshd.metrics.countingRefusals(identifyMeshEndpoint(meshd.credentials.identifier(), secrets)),
         observer: meshd.observer(),
         ...(options.sdsSocketMode ? { socketMode: options.sdsSocketMode, directoryMode: options.sdsSocketMode & 0o070 ? 0o750 : 0o700 } : {}),
       });
@@ -207,6 +223,7 @@ export class Meshd {
     const sources = {
       watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
       registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
+      rolloverGraceMs: this.options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
     };
     this.adminServer = new AdminServer({
       host: parsed.host,
@@ -222,7 +239,9 @@ export class Meshd {
       readiness: readiness(sources),
       actions: actions(sources),
     });
-    await this.adminServer.start();
+    await this.adminServer.start().catch((err: Error) => {
+      throw listenFailure('the admin server', address, '--admin', err);
+    });
     log.info({ url: this.adminServer.url }, `admin listening on ${this.adminServer.url}`);
   }
 

@@ -1,7 +1,8 @@
 // What the admin server reads from a running meshd and the actions it may take: mesh status,
 // secret status (public parts only), config-dump secret views, readiness and rotation. Kept
 // apart from the pipeline wiring so that stays about the pipeline.
-import type { EndpointCertificates, TrustAuthority } from '../pki';
+import type { EndpointCertificates, RolloverStatus, TrustAuthority } from '../pki';
+import { HttpError } from '../admin/server';
 import type { StreamRegistry } from '../admin/stream-registry';
 import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView } from '../admin/types';
 import type { SecretCache } from '../sds/secret-cache';
@@ -18,6 +19,8 @@ export interface OperationsSources {
   registry: StreamRegistry;
   trustDomain: string;
   listening: () => boolean;
+  /** How long after the last leaf of the previous CA moves a rollover finishes by itself. */
+  rolloverGraceMs: number;
 }
 
 export function meshStatus(sources: OperationsSources): MeshStatus {
@@ -83,17 +86,43 @@ export function readiness(sources: OperationsSources): ReadinessCheck[] {
   ];
 }
 
+/** Why a second rollover cannot start yet, and when the running one ends (it needs no command). */
+function rolloverInProgress(status: RolloverStatus, graceMs: number): HttpError {
+  const untracked = status.untrackedLeavesValidUntil
+    ? `, and leaves issued before meshd restarted may depend on it until ${status.untrackedLeavesValidUntil.toISOString()}`
+    : '';
+  return new HttpError(409, `a CA rollover is already in progress: CA ${status.previousCaId} is still trusted beside CA ${status.currentCaId}; `
+    + `it finishes by itself ${Math.round(graceMs / 1000)} s after no leaf depends on CA ${status.previousCaId} (${status.dependentLeaves} still do${untracked}); `
+    + 'start the next rollover after that');
+}
+
 export function actions(sources: OperationsSources): AdminActions {
   return {
     async rotate(nodeKey?: string) {
+      const model = sources.watcher.current?.model;
+      if (nodeKey && model && !model.endpoints[nodeKey]) {
+        const known = Object.keys(model.endpoints).sort();
+        const listed = known.length > 10 ? `${known.slice(0, 10).join(', ')}, … (${known.length} in all)` : known.join(', ');
+        throw new HttpError(404, `${nodeKey} is not an endpoint of the current mesh; nothing was rotated (endpoints: ${listed || 'none'})`);
+      }
       const id = nodeKey ? `spiffe://${sources.trustDomain}/${nodeKey}` : undefined;
-      if (id && !sources.certificates.current(id)) return { message: `no certificate has been issued for ${nodeKey}; nothing to rotate`, rotated: 0 };
+      if (id && !sources.certificates.current(id)) return { message: `no certificate has been issued for ${nodeKey} yet (none of its proxies has asked for one); nothing to rotate`, rotated: 0 };
       const leaves = await sources.certificates.rotate(id);
       return { message: `re-issued ${leaves.length} leaf certificate(s)`, rotated: leaves.length, serials: leaves.map((l) => l.serial) };
     },
     async caRollover() {
-      const status = await sources.authority.startRollover();
-      return { message: `CA rollover started: new leaves come from CA ${status.currentCaId}; CA ${status.previousCaId} leaves the bundle once no leaf depends on it`, ...status };
+      const before = sources.authority.rolloverStatus();
+      if (before.inProgress) throw rolloverInProgress(before, sources.rolloverGraceMs);
+      let status: RolloverStatus;
+      try {
+        status = await sources.authority.startRollover();
+      } catch (err) {
+        // Another request started one between the check and this start.
+        const now = sources.authority.rolloverStatus();
+        if (now.inProgress && now.previousCaId !== undefined && now.currentCaId !== before.currentCaId) throw rolloverInProgress(now, sources.rolloverGraceMs);
+        throw err;
+      }
+      return { message: `CA rollover started: new leaves come from CA ${status.currentCaId}; CA ${status.previousCaId} leaves the bundle by itself ${Math.round(sources.rolloverGraceMs / 1000)} s after no leaf depends on it`, ...status };
     },
   };
 }

@@ -1,10 +1,13 @@
 // The proxyless form of a virtual node: what an xDS-enabled gRPC library (grpc-js-xds,
 // grpc-java, grpc-go) is served instead of an Envoy configuration.
 //
-// Server side (gRFC A36): per mesh listener, a Listener named by the bootstrap's
-// server_listener_resource_name_template with the address the gRPC server binds
-// (`<meshd.address>:<port>`, e.g. 127.0.0.1:50051; IPv6 as `[::1]:50051`), whose socket_address
-// is that same address (grpc-js-xds refuses a listener whose address differs from the bound one).
+// Server side (gRFC A36): per mesh listener, Listeners named by the bootstrap's
+// server_listener_resource_name_template with an address the gRPC server may bind, each with that
+// same address as its socket_address (grpc-js-xds refuses a listener whose address differs from the
+// bound one). A server almost always binds the wildcard, so both wildcard forms are served
+// (`0.0.0.0:<port>`, `[::]:<port>`), plus the endpoint's own addresses: `meshd.address` when set
+// and the service-discovery host when it is an IP literal (e.g. `127.0.0.1:50051`, `[::1]:50051`).
+// The snapshot is fixed per node, so these are the names a server of this node can ask for.
 // One filter chain without a filter_chain_match (grpc-js-xds only matches chains whose
 // transport_protocol is raw_buffer, so chains cannot be selected by TLS vs plaintext), holding an
 // http_connection_manager with an inline route configuration whose routes are
@@ -67,9 +70,20 @@ function serverRoutes(endpoint: EndpointModel, mesh: ListenerModel): ProtoObject
   }]);
 }
 
-/** The A36 server Listener for one mesh listener of a proxyless node. */
-export function grpcServerListener(endpoint: EndpointModel, mesh: ListenerModel): ProtoObject {
-  const { address } = endpoint.meshd;
+/** Wildcard addresses a gRPC server binds to listen on every interface, IPv4 and IPv6. */
+const WILDCARD_ADDRESSES = ['0.0.0.0', '::'] as const;
+
+/**
+ * Every address a proxyless node's gRPC server may bind and be served for: the wildcards, then
+ * `meshd.address` and the service-discovery host when it is an IP literal (without duplicates).
+ */
+export function grpcServerAddresses(endpoint: EndpointModel): string[] {
+  const own = [endpoint.meshd.address, endpoint.serviceDiscovery?.hostname ?? ''].filter((address) => isIP(address) !== 0);
+  return [...new Set([...WILDCARD_ADDRESSES, ...own])];
+}
+
+/** The A36 server Listener for one mesh listener of a proxyless node, bound at `address`. */
+export function grpcServerListener(endpoint: EndpointModel, mesh: ListenerModel, address: string): ProtoObject {
   const hcm = httpConnectionManagerFilter({ statPrefix: `inbound_${mesh.port}`, routes: { inline: serverRoutes(endpoint, mesh) } });
   const tls = mesh.tls && mesh.tls.mode !== 'DISABLED' ? mesh.tls : undefined;
   return {
@@ -153,8 +167,10 @@ function addGrpcBackend(context: EndpointContext, backend: BackendModel): void {
 export function translateProxylessNode(context: EndpointContext): void {
   const { endpoint } = context;
   for (const mesh of endpoint.listeners) {
-    const listener = grpcServerListener(endpoint, mesh);
-    context.listeners.add(String(listener.name), () => listener);
+    for (const address of grpcServerAddresses(endpoint)) {
+      const listener = grpcServerListener(endpoint, mesh, address);
+      context.listeners.add(String(listener.name), () => listener);
+    }
   }
   for (const backend of endpoint.backends) addGrpcBackend(context, backend);
 }

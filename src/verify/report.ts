@@ -24,15 +24,21 @@ function judgeCluster(cluster: ClusterReport, policy: Required<VerifyPolicy>, fi
   }
 }
 
+/** A lifetime in hours below two days (a 24 h leaf is "24 hours", not "1 days"), else in days. */
+function formatLifetime(ms: number): string {
+  return ms < 2 * DAY_MS ? `${Math.round(ms / 3_600_000)} hours` : `${Math.floor(ms / DAY_MS)} days`;
+}
+
 function formatRemaining(ms: number): string {
   if (ms >= DAY_MS) return `${Math.floor(ms / DAY_MS)} days`;
   return `${Math.max(0, Math.floor(ms / 3_600_000))} hours`;
 }
 
 /**
- * A certificate fails when it expires within the threshold. One whose whole lifetime is shorter
- * than the threshold could never meet it, even fresh: it is short-lived and rotated, so it fails
- * only once less than a quarter of its lifetime is left (rotation should have happened by then).
+ * A certificate expiring within the threshold is a finding. It fails, unless its whole lifetime is
+ * shorter than the threshold: such a certificate could never meet it, even fresh; it is
+ * short-lived and rotated, so it fails only once less than a quarter of its lifetime is left
+ * (rotation should have happened by then), and until then a note says why it passes.
  */
 function judgeCertificate(cert: CertificateInfo, policy: Required<VerifyPolicy>, findings: Finding[]): void {
   const subject = `certificate ${cert.serial || '(no serial)'} (${cert.role === 'ca' ? 'trust' : 'chain'}${cert.path ? `, ${cert.path}` : ''})`;
@@ -46,6 +52,11 @@ function judgeCertificate(cert: CertificateInfo, policy: Required<VerifyPolicy>,
   if (cert.remainingMs <= limitMs) {
     const why = shortLived ? 'less than a quarter of its lifetime left (rotation overdue?)' : `within the ${policy.expiryDays}-day threshold`;
     findings.push({ level: 'fail', subject, message: `expires in ${formatRemaining(cert.remainingMs)}, ${why}` });
+  } else if (cert.remainingMs <= thresholdMs) {
+    findings.push({
+      level: 'note', subject,
+      message: `expires in ${formatRemaining(cert.remainingMs)}, within the ${policy.expiryDays}-day threshold; short-lived (lifetime ${formatLifetime(cert.lifetimeMs!)}), so it fails only with less than a quarter of its lifetime left`,
+    });
   }
 }
 
@@ -106,6 +117,11 @@ export function buildReport(
   for (const cert of certificates) judgeCertificate(cert, fullPolicy, findings);
   const listenerTls = (l: ListenerReport): boolean => (l.posture === 'unknown' ? l.tls !== null : isTlsPosture(l.posture));
   const clusterTls = (c: ClusterReport): boolean => c.posture === 'unknown' || isTlsPosture(c.posture);
+  if ('unavailable' in posture && fullPolicy.strict) {
+    // Without the configuration a listener's posture is a guess from its counters: --strict
+    // must not report OK on a guess. (Without --strict the report's header says so.)
+    findings.push({ level: 'fail', subject: 'envoy', message: `TLS posture unknown: /config_dump could not be read (${posture.unavailable}); --strict cannot vouch for a configuration it has not seen` });
+  }
   if (!listeners.some(listenerTls) && !clusters.some(clusterTls)) {
     const what = config ? 'no listener or cluster is configured with TLS' : 'no listener or cluster has TLS statistics';
     findings.push({ level: fullPolicy.strict ? 'fail' : 'warn', subject: 'envoy', message: `${what}: nothing here is encrypted` });

@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
+import { Meshd } from '../../src/runtime/meshd';
+import { resourceName, XdsTestClient } from '../support/xds-client';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { MeshdMetrics } from '../../src/admin/metrics';
 import { parsePrometheusText, sampleValue, type ParsedMetrics } from './prom-text';
@@ -85,5 +91,55 @@ describe('admin/metrics', () => {
     assert.equal(sampleValue(parsePrometheusText(await b.text()), 'meshd_config_reloads_total', { result: 'applied' }), 0);
     // Without a certificate the gauge is NaN rather than a made-up number an alert would fire on.
     assert.ok(Number.isNaN(sampleValue(parsePrometheusText(await b.text()), 'meshd_certificate_expiry_seconds')));
+  });
+
+  it('exposes the process metrics: RSS, heap, event-loop lag, open handles', async () => {
+    const m = parsePrometheusText(await new MeshdMetrics().text());
+    for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_active_handles_total']) {
+      assert.ok(m.types.has(name), `${name} is exposed`);
+    }
+    assert.ok(sampleValue(m, 'process_resident_memory_bytes')! > 0);
+    assert.ok(sampleValue(m, 'nodejs_heap_size_used_bytes')! > 0);
+  });
+});
+
+describe('admin/metrics in a running meshd', function () {
+  this.timeout(30_000);
+  const FRONT_NODE = 'mesh/colorapp/virtualNode/front';
+  let work: string;
+  let meshd: Meshd;
+
+  before(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-metrics-'));
+    fs.cpSync(path.resolve(__dirname, '../../../examples/colorapp'), path.join(work, 'mesh'), { recursive: true });
+    meshd = await Meshd.start({
+      configDir: path.join(work, 'mesh'), xds: ['127.0.0.1:0'], sdsSocket: path.join(work, 'sds.sock'),
+      stateDir: path.join(work, 'state'), trustDomain: 'meshd.local', admin: '127.0.0.1:0',
+    });
+  });
+  after(async () => {
+    await meshd.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('counts an SDS request for a secret the node is not entitled to in meshd_authorization_refusals_total', async () => {
+    const client = new XdsTestClient(`unix:${path.join(work, 'sds.sock')}`);
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set(CREDENTIAL_HEADER, meshd.credentials.tokenFor(FRONT_NODE));
+      const stream = client.sotw('sds', metadata);
+      // Its own leaf is served; another endpoint's leaf is refused by name and the stream goes on.
+      stream.send({ node: { id: FRONT_NODE }, typeUrl: TypeUrl.Secret, resourceNames: ['default', 'spiffe://meshd.local/mesh/colorapp/virtualNode/color-blue'] });
+      assert.deepEqual((await stream.next()).resources.map(resourceName), ['default']);
+      const scraped = await until(async () => {
+        const parsed = parsePrometheusText(await (await fetch(`${meshd.adminServer!.url}/metrics`)).text());
+        return sampleValue(parsed, 'meshd_authorization_refusals_total', { reason: 'secret_not_entitled' }) === undefined ? undefined : parsed;
+      }, 'the refusal is counted');
+      assert.equal(sampleValue(scraped, 'meshd_authorization_refusals_total', { reason: 'secret_not_entitled' }), 1);
+      assert.equal(sampleValue(scraped, 'meshd_xds_requests_rejected_total', { service: 'SDS' }), 1);
+      stream.end();
+    } finally {
+      client.close();
+    }
   });
 });

@@ -90,6 +90,17 @@ describe('cli: meshd serve, status, certs rotate, ca rollover', function () {
     const rollover = await runCli(['ca', 'rollover', '--admin', admin]);
     assert.equal(rollover.code, 0, rollover.stdout);
     assert.match(rollover.stdout, /CA rollover started/);
+    // A second one while the first is under way: a conflict (409), saying when the first ends.
+    const second = await runCli(['ca', 'rollover', '--admin', admin]);
+    assert.equal(second.code, 1, second.stdout);
+    assert.match(second.stdout, /\(409\): a CA rollover is already in progress: .*it finishes by itself/);
+    assert.doesNotMatch(second.stdout, /finish it first/);
+  });
+
+  it('refuses to rotate a node that is not in the mesh, naming it', async () => {
+    const result = await runCli(['certs', 'rotate', '--node', 'mesh/colorapp/virtualNode/nobody', '--admin', admin]);
+    assert.notEqual(result.code, 0, result.stdout);
+    assert.match(result.stdout, /mesh\/colorapp\/virtualNode\/nobody is not an endpoint of the current mesh/);
   });
 
   it('shuts down cleanly on SIGTERM and removes its socket', async () => {

@@ -124,8 +124,11 @@ export class ProxylessEnv {
     return node;
   }
 
-  /** An XdsServer for `node` bound to 127.0.0.1:`port`, answering Who; resolves once it serves. */
-  async server(node: ProxylessNode, port: number, answerAs = node.name): Promise<grpcXds.XdsServer> {
+  /**
+   * An XdsServer for `node` bound to `host`:`port` (127.0.0.1 unless given; `0.0.0.0` or `[::]` for
+   * the wildcard a real server binds), answering Who; resolves once it serves.
+   */
+  async server(node: ProxylessNode, port: number, answerAs = node.name, host = '127.0.0.1'): Promise<grpcXds.XdsServer> {
     const server = new grpcXds.XdsServer({ [BOOTSTRAP_OPTION]: node.bootstrap });
     this.servers.push(server);
     server.addService(
@@ -140,8 +143,8 @@ export class ProxylessEnv {
     );
     const credentials = new grpcXds.XdsServerCredentials(grpc.ServerCredentials.createInsecure());
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${node.name}: XdsServer on 127.0.0.1:${port} not serving within 15 s`)), 15_000);
-      server.bindAsync(`127.0.0.1:${port}`, credentials, (err) => {
+      const timer = setTimeout(() => reject(new Error(`${node.name}: XdsServer on ${host}:${port} not serving within 15 s`)), 15_000);
+      server.bindAsync(`${host}:${port}`, credentials, (err) => {
         clearTimeout(timer);
         if (err) reject(err);
         else resolve();
@@ -199,8 +202,11 @@ export async function failure(client: grpc.Client, timeoutMs = 5000): Promise<gr
   }
 }
 
-/** A STRICT mutual-TLS proxyless server node, trusting meshd's CA and accepting `clientSans`. */
-export function serverNodeSpec(name: string, port: number, clientSans: readonly string[]): string {
+/**
+ * A STRICT mutual-TLS proxyless server node, trusting meshd's CA and accepting `clientSans`.
+ * `meshd` is the node's meshd block (by default proxyless with address 127.0.0.1).
+ */
+export function serverNodeSpec(name: string, port: number, clientSans: readonly string[], meshd = '{ proxyless: true, address: 127.0.0.1 }'): string {
   return `kind: VirtualNode
 meshName: ${MESH}
 virtualNodeName: ${name}
@@ -219,7 +225,7 @@ spec:
               exact: [${clientSans.map((san) => `"${san}"`).join(', ')}]
   serviceDiscovery:
     dns: { hostname: 127.0.0.1 }
-meshd: { proxyless: true, address: 127.0.0.1 }
+meshd: ${meshd}
 `;
 }
 

@@ -44,10 +44,10 @@ describe('e2e: proxyless gRPC mutual TLS (grpc-js-xds) from meshd', function () 
     await env?.close();
   });
 
-  it('serves the proxyless node the A36 server listener for the address it binds', () => {
+  it('serves the proxyless node the A36 server listeners for the addresses it may bind', () => {
     const snapshot = env.meshd.snapshotOf(nodeIdOf('greeter'))!;
-    const names = [...snapshot.get(TypeUrl.Listener)!.resources.keys()];
-    assert.deepEqual(names, [grpcServerListenerName('127.0.0.1', port)]);
+    const names = [...snapshot.get(TypeUrl.Listener)!.resources.keys()].sort();
+    assert.deepEqual(names, ['0.0.0.0', '::', '127.0.0.1'].map((address) => grpcServerListenerName(address, port)).sort());
   });
 
   it('STRICT mTLS: RPCs succeed and the server sees the client\'s SPIFFE ID in its peer certificate', async () => {

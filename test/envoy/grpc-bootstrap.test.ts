@@ -10,9 +10,17 @@ describe('envoy/grpc-bootstrap', () => {
     const bootstrap = buildGrpcBootstrap({ nodeId });
     assert.deepStrictEqual(bootstrap, {
       xds_servers: [{ server_uri: '127.0.0.1:18000', channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+      server_features: ['xds_v3'],
       node: { id: nodeId, cluster: 'color-blue', locality: {} },
       server_listener_resource_name_template: 'grpc/server?xds.resource.listening_address=%s',
     });
+  });
+
+  it('also says xds_v3 at the top level, where grpc-go clients of the 1.3x era look for it', () => {
+    // Without it they speak the v2 API, which meshd answers with Unimplemented.
+    const bootstrap = JSON.parse(JSON.stringify(buildGrpcBootstrap({ nodeId }))) as { server_features?: unknown; xds_servers: { server_features: unknown }[] };
+    assert.deepStrictEqual(bootstrap.server_features, ['xds_v3']);
+    assert.deepStrictEqual(bootstrap.xds_servers[0]!.server_features, ['xds_v3']);
   });
 
   it('declares a file_watcher certificate provider over the node certificate directory (A29)', () => {

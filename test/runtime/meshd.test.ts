@@ -225,6 +225,7 @@ describe('runtime/meshd with SPIRE-style SDS names (App Mesh SPIRE walkthrough)'
       assert.match(status.details, /mesh\/howto-k8s-mtls-sds-based\/virtualNode\/ghost is not an endpoint of the current mesh/);
       assert.equal(stream.inbox.pendingCount(), 0);
       assert.ok(!meshd.certificates.endpointIds().some((id) => id.endsWith('/ghost')), 'no certificate was issued for it');
+      assert.match(await meshd.metrics.text(), /meshd_authorization_refusals_total\{reason="unknown_endpoint"\} 1/, 'and the refusal is counted');
     } finally {
       client.close();
     }

@@ -104,8 +104,12 @@ describe('verify/verify', () => {
   });
 
   it('falls back to the /stats heuristics, and says so, when /config_dump is missing or unparsable', async () => {
+    const lenient = await runVerify({ envoyAdmin: `${base}/no-config-dump`, now: CAPTURED_AT });
+    assert.equal(lenient.exitCode, 0, lenient.output);
+    // --strict does not report OK on a posture it could not read.
     const missing = await runVerify({ envoyAdmin: `${base}/no-config-dump`, strict: true, now: CAPTURED_AT });
-    assert.equal(missing.exitCode, 0, missing.output);
+    assert.equal(missing.exitCode, 1, missing.output);
+    assert.match(missing.output, /FAIL {2}envoy: TLS posture unknown: \/config_dump could not be read/);
     assert.match(missing.output, new RegExp(`^TLS posture: unknown, /config_dump not used \\(GET ${base}/no-config-dump/config_dump\\?resource=dynamic_\\w+: HTTP 404 Not Found\\); listeners judged by /stats heuristics`, 'm'));
     assert.match(missing.output, /^0\.0\.0\.0_15000\s+unknown\s+yes\s/m);
     // A gateway without its configuration looks like broken mTLS to the heuristics: exit 1, not 2.
