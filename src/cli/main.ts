@@ -10,6 +10,7 @@ import { runServe } from './serve';
 import { runStatus } from './status';
 import { runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
+import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-limit-options';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -42,7 +43,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
 
-  program.command('serve')
+  const serve = program.command('serve')
     .description('serve xDS (ADS) and SDS for the mesh specs in a directory, applying valid changes as they happen')
     .requiredOption('--config <dir>', 'directory of mesh specs (watched)')
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
@@ -53,10 +54,12 @@ export function buildProgram(): Command {
     .option('--leaf-ttl <seconds>', 'lifetime of issued leaf certificates', integer, 24 * 3600)
     .option('--admin <addr>', 'admin HTTP address: health, metrics, status, config dump, rotation', DEFAULT_ADMIN)
     .option('--no-admin', 'run without the admin server')
-    .option('--admin-public', 'allow the admin server on a non-loopback address (POST actions then need MESHD_ADMIN_TOKEN)')
-    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean }) => {
+    .option('--admin-public', 'allow the admin server on a non-loopback address (POST actions then need MESHD_ADMIN_TOKEN)');
+  addSpecLimitOptions(serve)
+    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean } & SpecLimitFlags) => {
       process.exitCode = await runServe({
         ...opts,
+        specLimits: specLimitsOf(opts),
         xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
         admin: opts.admin === false ? undefined : opts.admin,
         adminPublic: Boolean(opts.adminPublic),
@@ -96,11 +99,12 @@ export function buildProgram(): Command {
       finish(await runAdminAction({ adminUrl: opts.admin, path: '/ca/rollover', ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
     });
 
-  program.command('validate')
-    .description('check a directory of mesh specs; print every error (file, resource, field) and exit non-zero on any')
-    .argument('<dir>', 'directory of .yaml/.yml/.json mesh specs')
-    .option('--trust-domain <name>', 'SPIFFE trust domain meshd issues certificates in', 'meshd.local')
-    .action(async (dir: string, opts: { trustDomain: string }) => finish(await runValidate(dir, opts.trustDomain)));
+  const validate = program.command('validate')
+    .description('check a directory of mesh specs (or one spec file); print every error (file, resource, field) and exit non-zero on any')
+    .argument('<dir|file>', 'directory of .yaml/.yml/.json mesh specs, or one such file')
+    .option('--trust-domain <name>', 'SPIFFE trust domain meshd issues certificates in', 'meshd.local');
+  addSpecLimitOptions(validate)
+    .action(async (source: string, opts: { trustDomain: string } & SpecLimitFlags) => finish(await runValidate(source, opts.trustDomain, specLimitsOf(opts))));
 
   program.command('bootstrap')
     .description('print a bootstrap for a node: Envoy YAML by default, gRPC xDS JSON with --grpc')

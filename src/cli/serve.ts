@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Meshd } from '../runtime/meshd';
 import { resolveSdsSocketPath } from '../sds/sds-server';
+import type { SpecLimits } from '../spec/limits';
 
 export interface ServeCommandOptions {
   config: string;
@@ -13,6 +14,7 @@ export interface ServeCommandOptions {
   admin?: string;
   adminPublic?: boolean;
   adminToken?: string;
+  specLimits?: SpecLimits;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -29,6 +31,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.admin ? { admin: opts.admin } : {}),
     ...(opts.adminPublic ? { adminAllowPublic: true } : {}),
     ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
+    ...(opts.specLimits ? { specLimits: opts.specLimits } : {}),
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];

@@ -1,9 +1,10 @@
 import { loadMesh } from '../model/load-mesh';
 import { formatError } from '../spec/errors';
+import type { SpecLimits } from '../spec/limits';
 
-/** `meshd validate DIR`: every error on its own line, exit 1 on any. */
-export async function runValidate(dir: string, trustDomain: string): Promise<{ exitCode: number; output: string }> {
-  const result = await loadMesh(dir, { trustDomain });
+/** `meshd validate DIR|FILE`: every error on its own line, exit 1 on any. */
+export async function runValidate(dir: string, trustDomain: string, limits?: SpecLimits): Promise<{ exitCode: number; output: string }> {
+  const result = await loadMesh(dir, { trustDomain, ...(limits ? { limits } : {}) });
   if (!result.ok) {
     const lines = result.errors.map(formatError);
     lines.push(`${result.errors.length} error${result.errors.length === 1 ? '' : 's'} in ${dir}`);

@@ -22,6 +22,7 @@ import { validateResource, formatPgvViolations } from '../xds/pgv';
 import { shortTypeName } from '../xds/type-urls';
 import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
+import type { SpecLimits } from '../spec/limits';
 import { logger } from '../log';
 import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
 import { parseNodeId } from '../xds/node-id';
@@ -62,6 +63,8 @@ export interface MeshdOptions {
   sdsSocketMode?: number;
   /** Finish a CA rollover by itself this long after no leaf depends on the old CA (default 10 s). */
   rolloverGraceMs?: number;
+  /** Spec file size, document and alias limits (default DEFAULT_SPEC_LIMITS). */
+  specLimits?: SpecLimits;
 }
 
 export class Meshd {
@@ -150,6 +153,7 @@ export class Meshd {
     const watcher = new MeshWatcher({
       dir: options.configDir,
       trustDomain: options.trustDomain,
+      ...(options.specLimits ? { limits: options.specLimits } : {}),
       apply: (model, revision) => meshd!.apply(model, revision),
       refused: (change) => {
         meshd?.metrics.configReload('refused');
