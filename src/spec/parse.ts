@@ -142,10 +142,12 @@ function documentValue(file: string, index: number, document: Document.Parsed, l
   try {
     return { value: document.toJS({ maxAliasCount: limits.maxAliases }) };
   } catch (error) {
-    // yaml throws a ReferenceError ("Excessive alias count ...") once expansions pass the limit.
-    const message = error instanceof ReferenceError
+    // yaml throws a ReferenceError when expansions pass the limit ("Excessive alias count ..."),
+    // and another for an alias whose anchor does not exist.
+    const text = error instanceof Error ? error.message : String(error);
+    const message = /^Excessive alias count/.test(text)
       ? `expands YAML aliases more than ${limits.maxAliases} times (${SPEC_LIMIT_FLAGS.maxAliases}); refused as a possible alias bomb`
-      : `cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      : `YAML error: ${text}`;
     return { error: { file, resource: `document ${index + 1}`, message } };
   }
 }

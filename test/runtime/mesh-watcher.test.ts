@@ -113,6 +113,25 @@ describe('runtime/mesh-watcher', () => {
     await until(() => endpointsOf(watcher.current?.model).includes('mesh/demo/virtualNode/d'), 5000);
   });
 
+  it('follows a symlinked directory re-pointed to another release', async () => {
+    for (const [release, name] of [['v1', 'a'], ['v2', 'b']] as const) {
+      fs.mkdirSync(path.join(dir, release));
+      fs.writeFileSync(path.join(dir, release, 'mesh.yaml'), MESH + node(name, 8080));
+    }
+    const current = path.join(dir, 'current');
+    fs.symlinkSync('v1', current);
+    const linked = new MeshWatcher({ dir: current, apply: () => undefined });
+    try {
+      assert.equal(await linked.start(), true);
+      assert.deepEqual(endpointsOf(linked.current?.model), ['mesh/demo/virtualNode/a']);
+      fs.symlinkSync('v2', `${current}.next`);
+      fs.renameSync(`${current}.next`, current);
+      await until(() => endpointsOf(linked.current?.model).join() === 'mesh/demo/virtualNode/b', 5000);
+    } finally {
+      await linked.close();
+    }
+  });
+
   it('applies each atomic ..data swap of a Kubernetes ConfigMap volume', async () => {
     writeConfigMap(dir, { 'mesh.yaml': MESH + node('a', 8080) });
     assert.equal(await watcher.start(), true);

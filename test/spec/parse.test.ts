@@ -280,6 +280,12 @@ ${Array.from({ length: aliases }, (_, i) => `    - portMapping: { port: ${i + 2}
       assert.match(errors[0]!, /^bomb\.yaml: document 1: expands YAML aliases more than 1000 times \(--spec-max-aliases\)/);
     });
 
+    it('reports an alias without its anchor instead of throwing', () => {
+      assert.deepEqual(errorsOf('alias.yaml', 'kind: Mesh\nmeshName: *nope\n'), [
+        'alias.yaml: document 1: YAML error: Unresolved alias (the anchor must be set before the alias): nope',
+      ]);
+    });
+
     it('refuses a file of 130,000 documents as one error naming the file and the limit', () => {
       const errors = errorsOf('many.yaml', '---\nkind: Mesh\nmeshName: m\n'.repeat(130_000));
       assert.deepEqual(errors, ['many.yaml: holds more than 10000 documents (--spec-max-documents); none of them was read']);
