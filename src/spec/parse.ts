@@ -142,10 +142,10 @@ function documentValue(file: string, index: number, document: Document.Parsed, l
   try {
     return { value: document.toJS({ maxAliasCount: limits.maxAliases }) };
   } catch (error) {
-    // yaml throws a ReferenceError when expansions pass the limit ("Excessive alias count ..."),
-    // and another for an alias whose anchor does not exist.
+    // yaml throws a ReferenceError when expansions pass the limit ("Excessive alias count ...", or
+    // "Alias resolution is disabled" when the limit is 0), and another for an alias without anchor.
     const text = error instanceof Error ? error.message : String(error);
-    const message = /^Excessive alias count/.test(text)
+    const message = /^(Excessive alias count|Alias resolution is disabled)/.test(text)
       ? `expands YAML aliases more than ${limits.maxAliases} times (${SPEC_LIMIT_FLAGS.maxAliases}); refused as a possible alias bomb`
       : `YAML error: ${text}`;
     return { error: { file, resource: `document ${index + 1}`, message } };
