@@ -38,9 +38,12 @@ function reason(error: unknown): string {
   return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
-/** What the spec source (`--config`, or the argument of `validate`) is right now. */
+/**
+ * What the spec source (`--config`, or the argument of `validate`) is right now. `identity`
+ * (device and inode, links followed) changes when the path is replaced or a link re-pointed.
+ */
 export type SpecSourceProbe =
-  | { readonly kind: 'directory' | 'file'; /** Changes when the path is replaced (device and inode, links followed). */ readonly identity: string }
+  | { readonly kind: 'directory' | 'file'; readonly identity: string }
   | { readonly kind: 'unreadable'; readonly problem: string };
 
 /** Stats the spec source, following symbolic links; never throws. */
