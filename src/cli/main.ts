@@ -12,6 +12,7 @@ import { runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
 import { stateRecoveryFromFlags } from './state-dir';
 import { routeGrpcLogs } from './grpc-logging';
+import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-limit-options';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -44,7 +45,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
 
-  program.command('serve')
+  const serve = program.command('serve')
     .description('serve xDS (ADS) and SDS for the mesh specs in a directory, applying valid changes as they happen')
     .requiredOption('--config <dir>', 'directory of mesh specs (watched)')
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
@@ -60,12 +61,14 @@ export function buildProgram(): Command {
     .option('--new-ca', 'recovery, when serve refuses damaged CA state: rename ca/ aside (nothing is deleted) and create a new CA; every proxy must then receive the new trust bundle')
     .option('--new-node-key', 'recovery, when node-credential.key is missing or damaged beside a CA: create a new key; every bootstrap printed before stops working')
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
-      + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n')
-    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean }) => {
+      + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
+  addSpecLimitOptions(serve)
+    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags) => {
       const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,
         stateRecovery: stateRecoveryFromFlags({ adoptCa, newCa, newNodeKey }),
+        specLimits: specLimitsOf(opts),
         xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
         admin: opts.admin === false ? undefined : opts.admin,
         adminPublic: Boolean(opts.adminPublic),
@@ -105,11 +108,12 @@ export function buildProgram(): Command {
       finish(await runAdminAction({ adminUrl: opts.admin, path: '/ca/rollover', ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
     });
 
-  program.command('validate')
-    .description('check a directory of mesh specs; print every error (file, resource, field) and exit non-zero on any')
-    .argument('<dir>', 'directory of .yaml/.yml/.json mesh specs')
-    .option('--trust-domain <name>', 'SPIFFE trust domain meshd issues certificates in', 'meshd.local')
-    .action(async (dir: string, opts: { trustDomain: string }) => finish(await runValidate(dir, opts.trustDomain)));
+  const validate = program.command('validate')
+    .description('check a directory of mesh specs (or one spec file); print every error (file, resource, field) and exit non-zero on any')
+    .argument('<dir|file>', 'directory of .yaml/.yml/.json mesh specs, or one such file')
+    .option('--trust-domain <name>', 'SPIFFE trust domain meshd issues certificates in', 'meshd.local');
+  addSpecLimitOptions(validate)
+    .action(async (source: string, opts: { trustDomain: string } & SpecLimitFlags) => finish(await runValidate(source, opts.trustDomain, specLimitsOf(opts))));
 
   program.command('bootstrap')
     .description('print a bootstrap for a node: Envoy YAML by default, gRPC xDS JSON with --grpc')

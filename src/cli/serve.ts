@@ -6,6 +6,7 @@ import { logger } from '../log';
 import { bootstrapHint, exposureWarnings } from './serve-hints';
 
 const log = logger('serve');
+import type { SpecLimits } from '../spec/limits';
 
 export interface ServeCommandOptions {
   config: string;
@@ -20,6 +21,7 @@ export interface ServeCommandOptions {
   adminToken?: string;
   /** Deliberate recovery of a damaged state directory (--adopt-ca, --new-ca, --new-node-key). */
   stateRecovery?: StateRecovery;
+  specLimits?: SpecLimits;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -37,6 +39,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.adminPublic ? { adminAllowPublic: true } : {}),
     ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
     ...(opts.stateRecovery ? { stateRecovery: opts.stateRecovery } : {}),
+    ...(opts.specLimits ? { specLimits: opts.specLimits } : {}),
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];

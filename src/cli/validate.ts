@@ -1,5 +1,6 @@
 import { loadMesh } from '../model/load-mesh';
 import { formatError, type SpecError } from '../spec/errors';
+import type { SpecLimits } from '../spec/limits';
 
 function plural(count: number, noun: string, nouns = `${noun}s`): string {
   return `${count} ${count === 1 ? noun : nouns}`;
@@ -10,9 +11,9 @@ function warningLines(warnings: readonly SpecError[]): string[] {
   return warnings.map((warning) => `warning: ${formatError(warning)}`);
 }
 
-/** `meshd validate DIR`: every error on its own line, then every warning; exit 1 on any error. */
-export async function runValidate(dir: string, trustDomain: string): Promise<{ exitCode: number; output: string }> {
-  const result = await loadMesh(dir, { trustDomain });
+/** `meshd validate DIR|FILE`: every error on its own line, then every warning; exit 1 on any error. */
+export async function runValidate(dir: string, trustDomain: string, limits?: SpecLimits): Promise<{ exitCode: number; output: string }> {
+  const result = await loadMesh(dir, { trustDomain, ...(limits ? { limits } : {}) });
   if (!result.ok) {
     const lines = [...result.errors.map(formatError), ...warningLines(result.warnings)];
     const warned = result.warnings.length > 0 ? ` and ${plural(result.warnings.length, 'warning')}` : '';

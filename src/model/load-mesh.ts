@@ -1,6 +1,7 @@
 // The entry point from a spec directory to a validated model, and the comparison a re-translation
 // uses to touch only the endpoints whose inputs changed.
 import { sortErrors, type SpecError } from '../spec/errors';
+import type { SpecLimits } from '../spec/limits';
 import { loadSpecDir } from '../spec/load';
 import { buildModel, type BuildOptions, type BuildResult } from './build';
 import type { MeshModel } from './types';
@@ -9,11 +10,13 @@ import type { MeshModel } from './types';
 export interface LoadMeshOptions {
   /** SPIFFE trust domain of meshd's CA (default `meshd.local`). */
   readonly trustDomain?: string;
+  /** Spec file size, document and alias limits (default DEFAULT_SPEC_LIMITS). */
+  readonly limits?: SpecLimits;
 }
 
 /** Load, validate and build the mesh in `dir`; every error found is returned at once. */
 export async function loadMesh(dir: string, options: LoadMeshOptions = {}): Promise<BuildResult> {
-  const loaded = await loadSpecDir(dir);
+  const loaded = await loadSpecDir(dir, options.limits);
   const buildOptions: BuildOptions = { invalid: loaded.invalid, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
   const built = buildModel(loaded.resources, buildOptions);
   const errors: SpecError[] = [...loaded.errors, ...(built.ok ? [] : built.errors)];

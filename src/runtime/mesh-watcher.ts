@@ -2,10 +2,19 @@
 // Changes are debounced (a hold-off after the last file event, with a maximum delay so a steady
 // trickle of writes still gets applied within about a second). A change that fails validation is
 // refused as a whole: the last good model stays in force and the errors are kept for status.
+//
+// The directory itself may go away and come back: renamed away and back, replaced by a new one
+// (deploy tools), or a symlink re-pointed. chokidar stops for good when its root disappears and
+// never notices a re-pointed symlink, so the watcher also re-checks the directory's identity
+// (device and inode, links followed) periodically and after the root vanishes, and starts over on
+// whatever is there now. While the directory cannot be read, `unreadable` says why (readiness).
 import { watch, type FSWatcher } from 'chokidar';
+import * as path from 'node:path';
 import { loadMesh } from '../model/load-mesh';
 import type { MeshModel } from '../model/types';
 import { formatError, type SpecError } from '../spec/errors';
+import type { SpecLimits } from '../spec/limits';
+import { isSpecFile, probeSpecSource } from '../spec/load';
 import { logger } from '../log';
 
 const log = logger('mesh-watcher');
@@ -23,8 +32,11 @@ export interface RefusedChange {
 }
 
 export interface MeshWatcherOptions {
+  /** The spec directory (or a single spec file). */
   dir: string;
   trustDomain?: string;
+  /** Size, document and alias limits for spec files (defaults: DEFAULT_SPEC_LIMITS). */
+  limits?: SpecLimits;
   /** Called with each new valid model; an exception here counts as a refusal. */
   apply: (model: MeshModel, revision: number) => void | Promise<void>;
   /** Called with the errors of each refused change. */
@@ -33,10 +45,19 @@ export interface MeshWatcherOptions {
   holdOffMs?: number;
   /** Apply at the latest this long after the first pending event (default 500 ms). */
   maxDelayMs?: number;
+  /** How often the directory's identity is re-checked (default 1000 ms). */
+  recheckMs?: number;
 }
 
+// A ConfigMap volume's atomic update renames a new `..data` link into place.
+const CONFIGMAP_DATA_LINK = '..data';
+
 export class MeshWatcher {
-  private watcher: FSWatcher | undefined;
+  private fsWatcher: FSWatcher | undefined;
+  /** Identity of the source the fs watcher was opened on, or the problem that prevented it. */
+  private watchedSource: string | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private firstPendingAt: number | undefined;
   private running: Promise<void> | undefined;
@@ -44,19 +65,74 @@ export class MeshWatcher {
   private closed = false;
   current: MeshRevision | undefined;
   lastRefused: RefusedChange | undefined;
+  /** Why the spec directory cannot be read right now; undefined while it can. */
+  unreadable: string | undefined;
 
   constructor(private readonly options: MeshWatcherOptions) {}
 
   /** Loads once, then watches. Resolves with whether the initial load was valid. */
   async start(): Promise<boolean> {
     await this.reload();
-    this.watcher = watch(this.options.dir, { ignoreInitial: true, depth: 0 });
-    this.watcher.on('all', (_event, file) => {
-      if (/\.(ya?ml|json)$/i.test(file) || file === this.options.dir) this.schedule();
-    });
-    this.watcher.on('error', (err) => log.error({ dir: this.options.dir, err: (err as Error).message }, 'spec directory watch failed'));
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    await this.checkSource(false);
+    this.recheckTimer = setInterval(() => void this.checkSource(true), this.options.recheckMs ?? 1000);
+    this.recheckTimer.unref();
     return this.lastRefused === undefined;
+  }
+
+  /**
+   * Opens the fs watcher again when the source has changed identity or the watcher was lost, and
+   * (when `reloadOnChange`) reloads, so a directory that returns is picked up by itself.
+   */
+  private checkSource(reloadOnChange: boolean): Promise<void> {
+    this.checking ??= (async () => {
+      try {
+        const probe = await probeSpecSource(this.options.dir);
+        const source = probe.kind === 'unreadable' ? `unreadable: ${probe.problem}` : probe.identity;
+        if (this.closed || (source === this.watchedSource && (this.fsWatcher || probe.kind === 'unreadable'))) return;
+        if (this.watchedSource !== undefined) log.warn({ dir: this.options.dir, now: source }, 'spec directory replaced, gone or back: watching it anew');
+        this.watchedSource = source;
+        await this.closeFsWatcher();
+        if (probe.kind !== 'unreadable') await this.openFsWatcher();
+        if (reloadOnChange) this.schedule();
+      } finally {
+        this.checking = undefined;
+      }
+    })();
+    return this.checking;
+  }
+
+  private async openFsWatcher(): Promise<void> {
+    const root = this.options.dir;
+    const watcher = watch(root, { ignoreInitial: true, depth: 0 });
+    this.fsWatcher = watcher;
+    watcher.on('all', (event, file) => {
+      if (file === root && (event === 'unlinkDir' || event === 'unlink')) {
+        // chokidar stops watching a root that disappears; find out what is there now.
+        this.watcherLost(watcher);
+        return;
+      }
+      const name = path.basename(file);
+      if (file === root || isSpecFile(name) || name === CONFIGMAP_DATA_LINK) this.schedule();
+    });
+    watcher.on('error', (err) => {
+      log.error({ dir: root, err: (err as Error).message }, 'spec directory watch failed; watching it anew');
+      this.watcherLost(watcher);
+    });
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  private watcherLost(watcher: FSWatcher): void {
+    if (this.fsWatcher !== watcher) return;
+    this.fsWatcher = undefined;
+    this.watchedSource = undefined;
+    void watcher.close();
+    void this.checkSource(true);
+  }
+
+  private async closeFsWatcher(): Promise<void> {
+    const watcher = this.fsWatcher;
+    this.fsWatcher = undefined;
+    await watcher?.close();
   }
 
   private schedule(): void {
@@ -79,17 +155,39 @@ export class MeshWatcher {
       return this.running;
     }
     this.running = (async () => {
-      do {
-        this.again = false;
-        await this.loadOnce();
-      } while (this.again && !this.closed);
-      this.running = undefined;
+      try {
+        do {
+          this.again = false;
+          await this.loadGuarded();
+        } while (this.again && !this.closed);
+      } finally {
+        this.running = undefined;
+      }
     })();
     return this.running;
   }
 
+  /** No input may end the watcher: anything thrown while loading is a refused change. */
+  private async loadGuarded(): Promise<void> {
+    try {
+      await this.loadOnce();
+    } catch (err) {
+      this.refuse([{ file: this.options.dir, message: `could not load the specs: ${err instanceof Error ? err.message : String(err)}` }]);
+    }
+  }
+
   private async loadOnce(): Promise<void> {
-    const result = await loadMesh(this.options.dir, this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {});
+    const probe = await probeSpecSource(this.options.dir);
+    if (probe.kind === 'unreadable') {
+      this.unreadable = probe.problem;
+      this.refuse([{ file: this.options.dir, message: probe.problem }]);
+      return;
+    }
+    this.unreadable = undefined;
+    const result = await loadMesh(this.options.dir, {
+      ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}),
+      ...(this.options.limits ? { limits: this.options.limits } : {}),
+    });
     if (!result.ok) {
       this.refuse(result.errors);
       return;
@@ -117,7 +215,9 @@ export class MeshWatcher {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await this.watcher?.close();
+    clearInterval(this.recheckTimer);
+    await this.checking;
+    await this.closeFsWatcher();
     await this.running;
   }
 }

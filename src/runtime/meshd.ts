@@ -23,6 +23,7 @@ import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
 import { formatError } from '../spec/errors';
 import { openStateDirectory, type StateRecovery } from './state-directory';
+import type { SpecLimits } from '../spec/limits';
 import { logger } from '../log';
 import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
 import { parseNodeId } from '../xds/node-id';
@@ -78,6 +79,8 @@ export interface MeshdOptions {
   rolloverGraceMs?: number;
   /** Deliberate recovery of a damaged state directory (otherwise it is refused; see openStateDirectory). */
   stateRecovery?: StateRecovery;
+  /** Spec file size, document and alias limits (default DEFAULT_SPEC_LIMITS). */
+  specLimits?: SpecLimits;
 }
 
 export class Meshd {
@@ -169,6 +172,7 @@ export class Meshd {
     const watcher = new MeshWatcher({
       dir: options.configDir,
       trustDomain: options.trustDomain,
+      ...(options.specLimits ? { limits: options.specLimits } : {}),
       apply: (model, revision) => meshd!.apply(model, revision),
       refused: (change) => {
         meshd?.metrics.configReload('refused');

@@ -81,6 +81,8 @@ export function secretViews(sources: OperationsSources, endpoint: MeshEndpointId
 export function readiness(sources: OperationsSources): ReadinessCheck[] {
   return [
     { name: 'specs loaded', check: () => (sources.watcher.current ? true : 'no valid mesh has been loaded yet') },
+    // The last good mesh is still served, but changes cannot arrive: not ready until the specs return.
+    { name: 'specs readable', check: () => (sources.watcher.unreadable === undefined ? true : `${sources.watcher.unreadable}; still serving the last good mesh`) },
     { name: 'CA ready', check: () => (sources.certificates.trustBundle().caSerials.length > 0 ? true : 'no CA in the trust bundle') },
     { name: 'listeners bound', check: () => (sources.listening() ? true : 'ADS/SDS are not listening yet') },
   ];

@@ -1,8 +1,14 @@
 // Reading a spec directory: every .yaml, .yml and .json file directly inside it, in name order
 // (so results and error order are stable), each parsed and validated; all errors collected.
-import { readdir, readFile } from 'node:fs/promises';
+// Symbolic links are followed, files and the directory itself alike, because a Kubernetes
+// ConfigMap volume is made of them: `<key> -> ..data/<key>`, `..data -> ..<timestamp>/`. Names
+// starting with a dot (those ConfigMap internals, editor swap files) are never read. A single
+// file may stand in for the directory. Every file is size-checked on disk before it is read.
+import { access, open, readdir, readlink, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { sortErrors, type SpecError } from './errors';
+import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_FLAGS, type SpecLimits } from './limits';
 import { parseSpecText, type DeclaredResource } from './parse';
 import type { Resource } from './resource-schema';
 
@@ -23,38 +29,141 @@ export function isSpecFile(name: string): boolean {
   return !name.startsWith('.') && specExtensions.includes(path.extname(name).toLowerCase());
 }
 
-function reason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code ?? (error instanceof Error ? error.message : String(error));
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** Read and validate every spec file in `dir` (not its subdirectories). */
-export async function loadSpecDir(dir: string): Promise<LoadedSpecs> {
-  let names: string[];
+function reason(error: unknown): string {
+  if (errnoCode(error) === 'ELOOP') return 'it is a symbolic link loop';
+  return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * What the spec source (`--config`, or the argument of `validate`) is right now. `identity`
+ * (device and inode, links followed) changes when the path is replaced or a link re-pointed.
+ */
+export type SpecSourceProbe =
+  | { readonly kind: 'directory' | 'file'; readonly identity: string }
+  | { readonly kind: 'unreadable'; readonly problem: string };
+
+/** Stats the spec source, following symbolic links; never throws. */
+export async function probeSpecSource(source: string): Promise<SpecSourceProbe> {
+  let stats: Stats;
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    names = entries.filter((entry) => entry.isFile() && isSpecFile(entry.name)).map((entry) => entry.name).sort();
+    stats = await stat(source);
+    // Listing a directory is what loading needs; checking it here lets readiness report it.
+    if (stats.isDirectory()) await access(source, constants.R_OK | constants.X_OK);
   } catch (error) {
-    return { resources: [], invalid: [], errors: [{ file: dir, message: `cannot read spec directory: ${reason(error)}` }] };
+    return { kind: 'unreadable', problem: `cannot read spec directory: ${reason(error)}` };
   }
-  if (names.length === 0) {
-    return { resources: [], invalid: [], errors: [{ file: dir, message: 'no .yaml, .yml or .json spec files' }] };
+  if (!stats.isDirectory() && !stats.isFile()) return { kind: 'unreadable', problem: 'is neither a directory nor a file' };
+  return { kind: stats.isDirectory() ? 'directory' : 'file', identity: `${stats.dev}:${stats.ino}` };
+}
+
+/** One spec file to read: its name in errors and its path. */
+interface SpecFileEntry {
+  readonly name: string;
+  readonly file: string;
+}
+
+/** The spec files directly in `dir`, following symbolic links; unresolvable links are errors. */
+async function listSpecFiles(dir: string, errors: SpecError[]): Promise<SpecFileEntry[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files: SpecFileEntry[] = [];
+  for (const entry of entries) {
+    if (!isSpecFile(entry.name)) continue;
+    const file = path.join(dir, entry.name);
+    if (entry.isFile()) {
+      files.push({ name: entry.name, file });
+      continue;
+    }
+    if (!entry.isSymbolicLink()) continue;
+    try {
+      // A link to a directory is a subdirectory, and subdirectories are not read.
+      if ((await stat(file)).isFile()) files.push({ name: entry.name, file });
+    } catch (error) {
+      errors.push({ file: entry.name, message: await brokenLinkMessage(file, error) });
+    }
+  }
+  return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function brokenLinkMessage(link: string, error: unknown): Promise<string> {
+  if (errnoCode(error) === 'ELOOP') return 'is a symbolic link loop (it never reaches a file)';
+  if (errnoCode(error) === 'ENOENT') {
+    const target = await readlink(link).catch(() => '?');
+    return `is a symbolic link to ${target}, which does not exist`;
+  }
+  return `cannot follow the symbolic link: ${reason(error)}`;
+}
+
+/**
+ * The text of one file, read only if it is within the size limit. The size is taken from the
+ * opened file (so a file swapped in after a check cannot slip past) and the read is bounded (so a
+ * file growing while it is read cannot either).
+ */
+async function readBounded(file: string, maxBytes: number): Promise<{ text: string } | { problem: string }> {
+  const overLimit = (size: number | string): string =>
+    `is ${size} bytes, over the limit of ${maxBytes} bytes for one spec file (${SPEC_LIMIT_FLAGS.maxFileBytes}); not read`;
+  const handle = await open(file, 'r');
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) return { problem: 'is not a regular file' };
+    if (stats.size > maxBytes) return { problem: overLimit(stats.size) };
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled > maxBytes) return { problem: overLimit(`more than ${maxBytes}`) };
+    return { text: buffer.toString('utf8', 0, filled) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Read and validate every spec file in `source` (not its subdirectories), or the one file
+ * `source` names. Errors name files relative to the directory (a single file by its base name).
+ */
+export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS): Promise<LoadedSpecs> {
+  const refused = (message: string, file = source): LoadedSpecs => ({ resources: [], invalid: [], errors: [{ file, message }] });
+  const probe = await probeSpecSource(source);
+  if (probe.kind === 'unreadable') return refused(probe.problem);
+  const errors: SpecError[] = [];
+  let files: SpecFileEntry[];
+  if (probe.kind === 'file') {
+    const name = path.basename(source);
+    if (!specExtensions.includes(path.extname(name).toLowerCase())) return refused('is not a .yaml, .yml or .json spec file', name);
+    files = [{ name, file: source }];
+  } else {
+    try {
+      files = await listSpecFiles(source, errors);
+    } catch (error) {
+      return refused(`cannot read spec directory: ${reason(error)}`);
+    }
+    if (files.length === 0 && errors.length === 0) return refused('no .yaml, .yml or .json spec files');
   }
   const resources: Resource[] = [];
   const invalid: DeclaredResource[] = [];
-  const errors: SpecError[] = [];
-  for (const name of names) {
-    let text: string;
+  for (const { name, file } of files) {
+    let read: { text: string } | { problem: string };
     try {
-      text = await readFile(path.join(dir, name), 'utf8');
+      read = await readBounded(file, limits.maxFileBytes);
     } catch (error) {
-      errors.push({ file: name, message: `cannot read: ${reason(error)}` });
+      read = { problem: `cannot read: ${reason(error)}` };
+    }
+    if ('problem' in read) {
+      errors.push({ file: name, message: read.problem });
       continue;
     }
-    const parsed = parseSpecText(name, text);
-    resources.push(...parsed.resources);
-    invalid.push(...parsed.invalid);
-    errors.push(...parsed.errors);
+    // Appended one by one: a spread of an unbounded array into push() overflows the stack.
+    const parsed = parseSpecText(name, read.text, limits);
+    for (const resource of parsed.resources) resources.push(resource);
+    for (const declared of parsed.invalid) invalid.push(declared);
+    for (const error of parsed.errors) errors.push(error);
   }
   return { resources, invalid, errors: sortErrors(errors) };
 }

@@ -1,11 +1,13 @@
 // From the text of one spec file to validated resources: YAML (multi-document) or JSON, each
 // document in one of three shapes (meshd's `kind` form, create-* CLI input, describe-* output),
-// validated by the kind's schema. Pure: no I/O, so tests feed it strings.
-import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
+// validated by the kind's schema. Pure: no I/O, so tests feed it strings. Bounded: a file over the
+// document limit or a document over the alias limit is an error, never an exception.
+import { Composer, LineCounter, Parser, parseDocument, type Document, type YAMLError } from 'yaml';
 import { issueMessages, type SpecError } from './errors';
 import { nameFieldOf, resourceKinds, resourceSchemas, type Resource, type ResourceKind } from './resource-schema';
 import { orList } from './common-schema';
 import { salvage } from './salvage';
+import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_FLAGS, type SpecLimits } from './limits';
 
 /** A resource that has a kind and names but failed validation: references to it are not "missing". */
 export interface DeclaredResource {
@@ -118,18 +120,35 @@ export function validateDocument(file: string, index: number, value: unknown): P
   return { resources: [], invalid, errors };
 }
 
-function merge(parts: ParsedFile[]): ParsedFile {
-  return {
-    resources: parts.flatMap((part) => part.resources),
-    invalid: parts.flatMap((part) => part.invalid),
-    errors: parts.flatMap((part) => part.errors),
-  };
+/** Collects what the documents of one file hold, appending item by item (a file may hold thousands). */
+class FileCollector implements ParsedFile {
+  readonly resources: Resource[] = [];
+  readonly invalid: DeclaredResource[] = [];
+  readonly errors: SpecError[] = [];
+
+  add(part: ParsedFile): void {
+    for (const resource of part.resources) this.resources.push(resource);
+    for (const declared of part.invalid) this.invalid.push(declared);
+    for (const error of part.errors) this.errors.push(error);
+  }
 }
 
 // A JSON file or YAML document may hold one resource or a list of them.
-function validateValue(file: string, firstIndex: number, value: unknown): ParsedFile {
-  if (Array.isArray(value)) return merge(value.map((item, offset) => validateDocument(file, firstIndex + offset, item)));
-  return validateDocument(file, firstIndex, value);
+function validateValue(into: FileCollector, file: string, firstIndex: number, value: unknown): void {
+  if (!Array.isArray(value)) {
+    into.add(validateDocument(file, firstIndex, value));
+    return;
+  }
+  value.forEach((item: unknown, offset) => into.add(validateDocument(file, firstIndex + offset, item)));
+}
+
+/** The whole file is refused when it holds more documents than the limit: nothing of it is used. */
+function tooManyDocuments(file: string, limits: SpecLimits): ParsedFile {
+  return {
+    resources: [],
+    invalid: [],
+    errors: [{ file, message: `holds more than ${limits.maxDocuments} documents (${SPEC_LIMIT_FLAGS.maxDocuments}); none of them was read` }],
+  };
 }
 
 function yamlErrorMessage(message: string): string {
@@ -137,35 +156,60 @@ function yamlErrorMessage(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
-function parseYaml(file: string, text: string): ParsedFile {
+function syntaxErrors(file: string, errors: readonly YAMLError[], lineCounter: LineCounter): SpecError[] {
+  return errors.map((error) => {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    return { file, line, column: col, message: `YAML syntax error: ${yamlErrorMessage(error.message)}` };
+  });
+}
+
+/** A document's value, or the error that stands for it (an alias bomb is refused, not thrown). */
+function documentValue(file: string, index: number, document: Document.Parsed, limits: SpecLimits): { value: unknown } | { error: SpecError } {
+  try {
+    return { value: document.toJS({ maxAliasCount: limits.maxAliases }) };
+  } catch (error) {
+    // yaml throws a ReferenceError when expansions pass the limit ("Excessive alias count ...", or
+    // "Alias resolution is disabled" when the limit is 0), and another for an alias without anchor.
+    const text = error instanceof Error ? error.message : String(error);
+    const message = /^(Excessive alias count|Alias resolution is disabled)/.test(text)
+      ? `expands YAML aliases more than ${limits.maxAliases} times (${SPEC_LIMIT_FLAGS.maxAliases}); refused as a possible alias bomb`
+      : `YAML error: ${text}`;
+    return { error: { file, resource: `document ${index + 1}`, message } };
+  }
+}
+
+function parseYaml(file: string, text: string, limits: SpecLimits): ParsedFile {
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter });
-  if (!Array.isArray(documents)) return { resources: [], invalid: [], errors: [] };
-  const parts: ParsedFile[] = [];
+  const parser = new Parser(lineCounter.addNewLine);
+  const composer = new Composer();
+  const collected = new FileCollector();
   let index = 0;
-  for (const document of documents) {
+  // Documents are composed one at a time, so a file over the document limit is abandoned at the
+  // first document past it instead of being held in memory whole.
+  for (const document of composer.compose(parser.parse(text))) {
+    if (index >= limits.maxDocuments) return tooManyDocuments(file, limits);
     if (document.errors.length > 0) {
-      parts.push({
-        resources: [],
-        invalid: [],
-        errors: document.errors.map((error) => ({
-          file,
-          ...(error.linePos ? { line: error.linePos[0].line, column: error.linePos[0].col } : {}),
-          message: `YAML syntax error: ${yamlErrorMessage(error.message)}`,
-        })),
-      });
+      collected.add({ resources: [], invalid: [], errors: syntaxErrors(file, document.errors, lineCounter) });
       index += 1;
       continue;
     }
-    const value: unknown = document.toJS({ maxAliasCount: 100 });
+    const read = documentValue(file, index, document, limits);
+    if ('error' in read) {
+      collected.add({ resources: [], invalid: [], errors: [read.error] });
+      index += 1;
+      continue;
+    }
+    const { value } = read;
+    const count = Array.isArray(value) ? value.length : 1;
+    if (index + count > limits.maxDocuments) return tooManyDocuments(file, limits);
     // An empty document (a trailing `---`, a file of comments) holds no resource.
-    if (value !== null && value !== undefined) parts.push(validateValue(file, index, value));
-    index += Array.isArray(value) ? value.length : 1;
+    if (value !== null && value !== undefined) validateValue(collected, file, index, value);
+    index += count;
   }
-  return merge(parts);
+  return collected;
 }
 
-function parseJson(file: string, text: string): ParsedFile {
+function parseJson(file: string, text: string, limits: SpecLimits): ParsedFile {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -183,10 +227,13 @@ function parseJson(file: string, text: string): ParsedFile {
       }],
     };
   }
-  return validateValue(file, 0, value);
+  if (Array.isArray(value) && value.length > limits.maxDocuments) return tooManyDocuments(file, limits);
+  const collected = new FileCollector();
+  validateValue(collected, file, 0, value);
+  return collected;
 }
 
 /** Parse and validate the text of one file; `.json` files are JSON, everything else YAML. */
-export function parseSpecText(file: string, text: string): ParsedFile {
-  return file.toLowerCase().endsWith('.json') ? parseJson(file, text) : parseYaml(file, text);
+export function parseSpecText(file: string, text: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS): ParsedFile {
+  return file.toLowerCase().endsWith('.json') ? parseJson(file, text, limits) : parseYaml(file, text, limits);
 }

@@ -11,6 +11,7 @@ import { TypeUrl } from '../../src/xds/type-urls';
 import { MESHD_BIN, runCli } from '../support/run-cli';
 import { XdsTestClient } from '../support/xds-client';
 import { parsePrometheusText, sampleValue } from '../admin/prom-text';
+import { writeConfigMap } from '../support/configmap';
 
 const EXAMPLE = path.resolve(__dirname, '../../../examples/colorapp');
 const FRONT = 'mesh/colorapp/virtualNode/front';
@@ -108,5 +109,129 @@ describe('cli: meshd serve, status, certs rotate, ca rollover', function () {
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.equal(fs.existsSync(path.join(work, 'state', 'sds.sock')), false);
+  });
+});
+
+// Hostile and awkward spec inputs fed to a real `meshd serve`: each is refused (or recovered from)
+// while the process stays up, /healthz answers and the last good mesh is still served.
+describe('cli: meshd serve survives hostile spec input', function () {
+  this.timeout(60_000);
+  const EXTRA = 'mesh/colorapp/virtualNode/extra';
+  const extraNode = (port: number): string => `kind: VirtualNode
+meshName: colorapp
+virtualNodeName: extra
+spec:
+  listeners: [{ portMapping: { port: ${port}, protocol: http } }]
+  serviceDiscovery: { dns: { hostname: 127.0.0.1 } }
+meshd: { ingressPort: 15900, egressPort: 15901, adminPort: 9990 }
+`;
+  interface MeshStatusBody { mesh: { revision: string | null; lastRefused?: { errors: string[] } } }
+  let work: string;
+  const children: ChildProcess[] = [];
+
+  beforeEach(() => { work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-hostile-')); });
+  afterEach(() => {
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  async function serve(configDir: string): Promise<{ child: ChildProcess; admin: string }> {
+    const child = spawn(process.execPath, [MESHD_BIN, 'serve', '--config', configDir, '--xds', '127.0.0.1:0',
+      '--state-dir', path.join(work, 'state'), '--admin', '127.0.0.1:0'], { env: { ...process.env, MESHD_LOG_LEVEL: 'warn' } });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => { stderr += d; });
+    const deadline = Date.now() + 15_000;
+    while (!/admin on (http:\/\/\S+)/.test(stderr)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`meshd did not start:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { child, admin: /admin on (http:\/\/\S+)/.exec(stderr)![1]! };
+  }
+
+  /** Polls an admin endpoint until `accept` says yes (the event is the status changing). */
+  async function until<T>(url: string, accept: (status: number, body: T) => boolean, what: string): Promise<T> {
+    const deadline = Date.now() + 15_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const response = await fetch(url);
+      const body = (await response.json()) as T;
+      if (accept(response.status, body)) return body;
+      last = `${response.status} ${JSON.stringify(body)}`;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${what}: not seen in time; last ${url}: ${last}`);
+  }
+
+  async function assertAliveAndServing(child: ChildProcess, admin: string): Promise<void> {
+    assert.equal(child.exitCode, null, 'meshd is still running');
+    assert.equal((await fetch(`${admin}/healthz`)).status, 200);
+    const dump = (await (await fetch(`${admin}/config_dump?node=${FRONT}`)).json()) as { configs?: unknown[] };
+    assert.ok(served(true)(200, dump), 'the last good mesh is still served');
+  }
+
+  const refusedWith = (pattern: RegExp) => (_status: number, body: MeshStatusBody): boolean =>
+    Boolean(body.mesh.lastRefused?.errors.some((e) => pattern.test(e)));
+  const applied = (_status: number, body: MeshStatusBody): boolean => body.mesh.lastRefused === undefined;
+  // A node that has left the mesh still gets a dump (the trust bundle), with no configuration.
+  const served = (yes: boolean) => (_status: number, body: { configs?: unknown[] }): boolean => ((body.configs?.length ?? 0) > 0) === yes;
+
+  it('refuses an alias bomb, 130,000 documents and a 50 MB scalar, staying up and small', async () => {
+    const mesh = path.join(work, 'mesh');
+    fs.cpSync(EXAMPLE, mesh, { recursive: true });
+    const { child, admin } = await serve(mesh);
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let level = 1; level < 9; level += 1) {
+      const name = String.fromCharCode(97 + level);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${String.fromCharCode(96 + level)}`).join(', ')}]`);
+    }
+    const hostile: { file: string; content: string; error: RegExp }[] = [
+      { file: 'bomb.yaml', content: `${levels.join('\n')}\n`, error: /^bomb\.yaml: document 1: expands YAML aliases more than 1000 times/ },
+      { file: 'many.yaml', content: '--- {}\n'.repeat(130_000), error: /^many\.yaml: holds more than 10000 documents \(--spec-max-documents\)/ },
+      { file: 'huge.yaml', content: `kind: Mesh\nmeshName: ${'a'.repeat(50 * 1024 * 1024)}\n`, error: /^huge\.yaml: is 52428\d+ bytes, over the limit of 1048576 bytes/ },
+    ];
+    for (const input of hostile) {
+      fs.writeFileSync(path.join(mesh, input.file), input.content);
+      await until(`${admin}/status`, refusedWith(input.error), `${input.file} refused`);
+      await assertAliveAndServing(child, admin);
+      fs.rmSync(path.join(mesh, input.file));
+      await until(`${admin}/status`, applied, `recovery after ${input.file}`);
+    }
+    const metrics = parsePrometheusText(await (await fetch(`${admin}/metrics`)).text());
+    // At least one refusal each (a file still being written may be refused once more).
+    assert.ok(sampleValue(metrics, 'meshd_config_reloads_total', { result: 'refused' })! >= hostile.length);
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
+    assert.ok(rssKb < 400 * 1024, `RSS ${Math.round(rssKb / 1024)} MB: the 50 MB file was never read`);
+  });
+
+  it('turns unready while its directory is renamed away, and recovers by itself when it returns', async () => {
+    const mesh = path.join(work, 'mesh');
+    fs.cpSync(EXAMPLE, mesh, { recursive: true });
+    const { child, admin } = await serve(mesh);
+    await until(`${admin}/readyz`, (status) => status === 200, 'ready');
+    fs.renameSync(mesh, `${mesh}.away`);
+    const unready = await until<{ failing: string[] }>(`${admin}/readyz`, (status) => status === 503, 'unready while the specs are gone');
+    assert.deepEqual(unready.failing, ['specs readable']);
+    await until(`${admin}/status`, refusedWith(/cannot read spec directory: ENOENT/), 'the refusal in /status');
+    await assertAliveAndServing(child, admin);
+    fs.renameSync(`${mesh}.away`, mesh);
+    await until(`${admin}/readyz`, (status) => status === 200, 'ready again');
+    fs.writeFileSync(path.join(mesh, 'extra.yaml'), extraNode(9090));
+    await until(`${admin}/config_dump?node=${EXTRA}`, served(true), 'a later edit applied');
+    await until(`${admin}/status`, applied, 'no stale ENOENT in /status');
+  });
+
+  it('applies the atomic ..data swap of a Kubernetes ConfigMap volume', async () => {
+    const mesh = path.join(work, 'configmap');
+    const files = Object.fromEntries(fs.readdirSync(EXAMPLE).map((name) => [name, fs.readFileSync(path.join(EXAMPLE, name), 'utf8')]));
+    writeConfigMap(mesh, files);
+    const { child, admin } = await serve(mesh);
+    await until(`${admin}/config_dump?node=${FRONT}`, served(true), 'the symlinked specs read');
+    await until(`${admin}/config_dump?node=${EXTRA}`, served(false), 'no extra node yet');
+    writeConfigMap(mesh, { ...files, 'extra.yaml': extraNode(9090) });
+    await until(`${admin}/config_dump?node=${EXTRA}`, served(true), 'the swap applied');
+    writeConfigMap(mesh, files);
+    await until(`${admin}/config_dump?node=${EXTRA}`, served(false), 'the next swap applied');
+    await assertAliveAndServing(child, admin);
   });
 });

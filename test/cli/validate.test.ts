@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { runCli } from '../support/run-cli';
+import { writeConfigMap } from '../support/configmap';
 
 describe('cli: meshd validate', () => {
   let dir: string;
@@ -35,6 +36,48 @@ spec:
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^nodes\.yaml: VirtualNode colorteller: spec\.listeners\[0\]\.tls\.mode: must be STRICT, PERMISSIVE or DISABLED$/m);
     assert.match(result.stdout, /error(s)? in /);
+  });
+
+  const MESH = 'kind: Mesh\nmeshName: demo\nspec: {}\n';
+  const BAD_NODE = 'kind: VirtualNode\nmeshName: demo\nvirtualNodeName: a\nspec:\n  listeners:\n    - portMapping: { port: 99999, protocol: http }\n';
+
+  it('validates a single file', async () => {
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH);
+    const good = await runCli(['validate', path.join(dir, 'mesh.yaml')]);
+    assert.equal(good.code, 0, good.stdout + good.stderr);
+    assert.match(good.stdout, /mesh\.yaml: valid \(1 mesh, 0 virtual nodes/);
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), `${MESH}---\n${BAD_NODE}`);
+    const bad = await runCli(['validate', path.join(dir, 'bad.yaml')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /^bad\.yaml: VirtualNode a: spec\.listeners\[0\]\.portMapping\.port: /m);
+  });
+
+  it('names the file of an alias bomb and of a file over the size limit, and takes the limits as flags', async () => {
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH);
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let level = 1; level < 9; level += 1) {
+      const name = String.fromCharCode(97 + level);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${String.fromCharCode(96 + level)}`).join(', ')}]`);
+    }
+    fs.writeFileSync(path.join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'big.yaml'), `${MESH.replace('demo', 'other')}# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    const result = await runCli(['validate', dir]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /^big\.yaml: is 2097\d+ bytes, over the limit of 1048576 bytes for one spec file \(--spec-max-file-size\); not read$/m);
+    assert.match(result.stdout, /^bomb\.yaml: document 1: expands YAML aliases more than 1000 times \(--spec-max-aliases\)/m);
+    const raised = await runCli(['validate', dir, '--spec-max-file-size', '4MiB', '--spec-max-aliases', '0']);
+    assert.doesNotMatch(raised.stdout, /big\.yaml/);
+    assert.match(raised.stdout, /^bomb\.yaml: document 1: expands YAML aliases more than 0 times/m);
+    const wrong = await runCli(['validate', dir, '--spec-max-file-size', 'lots']);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /--spec-max-file-size.*must be a size such as 1048576, 512KiB or 4MiB/);
+  });
+
+  it('validates every resource of a Kubernetes ConfigMap volume', async () => {
+    writeConfigMap(dir, { 'mesh.yaml': MESH, 'node.yaml': BAD_NODE });
+    const result = await runCli(['validate', dir]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stdout, /^node\.yaml: VirtualNode a: spec\.listeners\[0\]\.portMapping\.port: /m);
   });
 });
 

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MeshWatcher, type RefusedChange } from '../../src/runtime/mesh-watcher';
 import type { MeshModel } from '../../src/model/types';
+import { writeConfigMap } from '../support/configmap';
 
 const MESH = 'kind: Mesh\nmeshName: demo\nspec: {}\n';
 const node = (name: string, port: number, mode = 'DISABLED'): string => `---
@@ -79,5 +80,82 @@ describe('runtime/mesh-watcher', () => {
     assert.equal(await watcher.start(), false);
     assert.equal(applied.length, 0);
     assert.match(refused[0]!.errors[0]!.message, /YAML/);
+  });
+
+  const endpointsOf = (model: MeshModel | undefined): string[] => Object.keys(model?.endpoints ?? {}).sort();
+
+  it('recovers by itself when the directory is renamed away and back: later edits are applied', async () => {
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH + node('a', 8080));
+    await watcher.start();
+    fs.renameSync(dir, `${dir}.away`);
+    await until(() => refused.some((r) => r.errors.some((e) => /ENOENT/.test(e.message))), 5000);
+    assert.equal(watcher.current!.revision, 1, 'the last good mesh stays');
+    assert.equal(watcher.unreadable, 'cannot read spec directory: ENOENT', 'readiness can tell the specs are unreadable');
+    fs.renameSync(`${dir}.away`, dir);
+    await until(() => watcher.lastRefused === undefined, 5000);
+    assert.equal(watcher.unreadable, undefined);
+    fs.writeFileSync(path.join(dir, 'b.yaml'), node('b', 8081));
+    await until(() => endpointsOf(watcher.current?.model).length === 2, 5000);
+    assert.deepEqual(endpointsOf(watcher.current?.model), ['mesh/demo/virtualNode/a', 'mesh/demo/virtualNode/b']);
+  });
+
+  it('follows a directory replaced by another one, as deploy tools do', async () => {
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH + node('a', 8080));
+    await watcher.start();
+    const next = `${dir}.next`;
+    fs.mkdirSync(next);
+    fs.writeFileSync(path.join(next, 'mesh.yaml'), MESH + node('c', 8082));
+    fs.renameSync(dir, `${dir}.old`);
+    fs.renameSync(next, dir);
+    fs.rmSync(`${dir}.old`, { recursive: true });
+    await until(() => endpointsOf(watcher.current?.model).includes('mesh/demo/virtualNode/c'), 5000);
+    fs.writeFileSync(path.join(dir, 'd.yaml'), node('d', 8083));
+    await until(() => endpointsOf(watcher.current?.model).includes('mesh/demo/virtualNode/d'), 5000);
+  });
+
+  it('follows a symlinked directory re-pointed to another release', async () => {
+    for (const [release, name] of [['v1', 'a'], ['v2', 'b']] as const) {
+      fs.mkdirSync(path.join(dir, release));
+      fs.writeFileSync(path.join(dir, release, 'mesh.yaml'), MESH + node(name, 8080));
+    }
+    const current = path.join(dir, 'current');
+    fs.symlinkSync('v1', current);
+    const linked = new MeshWatcher({ dir: current, apply: () => undefined });
+    try {
+      assert.equal(await linked.start(), true);
+      assert.deepEqual(endpointsOf(linked.current?.model), ['mesh/demo/virtualNode/a']);
+      fs.symlinkSync('v2', `${current}.next`);
+      fs.renameSync(`${current}.next`, current);
+      await until(() => endpointsOf(linked.current?.model).join() === 'mesh/demo/virtualNode/b', 5000);
+    } finally {
+      await linked.close();
+    }
+  });
+
+  it('applies each atomic ..data swap of a Kubernetes ConfigMap volume', async () => {
+    writeConfigMap(dir, { 'mesh.yaml': MESH + node('a', 8080) });
+    assert.equal(await watcher.start(), true);
+    assert.deepEqual(endpointsOf(watcher.current?.model), ['mesh/demo/virtualNode/a']);
+    writeConfigMap(dir, { 'mesh.yaml': MESH + node('a', 8080) + node('b', 8081) });
+    await until(() => endpointsOf(watcher.current?.model).length === 2, 5000);
+    writeConfigMap(dir, { 'mesh.yaml': MESH, 'nodes.yaml': node('c', 8082) });
+    await until(() => endpointsOf(watcher.current?.model).join() === 'mesh/demo/virtualNode/c', 5000);
+  });
+
+  it('refuses an alias bomb like any invalid change and keeps watching', async () => {
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH + node('a', 8080));
+    await watcher.start();
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let level = 1; level < 9; level += 1) {
+      const previous = String.fromCharCode(96 + level);
+      levels.push(`${String.fromCharCode(97 + level)}: &${String.fromCharCode(97 + level)} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+    }
+    fs.writeFileSync(path.join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
+    await until(() => refused.length === 1);
+    assert.match(refused[0]!.errors.map((e) => `${e.file}: ${e.message}`).join('\n'), /^bomb\.yaml: expands YAML aliases/m);
+    assert.equal(watcher.current!.revision, 1);
+    fs.rmSync(path.join(dir, 'bomb.yaml'));
+    fs.writeFileSync(path.join(dir, 'b.yaml'), node('b', 8081));
+    await until(() => endpointsOf(watcher.current?.model).length === 2);
   });
 });

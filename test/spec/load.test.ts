@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir, symlink, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { formatErrors } from '../../src/spec/errors';
 import { isSpecFile, loadSpecDir } from '../../src/spec/load';
+import { writeConfigMap } from '../support/configmap';
 
 describe('spec/load', () => {
   let dir: string;
@@ -44,5 +45,72 @@ describe('spec/load', () => {
 
   it('knows which names are spec files', () => {
     assert.deepEqual(['a.yaml', 'b.YML', 'c.json', 'd.txt', '.e.yaml', 'f.yaml~'].filter(isSpecFile), ['a.yaml', 'b.YML', 'c.json']);
+  });
+
+  const MESH = 'kind: Mesh\nmeshName: m\n';
+  const SERVICE = 'kind: VirtualService\nmeshName: m\nvirtualServiceName: s\nspec: {}\n';
+
+  it('reads a Kubernetes ConfigMap volume: follows the key symlinks and ignores the ..data internals', async () => {
+    writeConfigMap(dir, { 'mesh.yaml': MESH, 'service.yaml': SERVICE });
+    const loaded = await loadSpecDir(dir);
+    assert.deepEqual(loaded.errors, []);
+    assert.deepEqual(loaded.resources.map((r) => `${r.source.file}:${r.kind}`), ['mesh.yaml:Mesh', 'service.yaml:VirtualService']);
+    writeConfigMap(dir, { 'mesh.yaml': MESH });
+    assert.deepEqual((await loadSpecDir(dir)).resources.map((r) => `${r.source.file}:${r.kind}`), ['mesh.yaml:Mesh']);
+  });
+
+  it('follows a symlinked spec file and a symlinked spec directory', async () => {
+    const elsewhere = path.join(dir, 'elsewhere');
+    await mkdir(elsewhere);
+    await writeFile(path.join(elsewhere, 'mesh.yaml'), MESH);
+    const specs = path.join(dir, 'specs');
+    await mkdir(specs);
+    await symlink(path.join(elsewhere, 'mesh.yaml'), path.join(specs, 'linked.yaml'));
+    await symlink(specs, path.join(dir, 'current'));
+    const loaded = await loadSpecDir(path.join(dir, 'current'));
+    assert.deepEqual(loaded.errors, []);
+    assert.deepEqual(loaded.resources.map((r) => `${r.source.file}:${r.kind}`), ['linked.yaml:Mesh']);
+  });
+
+  it('reports a symlink loop and a dangling symlink by file name instead of skipping them', async () => {
+    await writeFile(path.join(dir, 'mesh.yaml'), MESH);
+    await symlink('loop-b.yaml', path.join(dir, 'loop-a.yaml'));
+    await symlink('loop-a.yaml', path.join(dir, 'loop-b.yaml'));
+    await symlink('gone.yaml', path.join(dir, 'dangling.yaml'));
+    assert.deepEqual(formatErrors((await loadSpecDir(dir)).errors).split('\n'), [
+      'dangling.yaml: is a symbolic link to gone.yaml, which does not exist',
+      'loop-a.yaml: is a symbolic link loop (it never reaches a file)',
+      'loop-b.yaml: is a symbolic link loop (it never reaches a file)',
+    ]);
+    const looped = path.join(dir, 'looped');
+    await symlink(looped, looped);
+    assert.equal(formatErrors((await loadSpecDir(looped)).errors), `${looped}: cannot read spec directory: it is a symbolic link loop`);
+  });
+
+  it('reads a single spec file given instead of a directory', async () => {
+    const file = path.join(dir, 'mesh.yaml');
+    await writeFile(file, MESH + '---\n' + SERVICE);
+    const loaded = await loadSpecDir(file);
+    assert.deepEqual(loaded.errors, []);
+    assert.deepEqual(loaded.resources.map((r) => `${r.source.file}:${r.kind}`), ['mesh.yaml:Mesh', 'mesh.yaml:VirtualService']);
+    await writeFile(path.join(dir, 'notes.txt'), 'hello');
+    assert.equal(formatErrors((await loadSpecDir(path.join(dir, 'notes.txt'))).errors), 'notes.txt: is not a .yaml, .yml or .json spec file');
+  });
+
+  it('refuses a file over the size limit by its size on disk, naming the file and the limit', async () => {
+    await writeFile(path.join(dir, 'mesh.yaml'), MESH);
+    // 50 MB, sparse: reading it would allocate the memory the limit is there to protect.
+    await writeFile(path.join(dir, 'huge.yaml'), '');
+    await truncate(path.join(dir, 'huge.yaml'), 50 * 1024 * 1024);
+    const loaded = await loadSpecDir(dir);
+    assert.deepEqual(formatErrors(loaded.errors), 'huge.yaml: is 52428800 bytes, over the limit of 1048576 bytes for one spec file (--spec-max-file-size); not read');
+    assert.deepEqual(loaded.resources.map((r) => r.kind), ['Mesh']);
+  });
+
+  it('loads a file of 130,000 documents as one error rather than overflowing the stack', async () => {
+    // 910 KB: under the size limit, so the document limit is what stops it.
+    await writeFile(path.join(dir, 'many.yaml'), '--- {}\n'.repeat(130_000));
+    const loaded = await loadSpecDir(dir);
+    assert.equal(formatErrors(loaded.errors), 'many.yaml: holds more than 10000 documents (--spec-max-documents); none of them was read');
   });
 });

@@ -255,4 +255,50 @@ describe('spec/parse', () => {
       assert.deepEqual(parsed.resources.map((r) => [r.kind, r.source.index]), [['Mesh', 0], ['VirtualService', 1]]);
     });
   });
+
+  describe('hostile and large input', () => {
+    // One resource per document; `&tls` shared by every listener, the way real specs reuse anchors.
+    const anchoredNode = (aliases: number): string => `kind: VirtualNode
+meshName: m
+virtualNodeName: many-ports
+spec:
+  listeners:
+    - portMapping: { port: 1, protocol: http }
+      tls: &tls { mode: DISABLED, certificate: { sds: { secretName: default } } }
+${Array.from({ length: aliases }, (_, i) => `    - portMapping: { port: ${i + 2}, protocol: http }\n      tls: *tls\n`).join('')}`;
+
+    it('accepts a legitimate document that reuses one anchor 120 times', () => {
+      const parsed = parseSpecText('ports.yaml', anchoredNode(120));
+      assert.deepEqual(parsed.errors, []);
+      assert.equal(parsed.resources.length, 1);
+    });
+
+    it('refuses a billion-laughs alias bomb as an error naming the file and the limit, without throwing', () => {
+      const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+      for (let level = 1; level < 9; level += 1) {
+        const previous = String.fromCharCode(96 + level);
+        const name = String.fromCharCode(97 + level);
+        levels.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${previous}`).join(',')}]`);
+      }
+      const errors = errorsOf('bomb.yaml', `kind: Mesh\nmeshName: m\n${levels.join('\n')}\n`);
+      assert.equal(errors.length, 1, errors.join('\n'));
+      assert.match(errors[0]!, /^bomb\.yaml: document 1: expands YAML aliases more than 1000 times \(--spec-max-aliases\)/);
+    });
+
+    it('reports an alias without its anchor instead of throwing', () => {
+      assert.deepEqual(errorsOf('alias.yaml', 'kind: Mesh\nmeshName: *nope\n'), [
+        'alias.yaml: document 1: YAML error: Unresolved alias (the anchor must be set before the alias): nope',
+      ]);
+    });
+
+    it('refuses a file of 130,000 documents as one error naming the file and the limit', () => {
+      const errors = errorsOf('many.yaml', '---\nkind: Mesh\nmeshName: m\n'.repeat(130_000));
+      assert.deepEqual(errors, ['many.yaml: holds more than 10000 documents (--spec-max-documents); none of them was read']);
+    });
+
+    it('counts the resources of a JSON list against the same limit', () => {
+      const errors = errorsOf('many.json', JSON.stringify(Array.from({ length: 10_001 }, () => ({ meshName: 'm' }))));
+      assert.deepEqual(errors, ['many.json: holds more than 10000 documents (--spec-max-documents); none of them was read']);
+    });
+  });
 });
