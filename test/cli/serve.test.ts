@@ -104,6 +104,30 @@ describe('cli: meshd serve, status, certs rotate, ca rollover', function () {
     assert.match(result.stdout, /mesh\/colorapp\/virtualNode\/nobody is not an endpoint of the current mesh/);
   });
 
+  it('logs one line for an SDS request naming 10,000 secrets it may not have, and still serves its own', async () => {
+    const sds = /SDS on (unix:\S+?);/.exec(stderr)![1]!;
+    const client = new XdsTestClient(sds);
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set(CREDENTIAL_HEADER, NodeCredentials.loadOrCreate(path.join(work, 'state')).tokenFor(FRONT));
+      const stream = client.sotw('sds', metadata);
+      const names = ['default', ...Array.from({ length: 10_000 }, (_, i) => `not-mine-${i}`)];
+      stream.send({ node: { id: FRONT }, typeUrl: TypeUrl.Secret, resourceNames: names });
+      const response = await stream.next(10_000);
+      assert.equal(response.resources.length, 1, 'its own certificate still comes');
+      // The log lines were written before the response; one more round trip drains the pipe.
+      await fetch(`${admin}/healthz`);
+      const lines = stderr.split('\n').filter((line) => line.includes('not entitled'));
+      assert.equal(lines.length, 1, lines.slice(0, 3).join('\n'));
+      const line = JSON.parse(lines[0]!) as { refused: number; sample: string[] };
+      assert.equal(line.refused, 10_000);
+      assert.equal(line.sample.length, 5);
+      stream.end();
+    } finally {
+      client.close();
+    }
+  });
+
   it('shuts down cleanly on SIGTERM and removes its socket', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
