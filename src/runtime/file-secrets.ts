@@ -5,8 +5,18 @@ import type { MeshModel, SecretModel } from '../model/types';
 
 export class FileSecrets {
   private readonly sources = new Map<string, { source: FileSecretSource; key: string }>();
+  private readonly changeListeners: (() => void)[] = [];
 
-  constructor(private readonly onChange: () => void, private readonly onRefused: (refusal: Refusal) => void = () => undefined) {}
+  constructor(private readonly onRefused: (refusal: Refusal) => void = () => undefined) {}
+
+  /** Calls `listener` whenever a source delivers a new certificate or bundle. */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private readonly changed = (): void => {
+    for (const listener of this.changeListeners) listener();
+  };
 
   get(mesh: string, secretName: string): FileSecretSource | undefined {
     return this.sources.get(`${mesh}/${secretName}`)?.source;
@@ -28,8 +38,8 @@ export class FileSecrets {
       const source = new FileSecretSource(p.kind === 'file-certificate'
         ? { name: id, certificateChainFile: p.certificateChain, privateKeyFile: p.privateKey }
         : { name: id, trustedCaFile: p.trustedCa });
-      source.on('certificate', this.onChange);
-      source.on('trustBundle', this.onChange);
+      source.on('certificate', this.changed);
+      source.on('trustBundle', this.changed);
       source.on('refused', this.onRefused);
       this.sources.set(id, { source, key: keyOf(secret) });
       await source.start();

@@ -1,38 +1,40 @@
-// One running meshd: the pipeline from spec files to streams, wired once.
-//   specs (watched) -> model -> translation -> per-node snapshots -> ADS (TCP and/or Unix socket)
-//   CA + watched files -> per-node secret snapshots -> SDS (Unix socket)
+// One running meshd: the pipeline from spec files to streams, wired once and nothing else.
+//   mesh source (the watched spec directory) -> model -> MeshApplier (translation, publisher's
+//     checks) -> snapshot cache -> ADS (TCP and/or Unix socket)
+//   CA + watched files -> per-node secret snapshots (policy from the model) -> SDS (Unix socket)
+//   admin server and CSDS read the same parts.
 // Every stream checks the node's credential. A change that fails validation, translation or
 // Envoy's own field constraints is refused whole; the last good snapshots keep being served.
-import * as net from 'node:net';
+//
+// The seam for other mesh sources (an API writing specs, a shared store): whatever produces
+// validated models calls `applier.apply(model, revision)` and reports refusals, as MeshWatcher does.
+import type * as grpc from '@grpc/grpc-js';
 import { NodeCredentials, CREDENTIAL_HEADER } from '../auth/node-credential';
 import { SnapshotCache } from '../cache/snapshot-cache';
+import { SnapshotPublisher } from '../cache/publisher';
 import type { Snapshot } from '../cache/snapshot';
 import type { MeshModel } from '../model/types';
-import { EndpointCertificates, spiffeIdFor, TrustAuthority } from '../pki';
-import { SecretCache, type EndpointSecretPolicy } from '../sds/secret-cache';
+import { EndpointCertificates, TrustAuthority } from '../pki';
+import { SecretCache } from '../sds/secret-cache';
+import { secretPolicyFor } from '../sds/secret-policy';
 import { identifyMeshEndpoint, startSdsServer } from '../sds/sds-server';
 import { combineObservers, type StreamObserver } from '../server/observer';
 import { ADS, CDS, EDS, LDS, RDS } from '../server/services';
 import { formatListenAddress, parseListenAddress, XdsServer } from '../server/xds-server';
-import type { NodeIdentifier } from '../server/xds-stream';
-import { buildSnapshot, translateMesh, type MeshTranslation } from '../translate';
-import { PortVariantWatcher, withPortOverrides, type PortOverrides } from './port-overrides';
-import { validateResource, formatPgvViolations } from '../xds/pgv';
-import { shortTypeName } from '../xds/type-urls';
+import type { MeshTranslation } from '../translate';
+import { PortVariantWatcher, withPortOverrides } from './port-overrides';
 import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
-import { formatError } from '../spec/errors';
+import { MeshApplier } from './mesh-applier';
+import { startAdminServer } from './admin-wiring';
 import { openStateDirectory, type StateRecovery } from './state-directory';
 import type { SpecLimits } from '../spec/limits';
 import { logger } from '../log';
 import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
 import { parseNodeId } from '../xds/node-id';
 import { MeshdMetrics } from '../admin/metrics';
-import { AdminServer } from '../admin/server';
+import type { AdminServer } from '../admin/server';
 import { addCsdsService } from '../admin/csds';
-import { parseXdsAddress } from '../xds/address';
-import { actions, meshStatus, readiness, secretStatus, secretViews } from './operations';
-import type * as grpc from '@grpc/grpc-js';
 
 const log = logger('meshd');
 
@@ -83,40 +85,52 @@ export interface MeshdOptions {
   specLimits?: SpecLimits;
 }
 
+/** The parts of a running meshd, built before any of them is started. */
+interface MeshdParts {
+  credentials: NodeCredentials;
+  authority: TrustAuthority;
+  certificates: EndpointCertificates;
+  metrics: MeshdMetrics;
+  cache: SnapshotCache;
+  publisher: SnapshotPublisher;
+  secrets: SecretCache;
+  fileSecrets: FileSecrets;
+  applier: MeshApplier;
+  watcher: MeshWatcher;
+  registry: StreamRegistry;
+}
+
 export class Meshd {
-  readonly cache = new SnapshotCache();
   readonly credentials: NodeCredentials;
+  readonly authority: TrustAuthority;
+  readonly certificates: EndpointCertificates;
+  readonly metrics: MeshdMetrics;
+  readonly cache: SnapshotCache;
+  readonly publisher: SnapshotPublisher;
+  readonly secrets: SecretCache;
+  readonly fileSecrets: FileSecrets;
+  readonly applier: MeshApplier;
+  readonly watcher: MeshWatcher;
+  readonly registry: StreamRegistry;
   readonly xdsServer: XdsServer;
-  /** The form a node is served follows its spec (`meshd.proxyless`), else what it says it is. */
-  readonly registry = new StreamRegistry({
-    formOf: (node) => {
-      const endpoint = this.model?.endpoints[parseNodeId(node.id).key];
-      return endpoint ? (endpoint.meshd.proxyless ? 'grpc' : 'envoy') : formFromUserAgent(node);
-    },
-  });
-  readonly metrics = new MeshdMetrics();
   /** ADS addresses actually bound (real ports when 0 was asked). */
   xdsAddresses: string[] = [];
   adminServer: AdminServer | undefined;
   private listening = false;
-  private model: MeshModel | undefined;
-  private translation: MeshTranslation | undefined;
   private sdsServer: XdsServer | undefined;
-  private constructor(
-    readonly options: MeshdOptions,
-    readonly authority: TrustAuthority,
-    readonly certificates: EndpointCertificates,
-    readonly secrets: SecretCache,
-    readonly fileSecrets: FileSecrets,
-    readonly watcher: MeshWatcher,
-    credentials: NodeCredentials,
-  ) {
-    this.credentials = credentials;
+
+  private constructor(readonly options: MeshdOptions, parts: MeshdParts) {
+    ({
+      credentials: this.credentials, authority: this.authority, certificates: this.certificates, metrics: this.metrics,
+      cache: this.cache, publisher: this.publisher, secrets: this.secrets, fileSecrets: this.fileSecrets,
+      applier: this.applier, watcher: this.watcher, registry: this.registry,
+    } = parts);
+    const applier = parts.applier;
     this.xdsServer = new XdsServer({
       services: [ADS, CDS, EDS, LDS, RDS],
       settings: {
-        watcher: new PortVariantWatcher(this.cache, (key, overrides) => this.translateVariant(key, overrides)),
-        identify: withPortOverrides(this.identify()),
+        watcher: new PortVariantWatcher(this.publisher, (key, overrides) => applier.translateVariant(key, overrides)),
+        identify: withPortOverrides(this.metrics.countingRefusals(this.credentials.identifier())),
         observer: this.observer(),
       },
       extraServices: (server) => {
@@ -130,58 +144,13 @@ export class Meshd {
         options.extraServices?.(server);
       },
     });
-    certificates.on('certificate', (change) => {
-      this.metrics.certificateIssued('leaf');
-      if (change.previousSerial) this.metrics.certificateRotated('leaf');
-    });
-    authority.on('rolloverStarted', () => this.metrics.certificateRotated('ca'));
-    this.metrics.setCertificateExpirySource(() => {
-      let earliest: Date | undefined;
-      for (const id of certificates.endpointIds()) {
-        const notAfter = certificates.current(id)?.notAfter;
-        if (notAfter && (!earliest || notAfter < earliest)) earliest = notAfter;
-      }
-      return earliest;
-    });
   }
 
-  private observer(): StreamObserver {
-    return combineObservers([this.registry, this.metrics, ...(this.options.observers ?? [])]);
-  }
-
+  /** Builds every part, then starts the mesh source and the servers. */
   static async start(options: MeshdOptions): Promise<Meshd> {
-    const { credentials, authority } = await openStateDirectory({
-      stateDir: options.stateDir,
-      trustDomain: options.trustDomain,
-      autoFinishGraceMs: options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
-      ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}),
-    });
-    const certificates = new EndpointCertificates({
-      authority,
-      ...(options.leafTtlMs ? { ttlMs: options.leafTtlMs } : {}),
-      ...(options.refreshFraction ? { refreshFraction: options.refreshFraction } : {}),
-    });
-    let meshd: Meshd | undefined;
-    const secrets = new SecretCache({
-      certificates,
-      trustDomain: options.trustDomain,
-      policyOf: (key) => meshd?.secretPolicyOf(key),
-      fileSecret: (mesh, name) => meshd?.fileSecrets.get(mesh, name),
-    });
-    const fileSecrets = new FileSecrets(() => secrets.refreshAll(), (refusal) => meshd?.metrics.fileSecretRefused(refusal.reason));
-    const watcher = new MeshWatcher({
-      dir: options.configDir,
-      trustDomain: options.trustDomain,
-      ...(options.specLimits ? { limits: options.specLimits } : {}),
-      apply: (model, revision) => meshd!.apply(model, revision),
-      refused: (change) => {
-        meshd?.metrics.configReload('refused');
-        options.onRefused?.(change);
-      },
-    });
-    meshd = new Meshd(options, authority, certificates, secrets, fileSecrets, watcher, credentials);
+    const meshd = new Meshd(options, await buildParts(options));
     try {
-      await watcher.start();
+      await meshd.watcher.start();
       for (const text of options.xds) {
         const bound = await meshd.xdsServer.listen(parseListenAddress(text)).catch((err: Error) => {
           throw listenFailure('ADS', text, '--xds', err);
@@ -191,9 +160,9 @@ export class Meshd {
       }
       meshd.sdsServer = await startSdsServer({
         socketPath: options.sdsSocket,
-        secrets,
+        secrets: meshd.secrets,
         // Checked here too (startSdsServer checks again) so a node outside the mesh is counted.
-        identify: meshd.metrics.countingRefusals(identifyMeshEndpoint(meshd.credentials.identifier(), secrets)),
+        identify: meshd.metrics.countingRefusals(identifyMeshEndpoint(meshd.credentials.identifier(), meshd.secrets)),
         observer: meshd.observer(),
         ...(options.sdsSocketMode ? { socketMode: options.sdsSocketMode, directoryMode: options.sdsSocketMode & 0o070 ? 0o750 : 0o700 } : {}),
       });
@@ -209,7 +178,7 @@ export class Meshd {
 
   /** The current model, if a valid one has been applied. */
   get currentModel(): MeshModel | undefined {
-    return this.model;
+    return this.applier.model;
   }
 
   /** The snapshot a node is served now. */
@@ -217,102 +186,27 @@ export class Meshd {
     return this.cache.getSnapshot(nodeKey);
   }
 
-  private identify(): NodeIdentifier {
-    return this.metrics.countingRefusals(this.credentials.identifier());
+  private observer(): StreamObserver {
+    return combineObservers([this.registry, this.metrics, ...(this.options.observers ?? [])]);
   }
 
   private async startAdmin(address: string): Promise<void> {
-    const parsed = parseXdsAddress(address);
-    if (parsed.kind !== 'tcp') throw new Error(`--admin ${address}: the admin server listens on HOST:PORT`);
-    const sources = {
-      watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
-      registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
-      rolloverGraceMs: this.options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
-    };
-    this.adminServer = new AdminServer({
-      host: parsed.host,
-      port: parsed.port,
+    this.adminServer = await startAdminServer({
+      address,
       ...(this.options.adminAllowPublic ? { allowPublic: true } : {}),
       ...(this.options.adminToken ? { adminToken: this.options.adminToken } : {}),
       registry: this.registry,
       metrics: this.metrics,
       snapshots: this.cache,
-      meshStatus: () => meshStatus(sources),
-      secretStatus: () => secretStatus(sources),
-      secretsFor: (endpoint) => secretViews(sources, endpoint),
-      readiness: readiness(sources),
-      actions: actions(sources),
-    });
-    await this.adminServer.start().catch((err: Error) => {
+      sources: {
+        watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
+        registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
+        rolloverGraceMs: this.options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
+      },
+    }).catch((err: Error) => {
       throw listenFailure('the admin server', address, '--admin', err);
     });
     log.info({ url: this.adminServer.url }, `admin listening on ${this.adminServer.url}`);
-  }
-
-  private credentialFor = (endpointId: string): { header: string; value: string } => ({
-    header: CREDENTIAL_HEADER,
-    value: this.credentials.tokenFor(endpointId),
-  });
-
-  /** Translates, checks and publishes a valid model; throws (refusing the change) on any problem. */
-  private apply(model: MeshModel, revision: number): void {
-    const translation = translateMesh(model, { credentialFor: this.credentialFor }, this.translation);
-    const problems: string[] = [];
-    for (const id of translation.rebuilt) {
-      const snapshot = translation.snapshots.get(id)!;
-      problems.push(...snapshot.consistencyErrors().map((e) => `${id}: ${e}`));
-      for (const typeUrl of snapshot.typeUrls()) {
-        for (const resource of snapshot.get(typeUrl)!.resources.values()) {
-          const violations = validateResource(typeUrl, resource.value);
-          if (violations.length > 0) problems.push(`${id}: ${shortTypeName(typeUrl)} ${resource.name}: ${formatPgvViolations(violations)}`);
-        }
-      }
-    }
-    if (problems.length > 0) throw new Error(`the translation broke Envoy's constraints (a meshd bug; nothing was published):\n${problems.join('\n')}`);
-    // The model first: publishing notifies watchers that derive from it (per-proxy port variants).
-    const previousModel = this.model;
-    this.model = model;
-    this.translation = translation;
-    for (const id of translation.rebuilt) this.cache.setSnapshot(id, translation.snapshots.get(id)!);
-    for (const [id, removed] of Object.entries(previousModel?.endpoints ?? {})) {
-      if (id in model.endpoints) continue;
-      // New connections for it get nothing; proxies already connected keep what they have, and
-      // its leaf is no longer renewed (leaves go only to endpoints of the current mesh).
-      this.cache.clearSnapshot(id);
-      this.certificates.remove(spiffeIdFor(this.options.trustDomain, { mesh: removed.meshName, kind: removed.kind, name: removed.name }));
-      log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration and certificate, which is no longer renewed');
-    }
-    this.fileSecrets.sync(model).then(
-      () => this.secrets.refreshAll(),
-      (err: Error) => log.error({ err: err.message }, 'could not start watching the file-backed secrets of this mesh'),
-    );
-    this.secrets.refreshAll();
-    this.metrics.configReload('applied');
-    log.info({ revision, rebuilt: translation.rebuilt.length, reused: translation.reused.length }, 'published snapshots');
-    // Accepted but not honoured (e.g. Cloud Map attributes): said on every apply, and in /status.
-    for (const warning of model.warnings) log.warn({ revision }, `mesh warning: ${formatError(warning)}`);
-    this.options.onApplied?.(revision, translation);
-  }
-
-  /** The endpoint's snapshot with its own listeners on the ports its proxy asked for. */
-  private translateVariant(endpointKey: string, overrides: PortOverrides): Snapshot | undefined {
-    const model = this.model;
-    const endpoint = model?.endpoints[endpointKey];
-    if (!model || !endpoint) return undefined;
-    const variant: MeshModel = { ...model, endpoints: { ...model.endpoints, [endpointKey]: { ...endpoint, meshd: { ...endpoint.meshd, ...overrides } } } };
-    return buildSnapshot(variant, endpointKey, { credentialFor: this.credentialFor });
-  }
-
-  private secretPolicyOf(endpointKey: string): EndpointSecretPolicy | undefined {
-    const endpoint = this.model?.endpoints[endpointKey];
-    if (!endpoint) return undefined;
-    const hostname = endpoint.serviceDiscovery?.hostname;
-    return {
-      dnsNames: hostname && net.isIP(hostname) === 0 ? [hostname] : [],
-      fileSecrets: endpoint.sdsSecrets.filter((use) => use.provision.kind === 'file-certificate' || use.provision.kind === 'file-trust').map((use) => use.secretName),
-      // The model's identity: the default SPIFFE ID, or the one the spec assigns (SPIRE style).
-      spiffeId: endpoint.spiffeId,
-    };
   }
 
   async stop(): Promise<void> {
@@ -324,4 +218,82 @@ export class Meshd {
     await this.fileSecrets.close();
     await this.authority.close();
   }
+}
+
+/**
+ * Every part, in dependency order: nothing refers to a part that does not exist yet, so no part
+ * needs the Meshd object.
+ */
+async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
+  const { credentials, authority } = await openStateDirectory({
+    stateDir: options.stateDir,
+    trustDomain: options.trustDomain,
+    autoFinishGraceMs: options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
+    ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}),
+  });
+  const metrics = new MeshdMetrics();
+  const certificates = new EndpointCertificates({
+    authority,
+    ...(options.leafTtlMs ? { ttlMs: options.leafTtlMs } : {}),
+    ...(options.refreshFraction ? { refreshFraction: options.refreshFraction } : {}),
+  });
+  watchCertificateMetrics(metrics, certificates, authority);
+  const cache = new SnapshotCache();
+  const publisher = new SnapshotPublisher(cache);
+  const applier = new MeshApplier({
+    publisher, certificates, metrics,
+    trustDomain: options.trustDomain,
+    translate: { credentialFor: (endpointId) => ({ header: CREDENTIAL_HEADER, value: credentials.tokenFor(endpointId) }) },
+  });
+  const fileSecrets = new FileSecrets((refusal) => metrics.fileSecretRefused(refusal.reason));
+  const secrets = new SecretCache({
+    certificates,
+    trustDomain: options.trustDomain,
+    policyOf: (key) => secretPolicyFor(applier.model, key),
+    fileSecret: (mesh, name) => fileSecrets.get(mesh, name),
+  });
+  fileSecrets.onChange(() => secrets.refreshAll());
+  // SDS follows the model: its file-backed secrets, and every node's entitled secrets.
+  applier.onApplied((model) => {
+    fileSecrets.sync(model).then(
+      () => secrets.refreshAll(),
+      (err: Error) => log.error({ err: err.message }, 'could not start watching the file-backed secrets of this mesh'),
+    );
+    secrets.refreshAll();
+  });
+  if (options.onApplied) applier.onApplied((_model, revision, translation) => options.onApplied!(revision, translation));
+  const watcher = new MeshWatcher({
+    dir: options.configDir,
+    trustDomain: options.trustDomain,
+    ...(options.specLimits ? { limits: options.specLimits } : {}),
+    apply: (model, revision) => applier.apply(model, revision),
+    refused: (change) => {
+      metrics.configReload('refused');
+      options.onRefused?.(change);
+    },
+  });
+  // The form a node is served follows its spec (`meshd.proxyless`), else what it says it is.
+  const registry = new StreamRegistry({
+    formOf: (node) => {
+      const endpoint = applier.model?.endpoints[parseNodeId(node.id).key];
+      return endpoint ? (endpoint.meshd.proxyless ? 'grpc' : 'envoy') : formFromUserAgent(node);
+    },
+  });
+  return { credentials, authority, certificates, metrics, cache, publisher, secrets, fileSecrets, applier, watcher, registry };
+}
+
+function watchCertificateMetrics(metrics: MeshdMetrics, certificates: EndpointCertificates, authority: TrustAuthority): void {
+  certificates.on('certificate', (change) => {
+    metrics.certificateIssued('leaf');
+    if (change.previousSerial) metrics.certificateRotated('leaf');
+  });
+  authority.on('rolloverStarted', () => metrics.certificateRotated('ca'));
+  metrics.setCertificateExpirySource(() => {
+    let earliest: Date | undefined;
+    for (const id of certificates.endpointIds()) {
+      const notAfter = certificates.current(id)?.notAfter;
+      if (notAfter && (!earliest || notAfter < earliest)) earliest = notAfter;
+    }
+    return earliest;
+  });
 }

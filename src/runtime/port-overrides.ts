@@ -5,9 +5,13 @@
 // that redirect that port (iptables) or run a second proxy of the endpoint beside the first.
 import * as grpc from '@grpc/grpc-js';
 import type { Snapshot } from '../cache/snapshot';
-import type { ConfigWatcher, SnapshotCache, SnapshotListener } from '../cache/snapshot-cache';
+import type { ConfigWatcher, SnapshotListener } from '../cache/snapshot-cache';
+import { PublishRefusedError, type SnapshotPublisher } from '../cache/publisher';
 import type { NodeIdentifier } from '../server/xds-stream';
 import { StatusError } from '../xds/status-error';
+import { logger } from '../log';
+
+const log = logger('port-overrides');
 
 export const INGRESS_PORT_METADATA = 'meshd.ingress_port';
 export const EGRESS_PORT_METADATA = 'meshd.egress_port';
@@ -61,29 +65,41 @@ export function withPortOverrides(identify: NodeIdentifier): NodeIdentifier {
 }
 
 /**
- * The ADS source: base keys come from the cache as they are; variant keys are derived from their
- * base snapshot whenever it changes (one translation per base snapshot and variant).
+ * The ADS source: base keys come from the publisher as they are; variant keys are derived from
+ * their base snapshot whenever it changes (one translation per base snapshot and variant), and
+ * pass the same publishing checks as every other snapshot. A variant that fails them is refused:
+ * its proxies keep the last good variant.
  */
 export class PortVariantWatcher implements ConfigWatcher {
-  private readonly derived = new Map<string, { base: Snapshot; variant: Snapshot }>();
+  private readonly derived = new Map<string, { base: Snapshot; variant: Snapshot | undefined }>();
 
   constructor(
-    private readonly cache: SnapshotCache,
+    private readonly publisher: SnapshotPublisher,
     private readonly translateVariant: (baseKey: string, overrides: PortOverrides) => Snapshot | undefined,
   ) {}
 
   watch(key: string, listener: SnapshotListener): () => void {
     const variant = parseVariantKey(key);
-    if (!variant) return this.cache.watch(key, listener);
-    return this.cache.watch(variant.baseKey, (base) => {
+    if (!variant) return this.publisher.watch(key, listener);
+    return this.publisher.watch(variant.baseKey, (base) => {
       let entry = this.derived.get(key);
       if (entry?.base !== base) {
-        const snapshot = this.translateVariant(variant.baseKey, variant.overrides);
-        if (!snapshot) return;
-        entry = { base, variant: snapshot };
+        entry = { base, variant: this.derive(key, variant.baseKey, variant.overrides) ?? entry?.variant };
         this.derived.set(key, entry);
       }
-      listener(entry.variant);
+      if (entry.variant) listener(entry.variant);
     });
+  }
+
+  private derive(key: string, baseKey: string, overrides: PortOverrides): Snapshot | undefined {
+    const snapshot = this.translateVariant(baseKey, overrides);
+    if (!snapshot) return undefined;
+    try {
+      return this.publisher.check(key, snapshot);
+    } catch (err) {
+      if (!(err instanceof PublishRefusedError)) throw err;
+      log.error({ node: key, problems: err.problems }, 'refused the per-proxy port variant of this endpoint; its proxies keep their last good configuration');
+      return undefined;
+    }
   }
 }

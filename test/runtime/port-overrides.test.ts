@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as grpc from '@grpc/grpc-js';
 import { SnapshotCache } from '../../src/cache/snapshot-cache';
+import { SnapshotPublisher } from '../../src/cache/publisher';
 import type { Snapshot } from '../../src/cache/snapshot';
 import { identifyByNodeId } from '../../src/server/xds-stream';
 import { StatusError } from '../../src/xds/status-error';
@@ -39,7 +40,7 @@ describe('runtime/port-overrides', () => {
   it('derives a variant once per base snapshot and serves it to every watcher of that variant', () => {
     const cache = new SnapshotCache();
     const calls: { baseKey: string; overrides: PortOverrides }[] = [];
-    const watcher = new PortVariantWatcher(cache, (baseKey, overrides) => {
+    const watcher = new PortVariantWatcher(new SnapshotPublisher(cache), (baseKey, overrides) => {
       calls.push({ baseKey, overrides });
       return basicSnapshot({ port: overrides.ingressPort ?? 15000 });
     });
@@ -65,10 +66,30 @@ describe('runtime/port-overrides', () => {
 
   it('serves nothing for a variant the translation cannot build', () => {
     const cache = new SnapshotCache();
-    const watcher = new PortVariantWatcher(cache, () => undefined);
+    const watcher = new PortVariantWatcher(new SnapshotPublisher(cache), () => undefined);
     const seen: Snapshot[] = [];
     watcher.watch(variantKey(BASE, { egressPort: 15101 }), (s) => seen.push(s));
     cache.setSnapshot(BASE, basicSnapshot());
     assert.deepEqual(seen, []);
+  });
+
+  // Issue 13: every snapshot a proxy is served passes the publishing checks, variants included.
+  it('refuses a variant that breaks one of Envoy\'s field constraints, keeping the last good variant', () => {
+    const cache = new SnapshotCache();
+    const publisher = new SnapshotPublisher(cache);
+    let port = 15100;
+    const watcher = new PortVariantWatcher(publisher, () => basicSnapshot({ port }));
+    const seen: Snapshot[] = [];
+    watcher.watch(variantKey(BASE, { ingressPort: 15100 }), (s) => seen.push(s));
+    cache.setSnapshot(BASE, basicSnapshot());
+    assert.equal(seen.length, 1);
+    const good = seen[0]!;
+    // A translation bug puts the listener on a port no socket can have (PGV: port_value <= 65535).
+    port = 70_000;
+    cache.setSnapshot(BASE, basicSnapshot({ clusters: ['a'] }));
+    assert.ok(seen.every((s) => s === good), 'the broken variant is never served');
+    const late: Snapshot[] = [];
+    watcher.watch(variantKey(BASE, { ingressPort: 15100 }), (s) => late.push(s));
+    assert.deepEqual(late, [good], 'a proxy connecting now gets the last good variant');
   });
 });

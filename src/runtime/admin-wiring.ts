@@ -1,0 +1,42 @@
+// The admin HTTP server of a running meshd: what it reads (status, secrets, readiness) and the
+// actions it may take (rotation, CA rollover), wired from the pipeline's parts. Read-only views
+// and operations live in operations.ts; this file only connects them.
+import { AdminServer } from '../admin/server';
+import type { MeshdMetrics } from '../admin/metrics';
+import type { StreamRegistry } from '../admin/stream-registry';
+import type { SnapshotCache } from '../cache/snapshot-cache';
+import { parseXdsAddress } from '../xds/address';
+import { actions, meshStatus, readiness, secretStatus, secretViews, type OperationsSources } from './operations';
+
+export interface AdminWiring {
+  address: string;
+  allowPublic?: boolean;
+  adminToken?: string;
+  registry: StreamRegistry;
+  metrics: MeshdMetrics;
+  snapshots: SnapshotCache;
+  sources: OperationsSources;
+}
+
+/** Starts the admin server on `address` (HOST:PORT); rejects with the listen error. */
+export async function startAdminServer(wiring: AdminWiring): Promise<AdminServer> {
+  const parsed = parseXdsAddress(wiring.address);
+  if (parsed.kind !== 'tcp') throw new Error(`--admin ${wiring.address}: the admin server listens on HOST:PORT`);
+  const { sources } = wiring;
+  const server = new AdminServer({
+    host: parsed.host,
+    port: parsed.port,
+    ...(wiring.allowPublic ? { allowPublic: true } : {}),
+    ...(wiring.adminToken ? { adminToken: wiring.adminToken } : {}),
+    registry: wiring.registry,
+    metrics: wiring.metrics,
+    snapshots: wiring.snapshots,
+    meshStatus: () => meshStatus(sources),
+    secretStatus: () => secretStatus(sources),
+    secretsFor: (endpoint) => secretViews(sources, endpoint),
+    readiness: readiness(sources),
+    actions: actions(sources),
+  });
+  await server.start();
+  return server;
+}
