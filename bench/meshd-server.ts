@@ -8,7 +8,7 @@
 import { SnapshotCache } from '../src/cache/snapshot-cache';
 import type { Snapshot } from '../src/cache/snapshot';
 import { ADS } from '../src/server/services';
-import { identifyByNodeId } from '../src/server/xds-stream';
+import { trustNodeIdClaims } from '../src/auth/node-id-claims';
 import { XdsServer } from '../src/server/xds-server';
 import type { StreamObserver } from '../src/server/observer';
 import { TypeUrl } from '../src/xds/type-urls';
@@ -26,7 +26,7 @@ const observer: StreamObserver = {
   streamOpened: () => { openStreams++; },
   streamClosed: () => { openStreams--; },
 };
-const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: identifyByNodeId, observer } });
+const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: trustNodeIdClaims, observer } });
 const prepared = new Map<number, Snapshot>();
 
 async function main(): Promise<void> {

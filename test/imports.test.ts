@@ -13,7 +13,7 @@ const SRC = path.resolve(__dirname, '..', '..', 'src');
  */
 const LEVELS: Readonly<Record<string, number>> = {
   'log.ts': 0,
-  util: 1, xds: 1,
+  util: 1, xds: 1, identity: 1,
   cache: 2, spec: 2, pki: 2,
   model: 3, server: 3,
   envoy: 4, auth: 4,

@@ -4,7 +4,7 @@
 import { CREDENTIAL_HEADER, CREDENTIAL_NODE_METADATA_KEY } from '../auth/node-credential';
 import { messageType } from '../xds/protos';
 import { WARMING_ORDER, messageNameOf, shortTypeName } from '../xds/type-urls';
-import type { MeshEndpointId } from '../xds/node-id';
+import type { MeshEndpointId } from '../identity/endpoint-id';
 import type { SecretView, SnapshotSource } from './types';
 
 export const REDACTED = '[redacted]';

@@ -89,7 +89,7 @@ function clientConfig(records: StreamRecord[], options: CsdsOptions, excludeCont
   const first = ordered[0]!;
   const typeRecords = new Map<string, NonNullable<ReturnType<StreamRecord['types']['get']>>>();
   for (const record of ordered) for (const [typeUrl, type] of record.types) typeRecords.set(typeUrl, type);
-  const snapshot = options.snapshots.getSnapshot(first.info.endpoint.key);
+  const snapshot = options.snapshots.getSnapshot(first.info.nodeKey);
   const typeUrls = new Set([...typeRecords.keys(), ...(snapshot?.typeUrls() ?? [])]);
   const generic: Record<string, unknown>[] = [];
   for (const typeUrl of [...typeUrls].sort()) {

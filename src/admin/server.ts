@@ -7,12 +7,12 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { logger } from '../log';
-import { NodeIdError, parseNodeId } from '../xds/node-id';
+import { NodeIdError, parseNodeId } from '../identity/endpoint-id';
 import { dumpNodeConfig, redactCredentials } from './config-dump';
 import type { MeshdMetrics } from './metrics';
 import type { StreamRegistry } from './stream-registry';
 import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView, SnapshotSource } from './types';
-import type { MeshEndpointId } from '../xds/node-id';
+import type { MeshEndpointId } from '../identity/endpoint-id';
 
 const log = logger('admin');
 

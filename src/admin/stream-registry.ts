@@ -122,7 +122,7 @@ export class StreamRegistry implements StreamObserver {
     const out: AckedVersion[] = [];
     for (const record of this.streams.values()) {
       const type = record.types.get(typeUrl);
-      if (type?.acked) out.push({ nodeId: record.info.node.id, endpoint: record.info.endpoint.key, version: type.acked.version, selection: type.sent?.selection ?? null });
+      if (type?.acked) out.push({ nodeId: record.info.node.id, endpoint: record.info.nodeKey, version: type.acked.version, selection: type.sent?.selection ?? null });
     }
     return out;
   }
@@ -163,7 +163,7 @@ function statusOf(record: StreamRecord): ProxyStatus {
     nodeId: info.node.id,
     cluster: info.node.cluster,
     userAgentName: info.node.userAgentName,
-    endpoint: info.endpoint.key,
+    endpoint: info.nodeKey,
     form: record.form,
     service: info.service,
     flavor: info.flavor,

@@ -7,7 +7,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { parseNodeId, NodeIdError, type MeshEndpointId } from '../xds/node-id';
+import { parseNodeId, NodeIdError, type MeshEndpointId } from '../identity/endpoint-id';
 import type { NodeIdentifier } from '../server/xds-stream';
 import { StatusError } from '../xds/status-error';
 import { writeFileAtomicSync } from '../util/atomic-file';

@@ -5,7 +5,7 @@ import { resolveSdsSocketPath } from '../sds/sds-server';
 import { EGRESS_PORT_METADATA, INGRESS_PORT_METADATA } from '../runtime/port-overrides';
 import { loadMesh } from '../model/load-mesh';
 import { formatError } from '../spec/errors';
-import { parseNodeId } from '../xds/node-id';
+import { parseNodeId } from '../identity/endpoint-id';
 import { loadNodeCredentials } from './state-dir';
 
 export interface BootstrapCommandOptions {

@@ -5,7 +5,7 @@
 // The builder is pure; renderBootstrapYaml turns its protobufjs-shaped object into the YAML
 // Envoy reads (proto field names, Durations as "15s", Any as {'@type': ...}).
 import { parseXdsAddress, type XdsAddress } from '../xds/address';
-import { parseNodeId } from '../xds/node-id';
+import { parseNodeId } from '../identity/endpoint-id';
 import { isIP } from 'node:net';
 import * as protobuf from 'protobufjs';
 import { stringify } from 'yaml';

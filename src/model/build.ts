@@ -13,7 +13,7 @@ import { labelOf, type GatewayRouteResource, type Resource, type VirtualGatewayR
 import { isInvalid, newContext, report, type ModelContext } from './context';
 import { endpointFacts, type EndpointFacts } from './endpoint-facts';
 import { contentHash, deepFreeze } from './hash';
-import { defaultTrustDomain, isValidTrustDomain } from './ids';
+import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../identity/endpoint-id';
 import { indexResources, meshKey, type ResourceIndex } from './index-resources';
 import { byPriorityThenName, resolveServices, type ResolvedService } from './resolve';
 import { checkIdentityClaims } from './spiffe-identity';
@@ -270,7 +270,7 @@ function partialErrors(resources: readonly Resource[], trustDomain: string, inva
 
 /** Build the validated model from resources (pure: no I/O). */
 export function buildModel(resources: readonly Resource[], options: BuildOptions = {}): BuildResult {
-  const trustDomain = options.trustDomain ?? defaultTrustDomain;
+  const trustDomain = options.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   if (!isValidTrustDomain(trustDomain)) throw new TypeError(`invalid SPIFFE trust domain "${trustDomain}"`);
   const invalid = options.invalid ?? [];
   const { errors, warnings, model } = runSteps(resources, trustDomain, invalid);

@@ -3,7 +3,7 @@
 // node through these facts when it is one of their backends' targets.
 import type { VirtualGatewayResource, VirtualNodeResource } from '../spec/resource-schema';
 import { report, type ModelContext } from './context';
-import { endpointId, spiffeIdOf } from './ids';
+import { endpointKey, spiffeIdOf } from '../identity/endpoint-id';
 import type { ResourceIndex } from './index-resources';
 import { endpointIdentity } from './spiffe-identity';
 import { listenerTlsFrom, type EndpointScope } from './tls';
@@ -84,7 +84,7 @@ function checkPorts(context: ModelContext, resource: EndpointResource, listeners
 export function endpointFacts(context: ModelContext, index: ResourceIndex, resource: EndpointResource): EndpointFacts {
   const kind: EndpointKind = resource.kind === 'VirtualNode' ? 'virtualNode' : 'virtualGateway';
   const name = resource.kind === 'VirtualNode' ? resource.virtualNodeName : resource.virtualGatewayName;
-  const defaultSpiffeId = spiffeIdOf(context.trustDomain, kind, resource.meshName, name);
+  const defaultSpiffeId = spiffeIdOf(context.trustDomain, { mesh: resource.meshName, kind, name });
   // SPIRE-style specs assign the endpoint its SPIFFE ID through a certificate name.
   const identity = endpointIdentity(context.trustDomain, resource, defaultSpiffeId);
   const { spiffeId } = identity;
@@ -103,7 +103,7 @@ export function endpointFacts(context: ModelContext, index: ResourceIndex, resou
   const serviceDiscovery = resource.kind === 'VirtualNode' ? serviceDiscoveryOf(resource) : undefined;
   return {
     kind,
-    id: endpointId(kind, resource.meshName, name),
+    id: endpointKey(resource.meshName, kind, name),
     spiffeId,
     listeners,
     ...(serviceDiscovery ? { serviceDiscovery } : {}),

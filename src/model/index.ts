@@ -2,7 +2,6 @@
 export * from './types';
 export { buildModel, type BuildOptions, type BuildResult } from './build';
 export { loadMesh, diffModels, type LoadMeshOptions, type ModelDiff } from './load-mesh';
-export { endpointId, spiffeIdOf, trustDomainId, parseNodeId, defaultTrustDomain, type ParsedNodeId } from './ids';
 export { clientPolicyAppliesTo } from './tls';
 export { meshdDefaults } from './endpoint-facts';
 export { contentHash, canonicalJson } from './hash';

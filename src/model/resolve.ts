@@ -3,7 +3,7 @@
 import type { Protocol } from '../spec/common-schema';
 import type { RouteResource } from '../spec/resource-schema';
 import { isInvalid, report, type ModelContext } from './context';
-import { endpointId } from './ids';
+import { endpointKey } from '../identity/endpoint-id';
 import { meshKey, type ResourceIndex } from './index-resources';
 import type { ProviderModel, RouteModel, TargetNodeModel, WeightedTargetModel } from './types';
 
@@ -56,7 +56,7 @@ function resolveRoute(
     }
     weightedTargets.push({
       virtualNode: target.virtualNode,
-      nodeId: endpointId('virtualNode', route.meshName, target.virtualNode),
+      nodeId: endpointKey(route.meshName, 'virtualNode', target.virtualNode),
       weight: target.weight,
       ...(target.port !== undefined ? { port: target.port } : {}),
     });

@@ -11,7 +11,7 @@ import type { ClientPolicy, ListenerTls } from '../spec/tls-schema';
 import type { Resource, VirtualGatewayResource, VirtualNodeResource } from '../spec/resource-schema';
 import { labelOf } from '../spec/resource-schema';
 import { report, type ModelContext } from './context';
-import { isValidTrustDomain } from './ids';
+import { isValidTrustDomain } from '../identity/endpoint-id';
 
 /** A `spiffe://` name split in two; `path` is '' for a trust domain's own name (its bundle). */
 export interface SpiffeName {

@@ -7,7 +7,7 @@
 import type { ClientPolicy, ListenerTls, Trust, Validation } from '../spec/tls-schema';
 import type { Resource } from '../spec/resource-schema';
 import { isInvalid, report, type ModelContext } from './context';
-import { parseNodeId, trustDomainId } from './ids';
+import { tryParseNodeId, trustDomainId } from '../identity/endpoint-id';
 import { meshKey, type ResourceIndex } from './index-resources';
 import { assignableIdentityProblem, parseSpiffeName, type SpiffeName } from './spiffe-identity';
 import type { CertificateSource, ClientPolicyModel, ListenerTlsModel, SdsProvision, SdsSecretUse, TrustSource, ValidationModel } from './types';
@@ -50,7 +50,7 @@ function spiffeNameProblem(scope: EndpointScope, secretName: string, spiffe: Spi
   const assignable = assignableIdentityProblem(trustDomain, secretName, spiffe);
   const identityNote = scope.assignedAt ? `${scope.spiffeId}, assigned at ${scope.assignedAt}` : scope.spiffeId;
   if (spiffe.trustDomain === trustDomain && spiffe.path.startsWith('mesh/')) {
-    const endpoint = parseNodeId(spiffe.path);
+    const endpoint = tryParseNodeId(spiffe.path);
     if (secretName === scope.defaultSpiffeId) {
       return `SDS secret "${secretName}" is this endpoint's default identity, but its spec assigns it ${identityNote}: an endpoint has one identity, so use ${ownNames}`;
     }

@@ -9,11 +9,12 @@ import type {
 import type { VirtualNodeSpec } from '../spec/endpoint-schema';
 import type { ResourceSource } from '../spec/resource-schema';
 import type { SpecError } from '../spec/errors';
+import type { EndpointKind } from '../identity/endpoint-id';
 
 export type { Duration, HeaderMatch, Protocol, TlsMode };
 
-/** The two kinds of endpoint a proxy can be. */
-export type EndpointKind = 'virtualNode' | 'virtualGateway';
+/** The two kinds of endpoint a proxy can be (defined with endpoint identity). */
+export type { EndpointKind };
 
 /** What an SDS secret name resolves to in meshd's SDS. */
 export type SdsProvision =

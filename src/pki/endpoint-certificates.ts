@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { logger, type Logger } from '../log';
 import type { TrustAuthority } from './authority';
 import { DEFAULT_LEAF_TTL_MS } from './issuer';
-import { leafSpiffeIdFor, spiffeIdFor, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
+import { spiffeIdOf } from '../identity/endpoint-id';
+import { leafSpiffeIdFor, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
 
 export interface EndpointCertificatesOptions {
   /** Issues the leaves and owns the trust bundle. */
@@ -98,7 +99,7 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
    * spec assigns it another identity: the leaf's `spiffeId` is then that one).
    */
   idOf(endpoint: MeshEndpoint): string {
-    return spiffeIdFor(this.#authority.trustDomain, endpoint);
+    return spiffeIdOf(this.#authority.trustDomain, endpoint);
   }
 
   /**

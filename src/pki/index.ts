@@ -1,6 +1,6 @@
 // The surface other parts of meshd (SDS server, CLI, admin) use.
 export type { IssuedLeaf, MeshEndpoint, MeshEndpointKind, SubjectAltNames, TlsCertificateMaterial, TrustBundleMaterial } from './types';
-export { contentVersion, leafSpiffeIdFor, spiffeIdFor } from './types';
+export { contentVersion, leafSpiffeIdFor } from './types';
 export { CertificateAuthority, type CaKeyAlgorithm, type CertificateAuthorityOptions } from './ca';
 export { issueLeaf, validateEndpoint, DEFAULT_LEAF_TTL_MS, type IssueOptions } from './issuer';
 export { TrustAuthority, type RolloverStatus, type TrustAuthorityEvents, type TrustAuthorityOptions } from './authority';

@@ -1,6 +1,7 @@
 // The secret model src/pki produces and the SDS server consumes. Two kinds of material, each with
 // a content-derived `version` that changes exactly when the served bytes change, so a server can
 // compare versions instead of contents and push only real changes.
+import { spiffeIdOf, type EndpointKind } from '../identity/endpoint-id';
 import { createHash } from 'node:crypto';
 
 /** Subject alternative names of a certificate. */
@@ -40,7 +41,7 @@ export interface TrustBundleMaterial {
 }
 
 /** The kinds of mesh endpoint that get certificates. */
-export type MeshEndpointKind = 'virtualNode' | 'virtualGateway';
+export type MeshEndpointKind = EndpointKind;
 
 /** A mesh endpoint (an Envoy or proxyless service) that needs a certificate. */
 export interface MeshEndpoint {
@@ -54,7 +55,7 @@ export interface MeshEndpoint {
   dnsNames: string[];
   /**
    * The SPIFFE ID its leaf certifies when its spec assigns one (SPIRE style: a certificate named
-   * `spiffe://<trust-domain>/<workload>`); without it, `spiffeIdFor` (its default identity).
+   * `spiffe://<trust-domain>/<workload>`); without it, its default identity (`spiffeIdOf`).
    */
   spiffeId?: string;
 }
@@ -76,15 +77,7 @@ export function contentVersion(...parts: string[]): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/**
- * `spiffe://<trustDomain>/mesh/<mesh>/<kind>/<name>`: an endpoint's default identity, and the key
- * its leaf is kept under whatever identity its spec assigns.
- */
-export function spiffeIdFor(trustDomain: string, endpoint: Pick<MeshEndpoint, 'mesh' | 'kind' | 'name'>): string {
-  return `spiffe://${trustDomain}/mesh/${endpoint.mesh}/${endpoint.kind}/${endpoint.name}`;
-}
-
 /** The SPIFFE ID an endpoint's leaf certifies (its URI SAN): the assigned one, else its default. */
 export function leafSpiffeIdFor(trustDomain: string, endpoint: Pick<MeshEndpoint, 'mesh' | 'kind' | 'name' | 'spiffeId'>): string {
-  return endpoint.spiffeId ?? spiffeIdFor(trustDomain, endpoint);
+  return endpoint.spiffeId ?? spiffeIdOf(trustDomain, endpoint);
 }

@@ -6,7 +6,8 @@
 import type { SnapshotPublisher } from '../cache/publisher';
 import type { Snapshot } from '../cache/snapshot';
 import type { MeshModel } from '../model/types';
-import { spiffeIdFor, type EndpointCertificates } from '../pki';
+import type { EndpointCertificates } from '../pki';
+import { spiffeIdOf } from '../identity/endpoint-id';
 import { formatError } from '../spec/errors';
 import { buildSnapshot, translateMesh, type MeshTranslation, type TranslateOptions } from '../translate';
 import type { MeshdMetrics } from '../admin/metrics';
@@ -62,7 +63,7 @@ export class MeshApplier {
       // New connections for it get nothing; proxies already connected keep what they have, and
       // its leaf is no longer renewed (leaves go only to endpoints of the current mesh).
       publisher.clear(id);
-      certificates.remove(spiffeIdFor(this.parts.trustDomain, { mesh: removed.meshName, kind: removed.kind, name: removed.name }));
+      certificates.remove(spiffeIdOf(this.parts.trustDomain, { mesh: removed.meshName, kind: removed.kind, name: removed.name }));
       log.warn({ endpoint: id }, 'endpoint removed from the mesh; its connected proxies keep their last configuration and certificate, which is no longer renewed');
     }
     metrics.configReload('applied');

@@ -31,7 +31,7 @@ import { openStateDirectory, type StateRecovery } from './state-directory';
 import type { SpecLimits } from '../spec/limits';
 import { logger } from '../log';
 import { formFromUserAgent, StreamRegistry } from '../admin/stream-registry';
-import { parseNodeId } from '../xds/node-id';
+import { parseNodeId } from '../identity/endpoint-id';
 import { MeshdMetrics } from '../admin/metrics';
 import type { AdminServer } from '../admin/server';
 import { addCsdsService } from '../admin/csds';

@@ -7,7 +7,7 @@ import type { StreamRegistry } from '../admin/stream-registry';
 import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView } from '../admin/types';
 import type { SecretCache } from '../sds/secret-cache';
 import type { MeshWatcher } from './mesh-watcher';
-import type { MeshEndpointId } from '../xds/node-id';
+import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { formatError } from '../spec/errors';
 
@@ -40,7 +40,7 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
   for (const spiffeId of sources.certificates.endpointIds().sort()) {
     const leaf = sources.certificates.current(spiffeId);
     if (!leaf) continue;
-    const endpointKey = spiffeId.slice(`spiffe://${sources.trustDomain}/`.length);
+    const endpointKey = endpointOfSpiffeId(sources.trustDomain, spiffeId)?.key ?? spiffeId;
     const servedSet = sources.secrets.snapshotOf(endpointKey)?.get(TypeUrl.Secret);
     const served = servedSet?.version ?? '';
     out.push({
@@ -57,7 +57,7 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
   }
   const bundle = sources.certificates.trustBundle();
   out.push({
-    name: `spiffe://${sources.trustDomain}`,
+    name: trustDomainId(sources.trustDomain),
     kind: 'trust',
     version: bundle.version,
     serial: bundle.caSerials[0] ?? '',
@@ -71,10 +71,10 @@ export function secretStatus(sources: OperationsSources): SecretStatus[] {
 /** A node's secrets as /config_dump shows them: certificates and bundles, never a key. */
 export function secretViews(sources: OperationsSources, endpoint: MeshEndpointId): SecretView[] {
   const views: SecretView[] = [];
-  const leaf = sources.certificates.current(`spiffe://${sources.trustDomain}/${endpoint.key}`);
+  const leaf = sources.certificates.current(spiffeIdOf(sources.trustDomain, endpoint));
   if (leaf) views.push({ name: leaf.spiffeId, version: leaf.version, certificateChainPem: leaf.certificateChainPem, details: { serial: leaf.serial, notAfter: leaf.notAfter.toISOString() } });
   const bundle = sources.certificates.trustBundle();
-  views.push({ name: `spiffe://${sources.trustDomain}`, version: bundle.version, trustedCaPem: bundle.trustedCaPem, details: { caSerials: bundle.caSerials } });
+  views.push({ name: trustDomainId(sources.trustDomain), version: bundle.version, trustedCaPem: bundle.trustedCaPem, details: { caSerials: bundle.caSerials } });
   return views;
 }
 
@@ -107,7 +107,7 @@ export function actions(sources: OperationsSources): AdminActions {
         const listed = known.length > 10 ? `${known.slice(0, 10).join(', ')}, … (${known.length} in all)` : known.join(', ');
         throw new HttpError(404, `${nodeKey} is not an endpoint of the current mesh; nothing was rotated (endpoints: ${listed || 'none'})`);
       }
-      const id = nodeKey ? `spiffe://${sources.trustDomain}/${nodeKey}` : undefined;
+      const id = nodeKey ? spiffeIdOf(sources.trustDomain, parseNodeId(nodeKey)) : undefined;
       if (id && !sources.certificates.current(id)) return { message: `no certificate has been issued for ${nodeKey} yet (none of its proxies has asked for one); nothing to rotate`, rotated: 0 };
       const leaves = await sources.certificates.rotate(id);
       return { message: `re-issued ${leaves.length} leaf certificate(s)`, rotated: leaves.length, serials: leaves.map((l) => l.serial) };

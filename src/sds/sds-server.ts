@@ -36,7 +36,7 @@ export function resolveSdsSocketPath(explicit: string | undefined, stateDir: str
 export function identifyMeshEndpoint(identify: NodeIdentifier, secrets: SecretCache): NodeIdentifier {
   return (node, metadata) => {
     const endpoint = identify(node, metadata);
-    if (!secrets.serves(endpoint)) {
+    if (!secrets.serves(endpoint.key)) {
       throw new StatusError(grpc.status.NOT_FOUND,
         `${endpoint.key} is not an endpoint of the current mesh (no valid spec declares it): meshd issues certificates only to the virtual nodes and gateways of its mesh`);
     }

@@ -11,7 +11,7 @@ import { EncodedResource, encodeResource } from '../cache/resource';
 import { ResourceSet, Snapshot } from '../cache/snapshot';
 import type { ConfigWatcher, SnapshotListener } from '../cache/snapshot-cache';
 import { tlsCertificateSecret, validationContextSecret } from '../envoy/secret';
-import { parseNodeId, type MeshEndpointId } from '../xds/node-id';
+import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, tryParseNodeId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { logger } from '../log';
 
@@ -65,27 +65,28 @@ export class SecretCache implements ConfigWatcher {
   private bundleResources: { version: string; resources: EncodedResource[] } | undefined;
 
   constructor(private readonly options: SecretCacheOptions) {
-    options.certificates.on('certificate', (change) => this.refresh(this.keyOfSpiffe(change.endpointId)));
+    options.certificates.on('certificate', (change) => this.refresh(endpointOfSpiffeId(this.options.trustDomain, change.endpointId)?.key));
     options.certificates.on('trustBundle', () => this.refreshAll());
   }
 
   /** True when the node is an endpoint of the current mesh, the only nodes that get secrets. */
-  serves(endpoint: MeshEndpointId): boolean {
-    return this.options.policyOf(endpoint.key) !== undefined;
+  serves(nodeKey: string): boolean {
+    return this.options.policyOf(nodeKey) !== undefined;
   }
 
   /** The names a node may receive (none for a node that is not in the current mesh). */
-  entitledNames(endpoint: MeshEndpointId): Set<string> {
-    const policy = this.options.policyOf(endpoint.key);
-    if (!policy) return new Set();
-    const names = new Set([ISTIO_CERTIFICATE_NAME, this.identityOf(endpoint, policy), ISTIO_BUNDLE_NAME, this.trustDomainId()]);
+  entitledNames(nodeKey: string): Set<string> {
+    const endpoint = tryParseNodeId(nodeKey);
+    const policy = endpoint && this.options.policyOf(endpoint.key);
+    if (!endpoint || !policy) return new Set();
+    const names = new Set([ISTIO_CERTIFICATE_NAME, this.identityOf(endpoint, policy), ISTIO_BUNDLE_NAME, trustDomainId(this.options.trustDomain)]);
     for (const name of policy.fileSecrets) names.add(name);
     return names;
   }
 
   /** For the stream layer: which requested names this node is refused. */
-  readonly refusedNames = (endpoint: MeshEndpointId, _typeUrl: string, names: readonly string[]): string[] => {
-    const entitled = this.entitledNames(endpoint);
+  readonly refusedNames = (nodeKey: string, _typeUrl: string, names: readonly string[]): string[] => {
+    const entitled = this.entitledNames(nodeKey);
     return names.filter((name) => !entitled.has(name));
   };
 
@@ -192,7 +193,7 @@ export class SecretCache implements ConfigWatcher {
     if (this.bundleResources?.version !== bundle.version) {
       this.bundleResources = {
         version: bundle.version,
-        resources: [ISTIO_BUNDLE_NAME, this.trustDomainId()].map((name) => encodeResource(TypeUrl.Secret, name, validationContextSecret(name, bundle))),
+        resources: [ISTIO_BUNDLE_NAME, trustDomainId(this.options.trustDomain)].map((name) => encodeResource(TypeUrl.Secret, name, validationContextSecret(name, bundle))),
       };
     }
     return this.bundleResources.resources;
@@ -211,7 +212,7 @@ export class SecretCache implements ConfigWatcher {
 
   /** The endpoint's default SPIFFE ID: the key its leaf is kept under in EndpointCertificates. */
   private keyIdOf(endpoint: MeshEndpointId): string {
-    return `${this.trustDomainId()}/mesh/${endpoint.mesh}/${endpoint.kind}/${endpoint.name}`;
+    return spiffeIdOf(this.options.trustDomain, endpoint);
   }
 
   /** The SPIFFE ID its leaf certifies and is served under: the assigned one, else the default. */
@@ -226,12 +227,4 @@ export class SecretCache implements ConfigWatcher {
       && dnsNames.length === policy.dnsNames.length && dnsNames.every((name, i) => name === policy.dnsNames[i]);
   }
 
-  private trustDomainId(): string {
-    return `spiffe://${this.options.trustDomain}`;
-  }
-
-  private keyOfSpiffe(spiffeId: string): string | undefined {
-    const prefix = `${this.trustDomainId()}/`;
-    return spiffeId.startsWith(prefix) ? spiffeId.slice(prefix.length) : undefined;
-  }
 }

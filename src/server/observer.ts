@@ -1,6 +1,5 @@
 // What the protocol servers report about their streams, for status, metrics and CSDS. The
 // servers call these hooks; they do not know who listens.
-import type { MeshEndpointId } from '../xds/node-id';
 import type { NodeInfo } from '../xds/wire';
 
 export type StreamFlavor = 'sotw' | 'delta';
@@ -13,7 +12,8 @@ export interface StreamInfo {
   /** The peer as grpc-js reports it (`ipv4:127.0.0.1:5555`, `unix:/path`). */
   peer: string;
   node: NodeInfo;
-  endpoint: MeshEndpointId;
+  /** The key of the snapshot the node is served (from the injected NodeIdentifier). */
+  nodeKey: string;
   connectedAt: Date;
 }
 

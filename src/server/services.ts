@@ -91,12 +91,12 @@ function fetchOnce(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.se
     const typeUrl = request.typeUrl || options.impliedTypeUrl!;
     if (!options.servedTypes.has(typeUrl)) throw new StatusError(grpc.status.INVALID_ARGUMENT, `${options.service} does not serve type_url "${typeUrl.slice(0, 200)}"`);
     if (!request.node?.id) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'a fetch request must carry node.id');
-    const endpoint = options.identify(request.node, call.metadata);
-    const refused = options.refusedNames?.(endpoint, typeUrl, request.resourceNames) ?? [];
+    const { key } = options.identify(request.node, call.metadata);
+    const refused = options.refusedNames?.(key, typeUrl, request.resourceNames) ?? [];
     if (refused.length > 0) {
       log.warn({ node: request.node.id, type: options.service, names: refused }, 'fetch refused resources this node is not entitled to');
       request.resourceNames = request.resourceNames.filter((name) => !refused.includes(name));
-      if (request.resourceNames.length === 0) throw new StatusError(grpc.status.PERMISSION_DENIED, `${endpoint.key} is not entitled to ${refused.join(', ')}`);
+      if (request.resourceNames.length === 0) throw new StatusError(grpc.status.PERMISSION_DENIED, `${key} is not entitled to ${refused.join(', ')}`);
     }
     // Answer from the current snapshot, or wait a moment for the first one (an SDS leaf may be
     // being issued right now).
@@ -106,9 +106,9 @@ function fetchOnce(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.se
       if (answered) return;
       answered = true;
       cancel?.();
-      callback({ code: grpc.status.UNAVAILABLE, details: `no configuration for ${endpoint.key} yet` });
+      callback({ code: grpc.status.UNAVAILABLE, details: `no configuration for ${key} yet` });
     }, FETCH_WAIT_MS);
-    cancel = options.watcher.watch(endpoint.key, (snapshot) => {
+    cancel = options.watcher.watch(key, (snapshot) => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);

@@ -16,8 +16,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigWatcher } from '../cache/snapshot-cache';
 import type { ResourceSet, Snapshot } from '../cache/snapshot';
-import type { MeshEndpointId } from '../xds/node-id';
-import { NodeIdError, parseNodeId } from '../xds/node-id';
 import { CHILD_TYPE, RESEND_CHILDREN_ON_UPDATE, WARMING_ORDER, shortTypeName } from '../xds/type-urls';
 import { RequestError, type NodeInfo } from '../xds/wire';
 import { StatusError } from '../xds/status-error';
@@ -28,17 +26,17 @@ const log = logger('xds-stream');
 
 export type RawDuplex = grpc.ServerDuplexStream<Buffer, Buffer>;
 
-/** Decides who a stream's node is; throws StatusError (PERMISSION_DENIED, INVALID_ARGUMENT). */
-export type NodeIdentifier = (node: NodeInfo, metadata: grpc.Metadata) => MeshEndpointId;
+/**
+ * Who a stream's node is, as far as the server cares: the key of the snapshot it is served. What
+ * a key means (an App Mesh endpoint, a per-proxy variant) is the identifier's business, injected
+ * by whoever runs the server (as go-control-plane's NodeHash).
+ */
+export interface NodeIdentity {
+  key: string;
+}
 
-export const identifyByNodeId: NodeIdentifier = (node) => {
-  try {
-    return parseNodeId(node.id);
-  } catch (err) {
-    if (err instanceof NodeIdError) throw new StatusError(grpc.status.INVALID_ARGUMENT, err.message);
-    throw err;
-  }
-};
+/** Decides who a stream's node is; throws StatusError (PERMISSION_DENIED, INVALID_ARGUMENT). */
+export type NodeIdentifier = (node: NodeInfo, metadata: grpc.Metadata) => NodeIdentity;
 
 export interface StreamOptions {
   /** Service name for logs and status (`ADS`, `CDS`, `SDS`, ...). */
@@ -54,7 +52,7 @@ export interface StreamOptions {
    * Names of a subscription this node may not have (SDS: another endpoint's secrets). They are
    * refused one by one (logged, reported) while the stream and its other names carry on.
    */
-  refusedNames?: (endpoint: MeshEndpointId, typeUrl: string, names: readonly string[]) => readonly string[];
+  refusedNames?: (nodeKey: string, typeUrl: string, names: readonly string[]) => readonly string[];
 }
 
 export interface BuiltResponse {
@@ -143,19 +141,19 @@ export abstract class XdsStream {
   protected establish(node: NodeInfo | undefined): void {
     if (this.info) return;
     if (!node || !node.id) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'the first request on a stream must carry node.id');
-    const endpoint = this.opts.identify(node, this.call.metadata);
+    const { key } = this.opts.identify(node, this.call.metadata);
     this.info = {
       id: nextStreamId++,
       service: this.opts.service,
       flavor: this.flavor,
       peer: this.call.getPeer(),
       node,
-      endpoint,
+      nodeKey: key,
       connectedAt: new Date(),
     };
     this.opts.observer?.streamOpened?.(this.info);
     log.debug({ stream: this.info.id, service: this.opts.service, node: node.id, peer: this.info.peer }, 'stream opened');
-    this.cancelWatch = this.opts.watcher.watch(endpoint.key, (snapshot) => this.onSnapshot(snapshot));
+    this.cancelWatch = this.opts.watcher.watch(key, (snapshot) => this.onSnapshot(snapshot));
   }
 
   /**
@@ -252,7 +250,7 @@ export abstract class XdsStream {
    */
   protected admitNames(typeUrl: string, names: readonly string[]): string[] {
     if (!this.opts.refusedNames || !this.info || names.length === 0) return [...names];
-    const refused = new Set(this.opts.refusedNames(this.info.endpoint, typeUrl, names));
+    const refused = new Set(this.opts.refusedNames(this.info.nodeKey, typeUrl, names));
     if (refused.size === 0) return [...names];
     const sample = [...refused].slice(0, REFUSED_NAME_SAMPLE).map((name) => name.slice(0, 200));
     const more = refused.size > sample.length ? ` and ${refused.size - sample.length} more` : '';

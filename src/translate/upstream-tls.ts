@@ -10,7 +10,7 @@
 // so that is accepted too for meshd-issued server certificates.
 import { isIP } from 'node:net';
 import { clientPolicyAppliesTo } from '../model/tls';
-import { trustDomainId } from '../model/ids';
+import { trustDomainId } from '../identity/endpoint-id';
 import type { BackendModel, EndpointModel, ListenerModel, TargetNodeModel, TrustSource } from '../model/types';
 import { sanMatchersFor, type SanMatcher, type UpstreamTlsSpec } from '../envoy/tls';
 

@@ -81,7 +81,7 @@ describe('admin/stream-registry', () => {
 
   it('takes the served form from an injected function', () => {
     const registry = new StreamRegistry({ formOf: (node) => (node.cluster === 'proxyless' ? 'grpc' : 'envoy') });
-    const info = { id: 1, service: 'ADS', flavor: 'sotw' as const, peer: '10.0.0.8:4000', node: { id: FRONT, cluster: 'proxyless', userAgentName: 'envoy' }, endpoint: { mesh: 'demo', kind: 'virtualNode' as const, name: 'front', key: FRONT }, connectedAt: new Date() };
+    const info = { id: 1, service: 'ADS', flavor: 'sotw' as const, peer: '10.0.0.8:4000', node: { id: FRONT, cluster: 'proxyless', userAgentName: 'envoy' }, nodeKey: FRONT, connectedAt: new Date() };
     registry.streamOpened(info);
     assert.equal(registry.proxies()[0]!.form, 'grpc');
     assert.equal(registry.proxies()[0]!.types.length, 0);

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SnapshotCache } from '../../src/cache/snapshot-cache';
 import { SnapshotPublisher } from '../../src/cache/publisher';
 import type { Snapshot } from '../../src/cache/snapshot';
-import { identifyByNodeId } from '../../src/server/xds-stream';
+import { trustNodeIdClaims } from '../../src/auth/node-id-claims';
 import { StatusError } from '../../src/xds/status-error';
 import {
   EGRESS_PORT_METADATA, INGRESS_PORT_METADATA, PortVariantWatcher, portOverridesOf, variantKey, withPortOverrides, type PortOverrides,
@@ -28,7 +28,7 @@ describe('runtime/port-overrides', () => {
   });
 
   it('keys a proxy with overrides to its variant and leaves others on the base key', () => {
-    const identify = withPortOverrides(identifyByNodeId);
+    const identify = withPortOverrides(trustNodeIdClaims);
     const metadata = new grpc.Metadata();
     const plain = identify({ id: BASE, cluster: '', userAgentName: '' }, metadata);
     assert.equal(plain.key, BASE);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { clearStaleSocket, parseListenAddress, XdsServer } from '../../src/server/xds-server';
 import { ADS } from '../../src/server/services';
 import { SnapshotCache } from '../../src/cache/snapshot-cache';
-import { identifyByNodeId } from '../../src/server/xds-stream';
+import { trustNodeIdClaims } from '../../src/auth/node-id-claims';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { basicSnapshot } from '../support/fixtures';
 import { XdsTestClient } from '../support/xds-client';
@@ -47,7 +47,7 @@ describe('server/xds-server', () => {
   it('serves on TCP and a Unix socket at once, with the socket mode 0600, and removes the socket on shutdown', async () => {
     const cache = new SnapshotCache();
     cache.setSnapshot('mesh/m/virtualNode/n', basicSnapshot());
-    const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: identifyByNodeId } });
+    const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: trustNodeIdClaims } });
     const socketPath = path.join(dir, 'xds.sock');
     const tcp = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
     await server.listen({ kind: 'unix', path: socketPath });

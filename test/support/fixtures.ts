@@ -7,7 +7,8 @@ import { SnapshotCache } from '../../src/cache/snapshot-cache';
 import { Snapshot, type ResourceInput } from '../../src/cache/snapshot';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { ADS, CDS, EDS, LDS, RDS } from '../../src/server/services';
-import { identifyByNodeId, type NodeIdentifier } from '../../src/server/xds-stream';
+import type { NodeIdentifier } from '../../src/server/xds-stream';
+import { trustNodeIdClaims } from '../../src/auth/node-id-claims';
 import { XdsServer } from '../../src/server/xds-server';
 import type { StreamObserver } from '../../src/server/observer';
 import { XdsTestClient } from './xds-client';
@@ -106,7 +107,7 @@ export async function startTestServer(opts: { identify?: NodeIdentifier; observe
   const socketPath = path.join(dir, 'xds.sock');
   const server = new XdsServer({
     services: [ADS, CDS, EDS, LDS, RDS],
-    settings: { watcher: cache, identify: opts.identify ?? identifyByNodeId, ...(opts.observer ? { observer: opts.observer } : {}) },
+    settings: { watcher: cache, identify: opts.identify ?? trustNodeIdClaims, ...(opts.observer ? { observer: opts.observer } : {}) },
   });
   const tcp = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
   await server.listen({ kind: 'unix', path: socketPath });

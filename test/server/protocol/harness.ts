@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SnapshotCache } from '../../../src/cache/snapshot-cache';
-import { identifyByNodeId } from '../../../src/server/xds-stream';
+import { trustNodeIdClaims } from '../../../src/auth/node-id-claims';
 import { XdsServer } from '../../../src/server/xds-server';
 import { ADS, EDS, SDS } from '../../../src/server/services';
 import { shortTypeName, TypeUrl } from '../../../src/xds/type-urls';
@@ -159,7 +159,7 @@ export function useProtocolServer(): ProtocolServer {
   beforeEach(async () => {
     current.cache = new SnapshotCache();
     current.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-protocol-'));
-    current.server = new XdsServer({ services: [ADS, EDS, SDS], settings: { watcher: current.cache, identify: identifyByNodeId } });
+    current.server = new XdsServer({ services: [ADS, EDS, SDS], settings: { watcher: current.cache, identify: trustNodeIdClaims } });
     const address = await current.server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
     current.client = new XdsTestClient(`127.0.0.1:${address.kind === 'tcp' ? address.port : 0}`);
   });
