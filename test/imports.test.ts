@@ -69,6 +69,12 @@ describe('src/ import graph', () => {
     assert.deepEqual([...upward].sort(), []);
   });
 
+  // Builders and translation take model-shaped or Envoy-shaped inputs, never spec shapes.
+  it('keeps envoy/ and translate/ off the spec shapes', () => {
+    const offenders = imports.filter(({ from, to }) => ['envoy', 'translate'].includes(folderOf(from)) && folderOf(to) === 'spec');
+    assert.deepEqual(offenders.map(({ from, to }) => `${path.relative(SRC, from)} imports ${path.relative(SRC, to)}`), []);
+  });
+
   it('has no ring of files importing each other', () => {
     const edges = new Map<string, string[]>();
     for (const { from, to } of imports) edges.set(from, [...(edges.get(from) ?? []), to]);

@@ -11,18 +11,9 @@ import * as protobuf from 'protobufjs';
 import { stringify } from 'yaml';
 import { messageType } from '../xds/protos';
 
-/** A JSON-shaped value as protobufjs' fromObject takes it. */
-export type ProtoValue = string | number | boolean | null | ProtoValue[] | ProtoObject;
-/** A protobuf message as a plain protobufjs camelCase object. */
-export interface ProtoObject { [field: string]: ProtoValue }
+import type { NodeCredential, ProtoObject, ProtoValue } from './types';
 
-/** What a proxy presents to meshd to prove its node id. */
-export interface NodeCredential {
-  /** gRPC metadata key, lower case (e.g. `x-meshd-node-token`). */
-  header: string;
-  /** The secret value; never logged, never put in error messages. */
-  value: string;
-}
+export type { NodeCredential, ProtoObject, ProtoValue } from './types';
 
 export interface EnvoyBootstrapOptions {
   /** `mesh/<mesh>/virtualNode/<name>`, `mesh/<mesh>/virtualGateway/<name>`, or an App Mesh ARN ending so. */

@@ -1,6 +1,6 @@
 // Builders of Envoy Cluster messages: STATIC (the local application), EDS over ADS (IP service
 // discovery, endpoints in the snapshot) and STRICT_DNS/LOGICAL_DNS (DNS service discovery).
-import type { ProtoObject } from './bootstrap';
+import type { ProtoObject } from './types';
 import { adsConfigSource } from './listener';
 import { clusterLoadAssignment, type HostPort } from './endpoint';
 

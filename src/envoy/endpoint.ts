@@ -1,5 +1,5 @@
 // Builder of Envoy ClusterLoadAssignment messages (EDS resources and inline load assignments).
-import type { ProtoObject } from './bootstrap';
+import type { ProtoObject } from './types';
 
 /** A host and port an endpoint listens on. */
 export interface HostPort {

@@ -1,6 +1,6 @@
 // Builders of Envoy Listener messages and their network filters (http_connection_manager,
 // tcp_proxy), listener filters (tls_inspector, original_dst) and file access logs.
-import type { ProtoObject, ProtoValue } from './bootstrap';
+import type { ProtoObject, ProtoValue } from './types';
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_PROXY = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';

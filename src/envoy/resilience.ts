@@ -1,7 +1,7 @@
 // Builders of a Cluster's resilience settings from App Mesh virtual-node listener settings:
 // circuit breaker thresholds (connectionPool), passive outlier detection (outlierDetection) and
 // active health checks (healthCheck). Shapes in, Envoy v3 protobufjs-shaped messages out.
-import type { ProtoObject } from './bootstrap';
+import type { ProtoObject } from './types';
 import { durationOf } from './route';
 import type { ListenerModel } from '../model/types';
 

@@ -1,9 +1,8 @@
 // Builders of Envoy route messages (RouteConfiguration, VirtualHost, Route, its match and action)
 // from App Mesh route and gateway route specs.
-import type { ProtoObject } from './bootstrap';
+import type { ProtoObject } from './types';
 import type { WeightedCluster } from './listener';
-import type { Duration, HeaderMatch } from '../model/types';
-import type { GrpcGatewayRouteSpec, GrpcRouteSpec, HttpGatewayRouteSpec, HttpRouteSpec } from '../spec/route-schema';
+import type { Duration, GrpcRouteMatch, HeaderMatch, HttpRouteMatch, RetryPolicyModel } from '../model/types';
 
 /** An App Mesh Duration as a protobuf Duration. */
 export function durationOf(duration: Duration): ProtoObject {
@@ -37,7 +36,7 @@ export function headerMatcher(header: HeaderMatch): ProtoObject {
   return { name: header.name, stringMatch: stringMatcher(match), ...invert };
 }
 
-type HttpMatch = HttpRouteSpec['match'] | HttpGatewayRouteSpec['match'];
+type HttpMatch = HttpRouteMatch;
 
 function pathSpecifier(match: { prefix?: string | undefined; path?: { exact?: string | undefined; regex?: string | undefined } | undefined }): ProtoObject {
   if (match.path?.exact !== undefined) return { path: match.path.exact };
@@ -61,7 +60,7 @@ export function httpRouteMatch(match: HttpMatch): ProtoObject {
 }
 
 /** A gRPC route match: `/<service>/<method>` path, or the service's prefix, plus metadata. */
-export function grpcRouteMatch(match: GrpcRouteSpec['match'] | GrpcGatewayRouteSpec['match']): ProtoObject {
+export function grpcRouteMatch(match: GrpcRouteMatch): ProtoObject {
   const path: ProtoObject = match.serviceName === undefined
     ? { prefix: '/' }
     : 'methodName' in match && match.methodName !== undefined
@@ -80,7 +79,7 @@ const HTTP_RETRY_ON: Readonly<Record<string, string>> = {
 const TCP_RETRY_ON: Readonly<Record<string, string>> = { 'connection-error': 'connect-failure' };
 
 /** An App Mesh retry policy as an Envoy RetryPolicy; undefined when it retries on nothing. */
-export function retryPolicy(policy: NonNullable<HttpRouteSpec['retryPolicy'] | GrpcRouteSpec['retryPolicy']>): ProtoObject | undefined {
+export function retryPolicy(policy: RetryPolicyModel): ProtoObject | undefined {
   const events = new Set<string>();
   for (const event of policy.httpRetryEvents ?? []) events.add(HTTP_RETRY_ON[event]!);
   for (const event of policy.tcpRetryEvents ?? []) events.add(TCP_RETRY_ON[event]!);

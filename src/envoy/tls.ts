@@ -5,7 +5,7 @@
 // A SAN list needs a CertificateValidationContext beside the trust, so an SDS trust with SANs
 // becomes a CombinedValidationContext (SANs inline, CA bundle over SDS).
 import { isIP } from 'node:net';
-import type { ProtoObject } from './bootstrap';
+import type { ProtoObject } from './types';
 import type { CertificateSource, ListenerTlsModel, TrustSource } from '../model/types';
 
 export const DOWNSTREAM_TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';

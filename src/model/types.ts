@@ -16,6 +16,13 @@ export type { Duration, HeaderMatch, Protocol, TlsMode };
 /** The two kinds of endpoint a proxy can be (defined with endpoint identity). */
 export type { EndpointKind };
 
+/** The match of an HTTP route or gateway route, as validated (what the Envoy builders read). */
+export type HttpRouteMatch = HttpRouteSpec['match'] | HttpGatewayRouteSpec['match'];
+/** The match of a gRPC route or gateway route, as validated. */
+export type GrpcRouteMatch = GrpcRouteSpec['match'] | GrpcGatewayRouteSpec['match'];
+/** An HTTP or gRPC route's retry policy, as validated. */
+export type RetryPolicyModel = NonNullable<HttpRouteSpec['retryPolicy'] | GrpcRouteSpec['retryPolicy']>;
+
 /** What an SDS secret name resolves to in meshd's SDS. */
 export type SdsProvision =
   /** The asking endpoint's own leaf certificate, issued by meshd's CA. */

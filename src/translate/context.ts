@@ -2,7 +2,8 @@
 // credential, and the resources collected so far (by name, deduplicated).
 import { canonicalJson } from '../model/hash';
 import type { EndpointModel } from '../model/types';
-import { sdsConfigSource, type NodeCredential, type ProtoObject } from '../envoy/bootstrap';
+import { sdsConfigSource } from '../envoy/bootstrap';
+import type { NodeCredential, ProtoObject } from '../envoy/types';
 
 /** Options of the translation. */
 export interface TranslateOptions {

@@ -10,7 +10,7 @@
 // TLS modes: STRICT = only a TLS chain; PERMISSIVE = a TLS chain matched on transport protocol
 // "tls" (set by the TLS inspector) beside a plaintext chain matching anything else; DISABLED or no
 // `tls` = plaintext only.
-import type { ProtoObject } from '../envoy/bootstrap';
+import type { ProtoObject } from '../envoy/types';
 import { filterChain, listener, originalDstFilter, tlsInspectorFilter, type FilterChainMatch } from '../envoy/listener';
 import { downstreamTlsContext, tlsTransportSocket } from '../envoy/tls';
 import type { ListenerModel, Protocol } from '../model/types';

@@ -5,7 +5,7 @@
 //   server's Envoy protects and watches its own application whoever calls it;
 // - outlierDetection: on every caller's egress cluster reaching the listener, since ejecting a
 //   misbehaving host is a client-side load-balancing decision.
-import type { ProtoObject } from '../envoy/bootstrap';
+import type { ProtoObject } from '../envoy/types';
 import { durationOf } from '../envoy/route';
 import { circuitBreakers, healthCheck, outlierDetection } from '../envoy/resilience';
 import type { Duration, ListenerModel } from '../model/types';

@@ -8,7 +8,7 @@
 //   SANs            -> validation_context.match_subject_alt_names (StringMatchers: grpc-js-xds
 //                      reads these, not match_typed_subject_alt_names)
 // What decides TLS (listener mode, client policies, SAN defaults) is shared with the Envoy form.
-import type { ProtoObject } from '../envoy/bootstrap';
+import type { ProtoObject } from '../envoy/types';
 import { DEFAULT_CERTIFICATE_PROVIDER } from '../envoy/grpc-bootstrap';
 import {
   DOWNSTREAM_TLS_CONTEXT, UPSTREAM_TLS_CONTEXT, sanMatchersFor, tlsTransportSocket,

@@ -26,7 +26,7 @@
 // for a host name (gRPC has no STRICT_DNS). A proxyless target is reached on its listener port,
 // an Envoy target on its ingress port.
 import { isIP } from 'node:net';
-import type { ProtoObject } from '../envoy/bootstrap';
+import type { ProtoObject } from '../envoy/types';
 import { dnsCluster, edsCluster } from '../envoy/cluster';
 import { GRPC_SERVER_LISTENER_TEMPLATE } from '../envoy/grpc-bootstrap';
 import { httpConnectionManagerFilter } from '../envoy/listener';

@@ -7,7 +7,7 @@
 // appended, in priority order, to every hostname virtual host too so they still apply there.
 // A target provided by a virtual router is routed with the weights of the router's first route
 // (in priority order) of the listener's protocol family: Envoy cannot chain two route tables.
-import type { ProtoObject } from '../envoy/bootstrap';
+import type { ProtoObject } from '../envoy/types';
 import { httpConnectionManagerFilter } from '../envoy/listener';
 import type { WeightedCluster } from '../envoy/listener';
 import { grpcRouteMatch, httpRouteMatch, route, routeAction, routeConfiguration, virtualHost } from '../envoy/route';

@@ -1,7 +1,7 @@
 // A virtual node's proxy: the ingress listener in front of the local application (one ingress
 // cluster and, for HTTP-family listeners, one route configuration per mesh listener) and the
 // egress listener through which the application reaches its backends.
-import type { ProtoObject } from '../envoy/bootstrap';
+import type { ProtoObject } from '../envoy/types';
 import { staticCluster } from '../envoy/cluster';
 import { filterChain, httpConnectionManagerFilter, listener, originalDstFilter, tcpProxyFilter } from '../envoy/listener';
 import { durationOf, grpcRouteMatch, httpRouteMatch, retryPolicy, route, routeAction, routeConfiguration, virtualHost } from '../envoy/route';
