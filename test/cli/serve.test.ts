@@ -1,14 +1,15 @@
 // The whole product through its command line: `meshd serve` on a copy of the demo mesh, a proxy
 // with its credential on ADS, and the operator commands against the running process.
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CREDENTIAL_HEADER, NodeCredentials } from '../../src/auth/node-credential';
 import { TypeUrl } from '../../src/xds/type-urls';
-import { MESHD_BIN, runCli } from '../support/run-cli';
+import { runCli } from '../support/run-cli';
+import { startServe, type ServeProcess } from '../support/serve-process';
 import { XdsTestClient } from '../support/xds-client';
 import { parsePrometheusText, sampleValue } from '../admin/prom-text';
 import { writeConfigMap } from '../support/configmap';
@@ -19,32 +20,24 @@ const FRONT = 'mesh/colorapp/virtualNode/front';
 describe('cli: meshd serve, status, certs rotate, ca rollover', function () {
   this.timeout(40_000);
   let work: string;
+  let serve: ServeProcess;
   let child: ChildProcess;
-  let stderr = '';
   let ads: string;
   let admin: string;
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-serve-'));
     fs.cpSync(EXAMPLE, path.join(work, 'mesh'), { recursive: true });
-    child = spawn(process.execPath, [MESHD_BIN, 'serve', '--config', path.join(work, 'mesh'), '--xds', '127.0.0.1:0',
-      '--state-dir', path.join(work, 'state'), '--admin', '127.0.0.1:0'], { env: { ...process.env, MESHD_LOG_LEVEL: 'warn' } });
-    child.stderr!.on('data', (d) => { stderr += d; });
-    const deadline = Date.now() + 15_000;
-    while (!/admin on (http:\/\/\S+)/.test(stderr)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`meshd did not start:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    ads = /ADS on ([^;]+);/.exec(stderr)![1]!;
-    admin = /admin on (http:\/\/\S+)/.exec(stderr)![1]!;
+    serve = await startServe(path.join(work, 'mesh'), path.join(work, 'state'));
+    ({ child, ads, admin } = serve);
   });
   after(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    serve?.kill();
     fs.rmSync(work, { recursive: true, force: true });
   });
 
   it('says on one line where it listens', () => {
-    assert.match(stderr, /meshd: serving 4 mesh endpoint\(s\) from .*; ADS on 127\.0\.0\.1:\d+; SDS on unix:.*sds\.sock; admin on http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(serve.stderr(), /meshd: serving 4 mesh endpoint\(s\) from .*; ADS on 127\.0\.0\.1:\d+; SDS on unix:.*sds\.sock; admin on http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('serves a credentialed proxy, and `meshd status` shows it in sync', async () => {
@@ -55,7 +48,16 @@ describe('cli: meshd serve, status, certs rotate, ca rollover', function () {
       const stream = client.sotw('ads', metadata);
       stream.send({ node: { id: FRONT }, typeUrl: TypeUrl.Cluster });
       stream.ack(await stream.next());
-      await new Promise((r) => setTimeout(r, 200));
+      // Wait for the ACK to be recorded: /status says the proxy is synced.
+      const synced = async (): Promise<boolean> => {
+        const doc = (await (await fetch(`${admin}/status`)).json()) as { proxies: { nodeId: string; types: { state: string }[] }[] };
+        return doc.proxies.some((p) => p.nodeId === FRONT && p.types.length > 0 && p.types.every((t) => t.state === 'synced'));
+      };
+      const deadline = Date.now() + 10_000;
+      while (!(await synced())) {
+        if (Date.now() > deadline) throw new Error('the ACK never showed in /status');
+        await new Promise((r) => setTimeout(r, 20));
+      }
       const status = await runCli(['status', '--admin', admin]);
       assert.equal(status.code, 0, status.stdout + status.stderr);
       assert.match(status.stdout, /mesh\/colorapp\/virtualNode\/front/);
@@ -105,8 +107,7 @@ describe('cli: meshd serve, status, certs rotate, ca rollover', function () {
   });
 
   it('logs one line for an SDS request naming 10,000 secrets it may not have, and still serves its own', async () => {
-    const sds = /SDS on (unix:\S+?);/.exec(stderr)![1]!;
-    const client = new XdsTestClient(sds);
+    const client = new XdsTestClient(serve.sds);
     try {
       const metadata = new grpc.Metadata();
       metadata.set(CREDENTIAL_HEADER, NodeCredentials.loadOrCreate(path.join(work, 'state')).tokenFor(FRONT));
@@ -117,7 +118,7 @@ describe('cli: meshd serve, status, certs rotate, ca rollover', function () {
       assert.equal(response.resources.length, 1, 'its own certificate still comes');
       // The log lines were written before the response; one more round trip drains the pipe.
       await fetch(`${admin}/healthz`);
-      const lines = stderr.split('\n').filter((line) => line.includes('not entitled'));
+      const lines = serve.stderr().split('\n').filter((line) => line.includes('not entitled'));
       assert.equal(lines.length, 1, lines.slice(0, 3).join('\n'));
       const line = JSON.parse(lines[0]!) as { refused: number; sample: string[] };
       assert.equal(line.refused, 10_000);
@@ -160,17 +161,9 @@ meshd: { ingressPort: 15900, egressPort: 15901, adminPort: 9990 }
   });
 
   async function serve(configDir: string): Promise<{ child: ChildProcess; admin: string }> {
-    const child = spawn(process.execPath, [MESHD_BIN, 'serve', '--config', configDir, '--xds', '127.0.0.1:0',
-      '--state-dir', path.join(work, 'state'), '--admin', '127.0.0.1:0'], { env: { ...process.env, MESHD_LOG_LEVEL: 'warn' } });
-    children.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d) => { stderr += d; });
-    const deadline = Date.now() + 15_000;
-    while (!/admin on (http:\/\/\S+)/.test(stderr)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`meshd did not start:\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { child, admin: /admin on (http:\/\/\S+)/.exec(stderr)![1]! };
+    const started = await startServe(configDir, path.join(work, 'state'));
+    children.push(started.child);
+    return { child: started.child, admin: started.admin };
   }
 
   /** Polls an admin endpoint until `accept` says yes (the event is the status changing). */

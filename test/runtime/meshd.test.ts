@@ -1,45 +1,35 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { Meshd } from '../../src/runtime/meshd';
+import type { Meshd } from '../../src/runtime/meshd';
+import { useMeshd } from '../support/meshd';
 import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { resourceName, XdsTestClient, type SotwTestStream } from '../support/xds-client';
 import { mtlsConnect, SdsProxy, startMtlsServer } from '../support/sds-proxy';
 import type { RefusedChange } from '../../src/runtime/mesh-watcher';
 
-const EXAMPLE = path.resolve(__dirname, '../../../examples/colorapp');
 const FRONT = 'mesh/colorapp/virtualNode/front';
 
 describe('runtime/meshd', function () {
   this.timeout(30_000);
-  let work: string;
-  let configDir: string;
-  let meshd: Meshd;
-  let client: XdsTestClient;
   const refused: RefusedChange[] = [];
-
-  beforeEach(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-run-'));
-    configDir = path.join(work, 'mesh');
-    fs.cpSync(EXAMPLE, configDir, { recursive: true });
-    meshd = await Meshd.start({
-      configDir,
+  // Clients close before meshd stops (mocha runs afterEach hooks in the order they were added).
+  afterEach(() => client.close());
+  const fixture = useMeshd({
+    options: (work) => ({
       xds: ['127.0.0.1:0', `unix:${path.join(work, 'xds.sock')}`],
-      sdsSocket: path.join(work, 'sds', 'sds.sock'),
-      stateDir: path.join(work, 'state'),
-      trustDomain: 'meshd.local',
       onRefused: (change) => refused.push(change),
-    });
-    client = new XdsTestClient(meshd.xdsAddresses[0]!);
+    }),
   });
-  afterEach(async () => {
-    client.close();
-    await meshd.stop();
-    fs.rmSync(work, { recursive: true, force: true });
+  let meshd: Meshd;
+  let configDir: string;
+  let client: XdsTestClient;
+  beforeEach(() => {
+    ({ meshd, configDir } = fixture);
+    client = new XdsTestClient(meshd.xdsAddresses[0]!);
   });
 
   function adsFor(node: string, target?: XdsTestClient): SotwTestStream {
@@ -134,7 +124,6 @@ describe('runtime/meshd with SPIRE-style SDS names (App Mesh SPIRE walkthrough)'
   const FRONT_ID = `spiffe://${TRUST_DOMAIN}/front`;
   const BLUE_ID = `spiffe://${TRUST_DOMAIN}/colorblue`;
   const BUNDLE = `spiffe://${TRUST_DOMAIN}`;
-  let work: string;
   let meshd: Meshd;
   const proxies: SdsProxy[] = [];
   const sds = (node: string, names: string[]): SdsProxy => {
@@ -145,21 +134,13 @@ describe('runtime/meshd with SPIRE-style SDS names (App Mesh SPIRE walkthrough)'
   const uriSans = (pem: string): string[] =>
     (new X509Certificate(pem).subjectAltName ?? '').split(', ').filter((san) => san.startsWith('URI:')).map((san) => san.slice(4));
 
-  beforeEach(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-spire-'));
-    meshd = await Meshd.start({
-      configDir: path.resolve(__dirname, '../../../test/fixtures/spire-mesh'),
-      xds: ['127.0.0.1:0'],
-      sdsSocket: path.join(work, 'sds', 'sds.sock'),
-      stateDir: path.join(work, 'state'),
-      trustDomain: TRUST_DOMAIN,
-    });
+  afterEach(() => { proxies.splice(0).forEach((proxy) => proxy.close()); });
+  const fixture = useMeshd({
+    copyFrom: false,
+    configDir: path.resolve(__dirname, '../../../test/fixtures/spire-mesh'),
+    options: () => ({ trustDomain: TRUST_DOMAIN }),
   });
-  afterEach(async () => {
-    proxies.splice(0).forEach((proxy) => proxy.close());
-    await meshd.stop();
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  beforeEach(() => { meshd = fixture.meshd; });
 
   it('issues each node a leaf whose URI SAN is exactly its SPIFFE ID, serves it and the bundle by those names, and they do mTLS with a SAN check', async () => {
     assert.ok(meshd.currentModel, 'the walkthrough spec is accepted');

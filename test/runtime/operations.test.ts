@@ -1,11 +1,11 @@
 // What a running meshd says about its mesh: warnings of the served revision in the log and in
 // /status, through the real `meshd serve` process and its admin endpoint.
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MESHD_BIN } from '../support/run-cli';
+import { startServe } from '../support/serve-process';
 
 const EXAMPLE = path.resolve(__dirname, '../../../examples/colorapp');
 
@@ -35,21 +35,15 @@ describe('runtime/operations: mesh warnings', function () {
     fs.writeFileSync(colorFile, color.replace(blueDiscovery,
       'serviceDiscovery:\n    awsCloudMap: { namespaceName: colorapp.local, serviceName: color, attributes: [{ key: version, value: blue }] }\nmeshd: { ingressPort: 15200'));
 
-    child = spawn(process.execPath, [MESHD_BIN, 'serve', '--config', mesh, '--xds', '127.0.0.1:0',
-      '--state-dir', path.join(work, 'state'), '--admin', '127.0.0.1:0'], { env: { ...process.env, MESHD_LOG_LEVEL: 'warn' } });
-    let stderr = '';
-    child.stderr!.on('data', (d) => { stderr += d; });
-    const deadline = Date.now() + 20_000;
-    while (!/admin on (http:\/\/\S+)/.test(stderr)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`meshd did not start:\n${stderr}`);
-      await new Promise((resolve) => { child!.stderr!.once('data', resolve); child!.once('exit', resolve); });
-    }
+    const serve = await startServe(mesh, path.join(work, 'state'));
+    child = serve.child;
+    const stderr = serve.stderr();
     const expected = 'color.yaml: VirtualNode color-blue: spec.serviceDiscovery.awsCloudMap.attributes: ignored: meshd cannot query Cloud Map';
     const logged = stderr.split('\n').filter((line) => line.includes('mesh warning'));
     assert.equal(logged.length, 1, stderr);
     assert.ok(logged[0]!.includes(expected), logged[0]);
 
-    const admin = /admin on (http:\/\/\S+)/.exec(stderr)![1]!;
+    const admin = serve.admin;
     const status = (await (await fetch(`${admin}/status`)).json()) as { mesh: { revision: string; warnings?: string[] } };
     assert.equal(status.mesh.revision, '1');
     assert.equal(status.mesh.warnings?.length, 1, JSON.stringify(status.mesh));
