@@ -1,0 +1,353 @@
+// The 38 operations over the catalog: Create/Describe/Update/Delete/List for each of the seven
+// kinds (one generic implementation, told apart by the kind table), and the three tag operations.
+// Every write is read-validate-write: the whole candidate mesh is validated before anything is
+// stored, and the store's compare-and-put catches a concurrent hand edit (then it runs again).
+import { StoreConflictError, type ResourceStore, type StoreEntry } from '../store/types';
+import type { SpecError } from '../spec/errors';
+import { formatError } from '../spec/errors';
+import {
+  catalogOf, documentOf, entryText, errorMessage, newUid, rewriteEntry, sameRef,
+  type Catalog, type CatalogItem, type StoredMetadata, type TagRef,
+} from './catalog';
+import { ApiError, badRequest, notFound } from './errors';
+import { decodePageToken, encodePageToken } from './pagination';
+import { apiKinds, arnOf, describeRef, kinds, parseArn, type ApiKind, type ArnContext, type ResourceRef } from './resource-kinds';
+
+export type ApiInput = Readonly<Record<string, unknown>>;
+export type ApiOutput = Record<string, unknown>;
+
+export interface HandlerContext {
+  readonly store: ResourceStore;
+  readonly arn: ArnContext;
+  readonly trustDomain?: string;
+  /** When this meshd started: the creation time of resources written by hand. */
+  readonly startedAt: Date;
+  /** How often a write is tried again after a concurrent change (default 3). */
+  readonly writeAttempts?: number;
+  /** Most tags on one resource (App Mesh: 50). */
+  readonly maxTags?: number;
+}
+
+const verbs = ['Create', 'Describe', 'Update', 'Delete', 'List'] as const;
+type Verb = (typeof verbs)[number];
+
+function plural(kind: ApiKind): string {
+  return kind === 'Mesh' ? 'Meshes' : `${kind}s`;
+}
+
+/** The verb and kind of a resource operation (`ListVirtualNodes` → List, VirtualNode). */
+export function resourceOperation(name: string): { verb: Verb; kind: ApiKind } | undefined {
+  for (const verb of verbs) {
+    for (const kind of apiKinds) {
+      if (name === `${verb}${verb === 'List' ? plural(kind) : kind}`) return { verb, kind };
+    }
+  }
+  return undefined;
+}
+
+function timestamp(iso: string): number {
+  return new Date(iso).getTime() / 1000;
+}
+
+function refFromInput(kind: ApiKind, input: ApiInput): ResourceRef {
+  const info = kinds[kind];
+  const meshName = String(input.meshName);
+  return {
+    kind,
+    meshName,
+    ...(info.parent ? { parentName: String(input[info.parent.nameField]) } : {}),
+    name: kind === 'Mesh' ? meshName : String(input[info.nameField]),
+  };
+}
+
+function names(ref: ResourceRef): Record<string, string> {
+  const info = kinds[ref.kind];
+  const out: Record<string, string> = { meshName: ref.meshName };
+  if (info.parent && ref.parentName !== undefined) out[info.parent.nameField] = ref.parentName;
+  if (ref.kind !== 'Mesh') out[info.nameField] = ref.name;
+  return out;
+}
+
+/** Resource data as describe-* answers it (the server projects it onto the model's shape). */
+function dataOf(context: HandlerContext, item: Pick<CatalogItem, 'ref' | 'body' | 'metadata'>, status = 'ACTIVE'): ApiOutput {
+  return {
+    ...names(item.ref),
+    spec: item.body.spec ?? {},
+    metadata: metadataOut(context, item.ref, item.metadata),
+    status: { status },
+  };
+}
+
+function metadataOut(context: HandlerContext, ref: ResourceRef, metadata: StoredMetadata): ApiOutput {
+  return {
+    arn: arnOf(context.arn, ref),
+    uid: metadata.uid,
+    version: metadata.version,
+    createdAt: timestamp(metadata.createdAt),
+    lastUpdatedAt: timestamp(metadata.lastUpdatedAt),
+    meshOwner: context.arn.account,
+    resourceOwner: context.arn.account,
+  };
+}
+
+function storedMetadata(context: HandlerContext, ref: ResourceRef, metadata: Omit<StoredMetadata, 'arn' | 'meshOwner' | 'resourceOwner'>): StoredMetadata {
+  return { arn: arnOf(context.arn, ref), ...metadata, meshOwner: context.arn.account, resourceOwner: context.arn.account };
+}
+
+export class ApiHandlers {
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly context: HandlerContext) {}
+
+  /** Answers one operation; `input` holds every member, from path, query and body. */
+  async handle(operation: string, input: ApiInput): Promise<ApiOutput> {
+    const resourceOp = resourceOperation(operation);
+    if (resourceOp) {
+      switch (resourceOp.verb) {
+        case 'Describe': return this.describe(resourceOp.kind, input);
+        case 'List': return this.list(resourceOp.kind, input);
+        case 'Create': return this.serialized(() => this.create(resourceOp.kind, input));
+        case 'Update': return this.serialized(() => this.update(resourceOp.kind, input));
+        case 'Delete': return this.serialized(() => this.remove(resourceOp.kind, input));
+      }
+    }
+    switch (operation) {
+      case 'ListTagsForResource': return this.listTags(input);
+      case 'TagResource': return this.serialized(() => this.tag(input));
+      case 'UntagResource': return this.serialized(() => this.untag(input));
+      default: throw new ApiError('BadRequestException', `${operation} is not an operation meshd serves`);
+    }
+  }
+
+  async catalog(): Promise<Catalog> {
+    return catalogOf(await this.context.store.readAll(), this.context.arn, this.context.startedAt, this.context.trustDomain);
+  }
+
+  // Writes run one at a time inside meshd, so two API calls never read the same state to change it.
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  private find(catalog: Catalog, ref: ResourceRef): CatalogItem {
+    const item = catalog.items.find((candidate) => sameRef(candidate.ref, ref));
+    if (!item) throw notFound(`${describeRef(ref)} not found`);
+    return item;
+  }
+
+  private async describe(kind: ApiKind, input: ApiInput): Promise<ApiOutput> {
+    const item = this.find(await this.catalog(), refFromInput(kind, input));
+    return { [kinds[kind].noun]: dataOf(this.context, item) };
+  }
+
+  private async list(kind: ApiKind, input: ApiInput): Promise<ApiOutput> {
+    const catalog = await this.catalog();
+    const info = kinds[kind];
+    if (kind !== 'Mesh') {
+      const mesh = { kind: 'Mesh' as const, meshName: String(input.meshName), name: String(input.meshName) };
+      this.find(catalog, mesh);
+      if (info.parent) this.find(catalog, { kind: info.parent.kind, meshName: mesh.meshName, name: String(input[info.parent.nameField]) });
+    }
+    const matching = catalog.items
+      .filter((item) => item.ref.kind === kind
+        && (kind === 'Mesh' || item.ref.meshName === input.meshName)
+        && (!info.parent || item.ref.parentName === input[info.parent.nameField]))
+      .sort((a, b) => (a.ref.name < b.ref.name ? -1 : a.ref.name > b.ref.name ? 1 : 0));
+    const page = paginate(matching.map((item) => ({ key: item.ref.name, item })), input, 100);
+    return {
+      [`${info.noun === 'mesh' ? 'meshes' : `${info.noun}s`}`]: page.items.map(({ item }) => ({
+        ...names(item.ref),
+        ...metadataOut(this.context, item.ref, item.metadata),
+      })),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
+  }
+
+  private async create(kind: ApiKind, input: ApiInput): Promise<ApiOutput> {
+    const ref = refFromInput(kind, input);
+    return this.write((catalog) => {
+      if (catalog.items.some((item) => sameRef(item.ref, ref))) throw new ApiError('ConflictException', `${describeRef(ref)} already exists`);
+      if (kind !== 'Mesh') this.find(catalog, { kind: 'Mesh', meshName: ref.meshName, name: ref.meshName });
+      const parent = kinds[kind].parent;
+      if (parent) this.find(catalog, { kind: parent.kind, meshName: ref.meshName, name: ref.parentName! });
+      const now = new Date().toISOString();
+      const metadata = storedMetadata(this.context, ref, { uid: newUid(), version: 1, createdAt: now, lastUpdatedAt: now });
+      const body: Record<string, unknown> = { ...(input.spec !== undefined ? { spec: input.spec } : {}), ...(Array.isArray(input.tags) ? { tags: input.tags } : {}) };
+      this.checkTagCount(ref, tagList(input.tags));
+      const key = this.context.store.keyFor({ kind, meshName: ref.meshName, ...(ref.parentName !== undefined ? { parentName: ref.parentName } : {}), name: ref.name });
+      if (catalog.entries.some((entry) => entry.key === key)) {
+        throw new ApiError('ConflictException', `${describeRef(ref)}: the file ${key} it would be written to already exists in ${this.context.store.location}`);
+      }
+      return {
+        key,
+        text: entryText(key, documentOf(ref, body, metadata)),
+        expected: undefined,
+        result: { [kinds[kind].noun]: dataOf(this.context, { ref, body, metadata }) },
+      };
+    });
+  }
+
+  private async update(kind: ApiKind, input: ApiInput): Promise<ApiOutput> {
+    const ref = refFromInput(kind, input);
+    return this.write((catalog) => {
+      const item = this.find(catalog, ref);
+      const metadata = storedMetadata(this.context, ref, {
+        uid: item.metadata.uid,
+        version: item.metadata.version + 1,
+        createdAt: item.metadata.createdAt,
+        lastUpdatedAt: new Date().toISOString(),
+      });
+      const { spec: _old, ...kept } = item.body;
+      const body = { ...kept, ...(input.spec !== undefined ? { spec: input.spec } : {}) };
+      return this.rewrite(item, documentOf(ref, body, metadata), { [kinds[kind].noun]: dataOf(this.context, { ref, body, metadata }) });
+    });
+  }
+
+  private async remove(kind: ApiKind, input: ApiInput): Promise<ApiOutput> {
+    const ref = refFromInput(kind, input);
+    return this.write((catalog) => {
+      const item = this.find(catalog, ref);
+      const users = usersOf(catalog, ref);
+      if (users.length > 0) {
+        const shown = users.slice(0, 5).map((user) => describeRef(user.ref)).join(', ');
+        throw new ApiError('ResourceInUseException', `${describeRef(ref)} is still in use by ${shown}${users.length > 5 ? ` and ${users.length - 5} more` : ''}: delete or change those first`);
+      }
+      return this.rewrite(item, undefined, { [kinds[kind].noun]: dataOf(this.context, item, 'DELETED') });
+    });
+  }
+
+  private async listTags(input: ApiInput): Promise<ApiOutput> {
+    const item = this.find(await this.catalog(), this.refOfArn(input.resourceArn));
+    const tags = item.tags.map((tag) => ({ key: tag.key, value: tag.value ?? '' }));
+    const page = paginate(tags.map((tag, i) => ({ key: String(i).padStart(6, '0'), item: tag })), input, 50);
+    return { tags: page.items.map(({ item: tag }) => tag), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  }
+
+  private async tag(input: ApiInput): Promise<ApiOutput> {
+    const ref = this.refOfArn(input.resourceArn);
+    return this.write((catalog) => {
+      const item = this.find(catalog, ref);
+      const merged = new Map(item.tags.map((tag) => [tag.key, tag]));
+      for (const tag of tagList(input.tags)) merged.set(tag.key, tag);
+      this.checkTagCount(ref, [...merged.values()]);
+      return this.rewrite(item, documentOf(ref, { ...item.body, tags: [...merged.values()] }, item.metadata), {});
+    });
+  }
+
+  private async untag(input: ApiInput): Promise<ApiOutput> {
+    const ref = this.refOfArn(input.resourceArn);
+    const remove = new Set(Array.isArray(input.tagKeys) ? input.tagKeys.map(String) : []);
+    return this.write((catalog) => {
+      const item = this.find(catalog, ref);
+      const tags = item.tags.filter((tag) => !remove.has(tag.key));
+      return this.rewrite(item, documentOf(ref, { ...item.body, tags }, item.metadata), {});
+    });
+  }
+
+  private checkTagCount(ref: ResourceRef, tags: readonly TagRef[]): void {
+    const max = this.context.maxTags ?? 50;
+    if (tags.length > max) throw new ApiError('TooManyTagsException', `${describeRef(ref)}: ${tags.length} tags, at most ${max} are allowed`);
+  }
+
+  private refOfArn(value: unknown): ResourceRef {
+    if (typeof value !== 'string') throw badRequest('resourceArn is required');
+    const ref = parseArn(this.context.arn, value);
+    if (typeof ref === 'string') throw badRequest(`resourceArn: ${ref}`);
+    return ref;
+  }
+
+  private rewrite(item: CatalogItem, document: Record<string, unknown> | undefined, result: ApiOutput): PlannedWrite {
+    const text = rewriteEntry(item.entry, item.index, document);
+    return { key: item.entry.key, text, expected: item.entry.revision, result };
+  }
+
+  /**
+   * Plans a change on a fresh read, validates the candidate (the store's entries with the change),
+   * stores it only if nothing else changed the entry meanwhile; runs again after a concurrent edit.
+   */
+  private async write(plan: (catalog: Catalog) => PlannedWrite): Promise<ApiOutput> {
+    const attempts = this.context.writeAttempts ?? 3;
+    for (let attempt = 1; ; attempt += 1) {
+      const catalog = await this.catalog();
+      const change = plan(catalog);
+      const candidate: StoreEntry[] = catalog.entries.filter((entry) => entry.key !== change.key);
+      if (change.text !== undefined) candidate.push({ key: change.key, text: change.text, revision: '' });
+      const added = newErrors(catalog.errors, catalogOf(candidate, this.context.arn, this.context.startedAt, this.context.trustDomain).errors);
+      if (added.length > 0) throw badRequest(errorMessage(added));
+      try {
+        if (change.text === undefined) await this.context.store.delete(change.key, change.expected!);
+        else await this.context.store.compareAndPut(change.key, change.text, change.expected === undefined ? { absent: true } : { revision: change.expected });
+        return change.result;
+      } catch (err) {
+        if (!(err instanceof StoreConflictError)) throw err;
+        if (attempt >= attempts) throw new ApiError('ConflictException', `${err.message}; it kept changing while this request was applied, try again`);
+      }
+    }
+  }
+}
+
+interface PlannedWrite {
+  readonly key: string;
+  /** The entry's new text; undefined removes it. */
+  readonly text: string | undefined;
+  /** The revision it was read at; undefined when it must not exist yet. */
+  readonly expected: string | undefined;
+  readonly result: ApiOutput;
+}
+
+function tagList(value: unknown): TagRef[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((tag: unknown) => {
+    if (typeof tag !== 'object' || tag === null) return [];
+    const { key, value: tagValue } = tag as Record<string, unknown>;
+    return typeof key === 'string' ? [{ key, ...(typeof tagValue === 'string' ? { value: tagValue } : {}) }] : [];
+  });
+}
+
+// Errors the candidate has that the store's current content does not (a hand edit may already have
+// broken something; an API write is refused only for what it would break itself).
+function newErrors(before: readonly SpecError[], after: readonly SpecError[]): SpecError[] {
+  const known = new Map<string, number>();
+  for (const error of before) known.set(formatError(error), (known.get(formatError(error)) ?? 0) + 1);
+  return after.filter((error) => {
+    const count = known.get(formatError(error)) ?? 0;
+    if (count > 0) {
+      known.set(formatError(error), count - 1);
+      return false;
+    }
+    return true;
+  });
+}
+
+// Whether `spec` names the resource anywhere (a provider, a backend, a route or gateway route target).
+function mentions(value: unknown, field: string, name: string): boolean {
+  if (Array.isArray(value)) return value.some((item) => mentions(item, field, name));
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return record[field] === name || Object.values(record).some((child) => mentions(child, field, name));
+}
+
+/** Resources that keep `ref` from being deleted, as App Mesh refuses with ResourceInUseException. */
+function usersOf(catalog: Catalog, ref: ResourceRef): CatalogItem[] {
+  const inMesh = catalog.items.filter((item) => item.ref.meshName === ref.meshName && !sameRef(item.ref, ref));
+  if (ref.kind === 'Mesh') return inMesh;
+  const field = kinds[ref.kind].nameField;
+  return inMesh.filter((item) => {
+    const child = kinds[item.ref.kind].parent;
+    if (child?.kind === ref.kind && item.ref.parentName === ref.name) return true;
+    if (ref.kind === 'Route' || ref.kind === 'GatewayRoute') return false;
+    return mentions(item.body.spec, field, ref.name);
+  });
+}
+
+/** One page of `entries` (sorted by key) after the request's `nextToken`, at most `limit` long. */
+function paginate<T>(entries: readonly { key: string; item: T }[], input: ApiInput, maxLimit: number): { items: { key: string; item: T }[]; nextToken?: string } {
+  const limit = input.limit === undefined ? maxLimit : Number(input.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw badRequest(`limit: must be a whole number from 1 to ${maxLimit}`);
+  const after = input.nextToken === undefined ? undefined : decodePageToken(String(input.nextToken));
+  const start = after === undefined ? 0 : entries.findIndex((entry) => entry.key > after);
+  const rest = start < 0 ? [] : entries.slice(start);
+  const items = rest.slice(0, limit);
+  return rest.length > limit ? { items, nextToken: encodePageToken(items[items.length - 1]!.key) } : { items };
+}
