@@ -321,23 +321,24 @@ function newErrors(before: readonly SpecError[], after: readonly SpecError[]): S
 }
 
 // Whether `spec` names the resource anywhere (a provider, a backend, a route or gateway route target).
-function mentions(value: unknown, field: string, name: string): boolean {
-  if (Array.isArray(value)) return value.some((item) => mentions(item, field, name));
+// Route targets say `virtualNode: name`, providers and backends `virtualNodeName: name`.
+function mentions(value: unknown, fields: readonly string[], name: string): boolean {
+  if (Array.isArray(value)) return value.some((item) => mentions(item, fields, name));
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return record[field] === name || Object.values(record).some((child) => mentions(child, field, name));
+  return fields.some((field) => record[field] === name) || Object.values(record).some((child) => mentions(child, fields, name));
 }
 
 /** Resources that keep `ref` from being deleted, as App Mesh refuses with ResourceInUseException. */
 function usersOf(catalog: Catalog, ref: ResourceRef): CatalogItem[] {
   const inMesh = catalog.items.filter((item) => item.ref.meshName === ref.meshName && !sameRef(item.ref, ref));
   if (ref.kind === 'Mesh') return inMesh;
-  const field = kinds[ref.kind].nameField;
+  const fields = [kinds[ref.kind].nameField, kinds[ref.kind].noun];
   return inMesh.filter((item) => {
     const child = kinds[item.ref.kind].parent;
     if (child?.kind === ref.kind && item.ref.parentName === ref.name) return true;
     if (ref.kind === 'Route' || ref.kind === 'GatewayRoute') return false;
-    return mentions(item.body.spec, field, ref.name);
+    return mentions(item.body.spec, fields, ref.name);
   });
 }
 
