@@ -13,6 +13,16 @@ export interface ServeCommandOptions {
   admin?: string;
   adminPublic?: boolean;
   adminToken?: string;
+  /** The App Mesh API, when `--api` is given. */
+  api?: {
+    address: string;
+    allowPublic: boolean;
+    keysFile: string;
+    region: string;
+    account: string;
+    ratePerSecond: number;
+    rateBurst: number;
+  };
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -29,11 +39,12 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.admin ? { admin: opts.admin } : {}),
     ...(opts.adminPublic ? { adminAllowPublic: true } : {}),
     ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
+    ...(opts.api ? { api: opts.api } : {}),
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];
   process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
-    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}\n`);
+    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
   if (endpoints[0]) process.stderr.write(`meshd: an Envoy bootstrap for a node: meshd bootstrap --state-dir ${opts.stateDir} --node ${endpoints[0]}\n`);
   return new Promise((resolve) => {
     let stopping = false;

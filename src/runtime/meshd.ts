@@ -31,6 +31,8 @@ import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { actions, meshStatus, readiness, secretStatus, secretViews } from './operations';
 import type * as grpc from '@grpc/grpc-js';
+import { startAppMeshApi, type ApiServer } from '../api';
+import { DirectoryStore } from '../store';
 
 const log = logger('meshd');
 
@@ -62,6 +64,16 @@ export interface MeshdOptions {
   sdsSocketMode?: number;
   /** Finish a CA rollover by itself this long after no leaf depends on the old CA (default 10 s). */
   rolloverGraceMs?: number;
+  /** The App Mesh API (`--api`); its writes land in the spec directory, which the watcher applies. */
+  api?: {
+    address: string;
+    allowPublic?: boolean;
+    keysFile: string;
+    region: string;
+    account: string;
+    ratePerSecond?: number;
+    rateBurst?: number;
+  };
 }
 
 export class Meshd {
@@ -79,6 +91,7 @@ export class Meshd {
   /** ADS addresses actually bound (real ports when 0 was asked). */
   xdsAddresses: string[] = [];
   adminServer: AdminServer | undefined;
+  apiServer: ApiServer | undefined;
   private listening = false;
   private model: MeshModel | undefined;
   private translation: MeshTranslation | undefined;
@@ -174,6 +187,7 @@ export class Meshd {
       log.info({ socket: options.sdsSocket }, `SDS listening on unix:${options.sdsSocket}`);
       meshd.listening = true;
       if (options.admin) await meshd.startAdmin(options.admin);
+      if (options.api) await meshd.startApi(options.api);
     } catch (err) {
       await meshd.stop();
       throw err;
@@ -218,6 +232,24 @@ export class Meshd {
     });
     await this.adminServer.start();
     log.info({ url: this.adminServer.url }, `admin listening on ${this.adminServer.url}`);
+  }
+
+  private async startApi(api: NonNullable<MeshdOptions['api']>): Promise<void> {
+    const parsed = parseXdsAddress(api.address);
+    if (parsed.kind !== 'tcp') throw new Error(`--api ${api.address}: the App Mesh API listens on HOST:PORT`);
+    this.apiServer = await startAppMeshApi({
+      host: parsed.host,
+      port: parsed.port,
+      ...(api.allowPublic ? { allowPublic: true } : {}),
+      store: new DirectoryStore(this.options.configDir),
+      keysFile: api.keysFile,
+      region: api.region,
+      account: api.account,
+      trustDomain: this.options.trustDomain,
+      ...(api.ratePerSecond ? { ratePerSecond: api.ratePerSecond } : {}),
+      ...(api.rateBurst ? { rateBurst: api.rateBurst } : {}),
+    });
+    log.info({ url: this.apiServer.url, keys: api.keysFile }, `App Mesh API listening on ${this.apiServer.url}`);
   }
 
   private credentialFor = (endpointId: string): { header: string; value: string } => ({
@@ -281,6 +313,7 @@ export class Meshd {
   }
 
   async stop(): Promise<void> {
+    await this.apiServer?.close();
     await this.adminServer?.close();
     await this.watcher.close();
     await Promise.all([this.xdsServer.shutdown(1000), this.sdsServer?.shutdown(1000)]);
