@@ -18,7 +18,7 @@ export interface ClientTokenOptions {
 
 export class ClientTokens {
   private readonly tokens = new Map<string, Remembered>();
-  private readonly pending = new Map<string, Promise<Record<string, unknown>>>();
+  private readonly pending = new Map<string, { fingerprint: string; run: Promise<Record<string, unknown>> }>();
 
   constructor(private readonly options: ClientTokenOptions = {}) {}
 
@@ -36,12 +36,15 @@ export class ClientTokens {
       return known.response;
     }
     const running = this.pending.get(id);
-    if (running) return running;
+    if (running) {
+      if (running.fingerprint !== fingerprint) throw new ApiError('ConflictException', `clientToken ${token} is in use by a different request`);
+      return running.run;
+    }
     const run = work().then((response) => {
       this.tokens.set(id, { fingerprint, response, at: Date.now() });
       return response;
     }).finally(() => this.pending.delete(id));
-    this.pending.set(id, run);
+    this.pending.set(id, { fingerprint, run });
     return run;
   }
 
