@@ -96,6 +96,7 @@ function storedMetadata(context: HandlerContext, ref: ResourceRef, metadata: Omi
 
 export class ApiHandlers {
   private writes: Promise<unknown> = Promise.resolve();
+  private cached: { stamp: string; catalog: Catalog } | undefined;
 
   constructor(private readonly context: HandlerContext) {}
 
@@ -119,8 +120,14 @@ export class ApiHandlers {
     }
   }
 
+  /** The store's content as resources; parsed and validated again only when an entry changed. */
   async catalog(): Promise<Catalog> {
-    return catalogOf(await this.context.store.readAll(), this.context.arn, this.context.startedAt, this.context.trustDomain);
+    const entries = await this.context.store.readAll();
+    const stamp = stampOf(entries);
+    if (this.cached?.stamp === stamp) return this.cached.catalog;
+    const catalog = catalogOf(entries, this.context.arn, this.context.startedAt, this.context.trustDomain);
+    this.cached = { stamp, catalog };
+    return catalog;
   }
 
   // Writes run one at a time inside meshd, so two API calls never read the same state to change it.
@@ -272,12 +279,18 @@ export class ApiHandlers {
       const catalog = await this.catalog();
       const change = plan(catalog);
       const candidate: StoreEntry[] = catalog.entries.filter((entry) => entry.key !== change.key);
-      if (change.text !== undefined) candidate.push({ key: change.key, text: change.text, revision: '' });
-      const added = newErrors(catalog.errors, catalogOf(candidate, this.context.arn, this.context.startedAt, this.context.trustDomain).errors);
+      // Its revision is the store's to say; it is filled in once the write is stored.
+      const written = { key: change.key, text: change.text ?? '', revision: '' };
+      if (change.text !== undefined) candidate.push(written);
+      const candidateCatalog = catalogOf(candidate, this.context.arn, this.context.startedAt, this.context.trustDomain);
+      const added = newErrors(catalog.errors, candidateCatalog.errors);
       if (added.length > 0) throw badRequest(errorMessage(added));
       try {
         if (change.text === undefined) await this.context.store.delete(change.key, change.expected!);
-        else await this.context.store.compareAndPut(change.key, change.text, change.expected === undefined ? { absent: true } : { revision: change.expected });
+        else written.revision = await this.context.store.compareAndPut(change.key, change.text, change.expected === undefined ? { absent: true } : { revision: change.expected });
+        // What was validated is now the store's content: the next request need not parse it again.
+        const sorted = [...candidate].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        this.cached = { stamp: stampOf(sorted), catalog: { ...candidateCatalog, entries: sorted } };
         return change.result;
       } catch (err) {
         if (!(err instanceof StoreConflictError)) throw err;
@@ -294,6 +307,11 @@ interface PlannedWrite {
   /** The revision it was read at; undefined when it must not exist yet. */
   readonly expected: string | undefined;
   readonly result: ApiOutput;
+}
+
+/** Identifies a store's content by its entries' keys and revisions. */
+function stampOf(entries: readonly StoreEntry[]): string {
+  return entries.map((entry) => `${entry.key}\0${entry.revision}`).join('\n');
 }
 
 function tagList(value: unknown): TagRef[] {
