@@ -10,6 +10,7 @@ import {
   type Catalog, type CatalogItem, type StoredMetadata, type TagRef,
 } from './catalog';
 import { ApiError, badRequest, notFound } from './errors';
+import { hasMeshdSettings, withMeshdTags, withoutMeshdTags } from './meshd-tags';
 import { decodePageToken, encodePageToken } from './pagination';
 import { apiKinds, arnOf, describeRef, kinds, parseArn, type ApiKind, type ArnContext, type ResourceRef } from './resource-kinds';
 
@@ -180,8 +181,14 @@ export class ApiHandlers {
       if (parent) this.find(catalog, { kind: parent.kind, meshName: ref.meshName, name: ref.parentName! });
       const now = new Date().toISOString();
       const metadata = storedMetadata(this.context, ref, { uid: newUid(), version: 1, createdAt: now, lastUpdatedAt: now });
-      const body: Record<string, unknown> = { ...(input.spec !== undefined ? { spec: input.spec } : {}), ...(Array.isArray(input.tags) ? { tags: input.tags } : {}) };
-      this.checkTagCount(ref, tagList(input.tags));
+      const tags = tagList(input.tags);
+      const meshd = hasMeshdSettings(kind) ? withMeshdTags(undefined, tags) : undefined;
+      const body: Record<string, unknown> = {
+        ...(input.spec !== undefined ? { spec: input.spec } : {}),
+        ...(meshd ? { meshd } : {}),
+        ...(tags.length > 0 ? { tags } : {}),
+      };
+      this.checkTagCount(ref, tags);
       const key = this.context.store.keyFor({ kind, meshName: ref.meshName, ...(ref.parentName !== undefined ? { parentName: ref.parentName } : {}), name: ref.name });
       if (catalog.entries.some((entry) => entry.key === key)) {
         throw new ApiError('ConflictException', `${describeRef(ref)}: the file ${key} it would be written to already exists in ${this.context.store.location}`);
@@ -238,7 +245,9 @@ export class ApiHandlers {
       const merged = new Map(item.tags.map((tag) => [tag.key, tag]));
       for (const tag of tagList(input.tags)) merged.set(tag.key, tag);
       this.checkTagCount(ref, [...merged.values()]);
-      return this.rewrite(item, documentOf(ref, { ...item.body, tags: [...merged.values()] }, item.metadata), {});
+      const body: Record<string, unknown> = { ...item.body, tags: [...merged.values()] };
+      if (hasMeshdSettings(ref.kind)) setOrDrop(body, 'meshd', withMeshdTags(item.body.meshd, tagList(input.tags)));
+      return this.rewrite(item, documentOf(ref, body, item.metadata), {});
     });
   }
 
@@ -248,7 +257,9 @@ export class ApiHandlers {
     return this.write((catalog) => {
       const item = this.find(catalog, ref);
       const tags = item.tags.filter((tag) => !remove.has(tag.key));
-      return this.rewrite(item, documentOf(ref, { ...item.body, tags }, item.metadata), {});
+      const body: Record<string, unknown> = { ...item.body, tags };
+      if (hasMeshdSettings(ref.kind)) setOrDrop(body, 'meshd', withoutMeshdTags(item.body.meshd, [...remove]));
+      return this.rewrite(item, documentOf(ref, body, item.metadata), {});
     });
   }
 
@@ -307,6 +318,11 @@ interface PlannedWrite {
   /** The revision it was read at; undefined when it must not exist yet. */
   readonly expected: string | undefined;
   readonly result: ApiOutput;
+}
+
+function setOrDrop(record: Record<string, unknown>, field: string, value: unknown): void {
+  if (value === undefined) delete record[field];
+  else record[field] = value;
 }
 
 /** Identifies a store's content by its entries' keys and revisions. */

@@ -238,6 +238,21 @@ describe('api/handlers (all 38 operations with @aws-sdk/client-app-mesh)', funct
     await rejects(client.send(new AppMesh.CreateVirtualNodeCommand({ ...input, clientToken: 'token-2' })), 'ConflictException', /already exists/);
   });
 
+  it("sets meshd's own settings (the meshd: block) from meshd:* tags, validated like the rest", async () => {
+    await client.send(new AppMesh.CreateMeshCommand({ meshName: 'app' }));
+    await rejects(client.send(new AppMesh.CreateVirtualNodeCommand({ meshName: 'app', virtualNodeName: 'p', spec: nodeSpec('p.local'), tags: [{ key: 'meshd:ingressPort', value: 'high' }] })),
+      'BadRequestException', /VirtualNode p: meshd\.ingressPort/);
+    await client.send(new AppMesh.CreateVirtualNodeCommand({ meshName: 'app', virtualNodeName: 'p', spec: nodeSpec('p.local'), tags: [{ key: 'meshd:proxyless', value: 'true' }] }));
+    const arn = `arn:aws:appmesh:${REGION}:${ACCOUNT}:mesh/app/virtualNode/p`;
+    await client.send(new AppMesh.TagResourceCommand({ resourceArn: arn, tags: [{ key: 'meshd:address', value: '127.0.0.1' }] }));
+    const stored = (): unknown => (JSON.parse(files(h.specDir)['app.virtualNode.p.json']!) as { virtualNode: { meshd?: unknown } }).virtualNode.meshd;
+    assert.deepEqual(stored(), { proxyless: true, address: '127.0.0.1' });
+    await client.send(new AppMesh.UpdateVirtualNodeCommand({ meshName: 'app', virtualNodeName: 'p', spec: nodeSpec('p2.local') }));
+    assert.deepEqual(stored(), { proxyless: true, address: '127.0.0.1' }, 'an update of the spec keeps them');
+    await client.send(new AppMesh.UntagResourceCommand({ resourceArn: arn, tagKeys: ['meshd:proxyless'] }));
+    assert.deepEqual(stored(), { address: '127.0.0.1' });
+  });
+
   it('never loses an update among concurrent writers', async () => {
     await buildMesh();
     const results = await Promise.all([1, 2, 3, 4, 5].map((weight) =>
