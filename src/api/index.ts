@@ -28,6 +28,8 @@ export interface AppMeshApiOptions {
   /** Requests per second per key, and the burst (defaults 20 and 40). */
   readonly ratePerSecond?: number;
   readonly rateBurst?: number;
+  /** Largest request body accepted (default 1 MiB). */
+  readonly maxBodyBytes?: number;
 }
 
 /** Starts the API; the store is where accepted writes go (the spec directory by default). */
@@ -47,6 +49,7 @@ export async function startAppMeshApi(options: AppMeshApiOptions): Promise<ApiSe
     keys: new KeyRing(options.keysFile, (message) => log.error({ file: options.keysFile }, message)),
     region: options.region,
     rateLimit: { perSecond: options.ratePerSecond ?? 20, burst: options.rateBurst ?? 40 },
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   await server.start();
   return server;

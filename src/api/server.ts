@@ -138,16 +138,12 @@ export class ApiServer {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      // Past the limit the rest is read and dropped, so the refusal can still be answered.
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > max) {
-          reject(badRequest(`request body is larger than ${max} bytes`));
-          req.destroy();
-          return;
-        }
-        chunks.push(chunk);
+        if (size <= max) chunks.push(chunk);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('end', () => (size > max ? reject(badRequest(`request body is larger than ${max} bytes (meshd serve --api-max-body)`)) : resolve(Buffer.concat(chunks))));
       req.on('error', reject);
     });
   }

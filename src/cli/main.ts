@@ -47,6 +47,7 @@ interface ApiFlags {
   apiAccount: string;
   apiRate: number;
   apiBurst: number;
+  apiMaxBody: number;
 }
 
 function apiSettings(opts: ApiFlags & { stateDir: string }): ServeCommandOptions['api'] {
@@ -59,6 +60,7 @@ function apiSettings(opts: ApiFlags & { stateDir: string }): ServeCommandOptions
     account: opts.apiAccount,
     ratePerSecond: opts.apiRate,
     rateBurst: opts.apiBurst,
+    maxBodyBytes: opts.apiMaxBody,
   };
 }
 
@@ -87,6 +89,7 @@ export function buildProgram(): Command {
     .option('--api-account <id>', 'account id in ARNs, meshOwner and resourceOwner', '000000000000')
     .option('--api-rate <n>', 'API requests per second per key (more get TooManyRequestsException)', integer, 20)
     .option('--api-burst <n>', 'API requests a key may make at once', integer, 40)
+    .option('--api-max-body <bytes>', 'largest API request body accepted', integer, 1024 * 1024)
     .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean } & ApiFlags) => {
       process.exitCode = await runServe({
         ...opts,

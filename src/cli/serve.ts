@@ -22,6 +22,7 @@ export interface ServeCommandOptions {
     account: string;
     ratePerSecond: number;
     rateBurst: number;
+    maxBodyBytes: number;
   };
 }
 

@@ -73,6 +73,7 @@ export interface MeshdOptions {
     account: string;
     ratePerSecond?: number;
     rateBurst?: number;
+    maxBodyBytes?: number;
   };
 }
 
@@ -248,6 +249,7 @@ export class Meshd {
       trustDomain: this.options.trustDomain,
       ...(api.ratePerSecond ? { ratePerSecond: api.ratePerSecond } : {}),
       ...(api.rateBurst ? { rateBurst: api.rateBurst } : {}),
+      ...(api.maxBodyBytes ? { maxBodyBytes: api.maxBodyBytes } : {}),
     });
     log.info({ url: this.apiServer.url, keys: api.keysFile }, `App Mesh API listening on ${this.apiServer.url}`);
   }

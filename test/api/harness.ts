@@ -24,6 +24,7 @@ export interface ApiHarness {
 export interface HarnessOptions {
   readonly ratePerSecond?: number;
   readonly rateBurst?: number;
+  readonly maxBodyBytes?: number;
 }
 
 export async function startApiHarness(options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -36,6 +37,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   const server = await startAppMeshApi({
     host: '127.0.0.1', port: 0, store: new DirectoryStore(specDir), keysFile, region: REGION, account: ACCOUNT,
     ratePerSecond: options.ratePerSecond ?? 1000, rateBurst: options.rateBurst ?? 1000,
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   const clients: AppMeshClient[] = [];
   return {

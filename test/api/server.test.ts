@@ -152,6 +152,18 @@ describe('api/server', function () {
     }
   });
 
+  it('refuses a body past the size limit with BadRequestException, and still answers', async () => {
+    const small = await startApiHarness({ maxBodyBytes: 200 });
+    try {
+      const error = await errorOf(small.client().send(new AppMesh.CreateMeshCommand({ meshName: 'app', tags: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: 'v'.repeat(20) })) })));
+      assert.equal(error.name, 'BadRequestException');
+      assert.match(error.message, /larger than 200 bytes/);
+      assert.deepEqual(fs.readdirSync(small.specDir), []);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('binds only loopback unless a public address is explicitly allowed', () => {
     const handlers = new ApiHandlers({ store: new DirectoryStore(h.specDir), arn: { region: 'us-east-1', account: '1' }, startedAt: new Date() });
     const options = { port: 0, model: appMeshModel(), handlers, keys: new KeyRing(h.keysFile), region: 'us-east-1', rateLimit: { perSecond: 1, burst: 1 } };

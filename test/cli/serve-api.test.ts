@@ -83,6 +83,8 @@ describe('cli: meshd serve --api with the AWS CLI', function () {
     assert.deepEqual(node.virtualNode.status, { status: 'ACTIVE' });
     assert.ok(fs.existsSync(path.join(work, 'mesh', 'app1.virtualNode.serviceBv1.json')));
     const applied = await appliedAfter(start);
+    const validate = await runCli(['validate', path.join(work, 'mesh')]);
+    assert.equal(validate.code, 0, `meshd validate reads what the API wrote: ${validate.stdout}${validate.stderr}`);
     const described = json<{ virtualNode: { spec: { listeners: { tls: { mode: string } }[] } } }>(await aws('describe-virtual-node', '--mesh-name', 'app1', '--virtual-node-name', 'serviceBv1'));
     assert.equal(described.virtualNode.spec.listeners[0]!.tls.mode, 'STRICT');
     const updated = json<{ virtualNode: { metadata: { version: number } } }>(await aws('update-virtual-node', '--mesh-name', 'app1', '--virtual-node-name', 'serviceBv1',
