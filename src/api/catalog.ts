@@ -11,6 +11,7 @@ import { parseSpecText } from '../spec/parse';
 import { nameOf, type Resource } from '../spec/resource-schema';
 import type { DeclaredResource } from '../spec/parse';
 import type { StoreEntry } from '../store/types';
+import { badRequest } from './errors';
 import { arnOf, isApiKind, kinds, type ArnContext, type ResourceRef } from './resource-kinds';
 
 /** App Mesh's metadata, as kept in a document (timestamps as ISO text, readable in a diff). */
@@ -212,6 +213,10 @@ export function rewriteEntry(entry: StoreEntry, index: number, replacement: Reco
   }
   // Parsed documents, edited in place: their contents become plain (unparsed) nodes.
   const documents = parseAllDocuments(entry.text) as unknown as Document[];
+  // A document with a syntax error cannot be written back as it was: the file is the user's to fix.
+  if (documents.some((document) => document.errors.length > 0)) {
+    throw badRequest(`${entry.key}: has a YAML syntax error; fix the file before changing its resources through the API`);
+  }
   let first = 0;
   for (let d = 0; d < documents.length; d += 1) {
     const document = documents[d]!;

@@ -76,6 +76,11 @@ describe('api/catalog', () => {
     assert.equal(rewriteEntry(entry('one.yaml', 'kind: Mesh\nmeshName: x\n'), 0, undefined), undefined, 'nothing left: the entry goes');
   });
 
+  it('refuses to rewrite a YAML file that has a syntax error, rather than lose the broken part', () => {
+    const broken = entry('mesh.yaml', 'kind: Mesh\nmeshName: app\n---\nkind: [unclosed\n');
+    assert.throws(() => rewriteEntry(broken, 0, { kind: 'Mesh', meshName: 'app', spec: {} }), (err: Error) => err.name === 'BadRequestException' && /mesh\.yaml: has a YAML syntax error/.test(err.message));
+  });
+
   it('rewrites an element of a JSON list', () => {
     const list = entry('all.json', JSON.stringify([{ kind: 'Mesh', meshName: 'a' }, { kind: 'Mesh', meshName: 'b' }]));
     assert.deepEqual(JSON.parse(rewriteEntry(list, 1, undefined)!), [{ kind: 'Mesh', meshName: 'a' }]);
