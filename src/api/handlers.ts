@@ -2,6 +2,7 @@
 // kinds (one generic implementation, told apart by the kind table), and the three tag operations.
 // Every write is read-validate-write: the whole candidate mesh is validated before anything is
 // stored, and the store's compare-and-put catches a concurrent hand edit (then it runs again).
+import { logger } from '../log';
 import { StoreConflictError, type ResourceStore, type StoreEntry } from '../store/types';
 import type { SpecError } from '../spec/errors';
 import { formatError } from '../spec/errors';
@@ -13,6 +14,8 @@ import { ApiError, badRequest, notFound } from './errors';
 import { hasMeshdSettings, withMeshdTags, withoutMeshdTags } from './meshd-tags';
 import { decodePageToken, encodePageToken } from './pagination';
 import { apiKinds, arnOf, describeRef, kinds, parseArn, type ApiKind, type ArnContext, type ResourceRef } from './resource-kinds';
+
+const log = logger('api');
 
 export type ApiInput = Readonly<Record<string, unknown>>;
 export type ApiOutput = Record<string, unknown>;
@@ -123,7 +126,7 @@ export class ApiHandlers {
 
   /** The store's content as resources; parsed and validated again only when an entry changed. */
   async catalog(): Promise<Catalog> {
-    const entries = await this.context.store.readAll();
+    const entries = await this.unavailableOnFailure(() => this.context.store.readAll(), 'cannot be read');
     const stamp = stampOf(entries);
     if (this.cached?.stamp === stamp) return this.cached.catalog;
     const catalog = catalogOf(entries, this.context.arn, this.context.startedAt, this.context.trustDomain);
@@ -280,6 +283,18 @@ export class ApiHandlers {
     return { key: item.entry.key, text, expected: item.entry.revision, result };
   }
 
+  // The store failing (a directory gone or not writable) is the service being unavailable, as App
+  // Mesh says when its own storage fails; the caller may retry. A concurrent change passes through.
+  private async unavailableOnFailure<T>(work: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof StoreConflictError || err instanceof ApiError) throw err;
+      log.error({ store: this.context.store.location, err: (err as Error).message }, `the store ${what}`);
+      throw new ApiError('ServiceUnavailableException', `the mesh store ${this.context.store.location} ${what}: ${(err as Error).message}`);
+    }
+  }
+
   /**
    * Plans a change on a fresh read, validates the candidate (the store's entries with the change),
    * stores it only if nothing else changed the entry meanwhile; runs again after a concurrent edit.
@@ -297,8 +312,10 @@ export class ApiHandlers {
       const added = newErrors(catalog.errors, candidateCatalog.errors);
       if (added.length > 0) throw badRequest(errorMessage(added));
       try {
-        if (change.text === undefined) await this.context.store.delete(change.key, change.expected!);
-        else written.revision = await this.context.store.compareAndPut(change.key, change.text, change.expected === undefined ? { absent: true } : { revision: change.expected });
+        await this.unavailableOnFailure(async () => {
+          if (change.text === undefined) await this.context.store.delete(change.key, change.expected!);
+          else written.revision = await this.context.store.compareAndPut(change.key, change.text, change.expected === undefined ? { absent: true } : { revision: change.expected });
+        }, `cannot be written (${change.key})`);
         // What was validated is now the store's content: the next request need not parse it again.
         const sorted = [...candidate].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         this.cached = { stamp: stampOf(sorted), catalog: { ...candidateCatalog, entries: sorted } };

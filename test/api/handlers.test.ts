@@ -227,6 +227,16 @@ describe('api/handlers (all 38 operations with @aws-sdk/client-app-mesh)', funct
     assert.deepEqual(files(h.specDir), before, 'nothing was written');
   });
 
+  it('answers ServiceUnavailableException (503) while the store cannot be read, and recovers', async () => {
+    await client.send(new AppMesh.CreateMeshCommand({ meshName: 'app' }));
+    const aside = `${h.specDir}.aside`;
+    fs.renameSync(h.specDir, aside);
+    const error = await rejects(client.send(new AppMesh.ListMeshesCommand({})), 'ServiceUnavailableException', /the mesh store .* cannot be read/);
+    assert.equal(error.$metadata?.httpStatusCode, 503);
+    fs.renameSync(aside, h.specDir);
+    assert.deepEqual((await client.send(new AppMesh.ListMeshesCommand({}))).meshes!.map((m) => m.meshName), ['app']);
+  });
+
   it('makes a create idempotent by clientToken, and refuses a token reused for another request', async () => {
     await client.send(new AppMesh.CreateMeshCommand({ meshName: 'app' }));
     const input = { meshName: 'app', virtualNodeName: 'n', spec: nodeSpec('n.local'), clientToken: 'token-1' };
