@@ -253,3 +253,18 @@ export function errorMessage(errors: readonly SpecError[]): string {
   const shown = errors.slice(0, 10).map(formatError);
   return shown.join('; ') + (errors.length > shown.length ? `; and ${errors.length - shown.length} more` : '');
 }
+
+// Errors the candidate has that the store's current content does not (a hand edit may already have
+// broken something; an API write is refused only for what it would break itself).
+export function newErrors(before: readonly SpecError[], after: readonly SpecError[]): SpecError[] {
+  const known = new Map<string, number>();
+  for (const error of before) known.set(formatError(error), (known.get(formatError(error)) ?? 0) + 1);
+  return after.filter((error) => {
+    const count = known.get(formatError(error)) ?? 0;
+    if (count > 0) {
+      known.set(formatError(error), count - 1);
+      return false;
+    }
+    return true;
+  });
+}

@@ -4,15 +4,14 @@
 // stored, and the store's compare-and-put catches a concurrent hand edit (then it runs again).
 import { logger } from '../log';
 import { StoreConflictError, type ResourceStore, type StoreEntry } from '../store/types';
-import type { SpecError } from '../spec/errors';
-import { formatError } from '../spec/errors';
 import {
-  catalogOf, documentOf, entryText, errorMessage, newUid, rewriteEntry, sameRef,
+  catalogOf, documentOf, entryText, errorMessage, newErrors, newUid, rewriteEntry, sameRef,
   type Catalog, type CatalogItem, type StoredMetadata, type TagRef,
 } from './catalog';
 import { ApiError, badRequest, notFound } from './errors';
 import { hasMeshdSettings, withMeshdTags, withoutMeshdTags } from './meshd-tags';
-import { decodePageToken, encodePageToken } from './pagination';
+import { paginate } from './pagination';
+import { usersOf } from './references';
 import { apiKinds, arnOf, describeRef, kinds, parseArn, type ApiKind, type ArnContext, type ResourceRef } from './resource-kinds';
 
 const log = logger('api');
@@ -354,52 +353,4 @@ function tagList(value: unknown): TagRef[] {
     const { key, value: tagValue } = tag as Record<string, unknown>;
     return typeof key === 'string' ? [{ key, ...(typeof tagValue === 'string' ? { value: tagValue } : {}) }] : [];
   });
-}
-
-// Errors the candidate has that the store's current content does not (a hand edit may already have
-// broken something; an API write is refused only for what it would break itself).
-function newErrors(before: readonly SpecError[], after: readonly SpecError[]): SpecError[] {
-  const known = new Map<string, number>();
-  for (const error of before) known.set(formatError(error), (known.get(formatError(error)) ?? 0) + 1);
-  return after.filter((error) => {
-    const count = known.get(formatError(error)) ?? 0;
-    if (count > 0) {
-      known.set(formatError(error), count - 1);
-      return false;
-    }
-    return true;
-  });
-}
-
-// Whether `spec` names the resource anywhere (a provider, a backend, a route or gateway route target).
-// Route targets say `virtualNode: name`, providers and backends `virtualNodeName: name`.
-function mentions(value: unknown, fields: readonly string[], name: string): boolean {
-  if (Array.isArray(value)) return value.some((item) => mentions(item, fields, name));
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return fields.some((field) => record[field] === name) || Object.values(record).some((child) => mentions(child, fields, name));
-}
-
-/** Resources that keep `ref` from being deleted, as App Mesh refuses with ResourceInUseException. */
-function usersOf(catalog: Catalog, ref: ResourceRef): CatalogItem[] {
-  const inMesh = catalog.items.filter((item) => item.ref.meshName === ref.meshName && !sameRef(item.ref, ref));
-  if (ref.kind === 'Mesh') return inMesh;
-  const fields = [kinds[ref.kind].nameField, kinds[ref.kind].noun];
-  return inMesh.filter((item) => {
-    const child = kinds[item.ref.kind].parent;
-    if (child?.kind === ref.kind && item.ref.parentName === ref.name) return true;
-    if (ref.kind === 'Route' || ref.kind === 'GatewayRoute') return false;
-    return mentions(item.body.spec, fields, ref.name);
-  });
-}
-
-/** One page of `entries` (sorted by key) after the request's `nextToken`, at most `limit` long. */
-function paginate<T>(entries: readonly { key: string; item: T }[], input: ApiInput, maxLimit: number): { items: { key: string; item: T }[]; nextToken?: string } {
-  const limit = input.limit === undefined ? maxLimit : Number(input.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw badRequest(`limit: must be a whole number from 1 to ${maxLimit}`);
-  const after = input.nextToken === undefined ? undefined : decodePageToken(String(input.nextToken));
-  const start = after === undefined ? 0 : entries.findIndex((entry) => entry.key > after);
-  const rest = start < 0 ? [] : entries.slice(start);
-  const items = rest.slice(0, limit);
-  return rest.length > limit ? { items, nextToken: encodePageToken(items[items.length - 1]!.key) } : { items };
 }
