@@ -14,6 +14,19 @@ export { errorStatus, ApiError } from './errors';
 
 const log = logger('api');
 
+/** How `meshd serve --api` is asked to run the API (the store is the spec directory). */
+export interface ApiSettings {
+  /** `HOST:PORT` to listen on. */
+  readonly address: string;
+  readonly allowPublic?: boolean;
+  readonly keysFile: string;
+  readonly region: string;
+  readonly account: string;
+  readonly ratePerSecond?: number;
+  readonly rateBurst?: number;
+  readonly maxBodyBytes?: number;
+}
+
 export interface AppMeshApiOptions {
   readonly host: string;
   readonly port: number;

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { ApiSettings } from '../api';
 import { Meshd } from '../runtime/meshd';
 import { resolveSdsSocketPath } from '../sds/sds-server';
 
@@ -14,16 +15,7 @@ export interface ServeCommandOptions {
   adminPublic?: boolean;
   adminToken?: string;
   /** The App Mesh API, when `--api` is given. */
-  api?: {
-    address: string;
-    allowPublic: boolean;
-    keysFile: string;
-    region: string;
-    account: string;
-    ratePerSecond: number;
-    rateBurst: number;
-    maxBodyBytes: number;
-  };
+  api?: ApiSettings;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */

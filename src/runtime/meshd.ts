@@ -31,7 +31,7 @@ import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { actions, meshStatus, readiness, secretStatus, secretViews } from './operations';
 import type * as grpc from '@grpc/grpc-js';
-import { startAppMeshApi, type ApiServer } from '../api';
+import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
 import { DirectoryStore } from '../store';
 
 const log = logger('meshd');
@@ -65,16 +65,7 @@ export interface MeshdOptions {
   /** Finish a CA rollover by itself this long after no leaf depends on the old CA (default 10 s). */
   rolloverGraceMs?: number;
   /** The App Mesh API (`--api`); its writes land in the spec directory, which the watcher applies. */
-  api?: {
-    address: string;
-    allowPublic?: boolean;
-    keysFile: string;
-    region: string;
-    account: string;
-    ratePerSecond?: number;
-    rateBurst?: number;
-    maxBodyBytes?: number;
-  };
+  api?: ApiSettings;
 }
 
 export class Meshd {
@@ -235,7 +226,7 @@ export class Meshd {
     log.info({ url: this.adminServer.url }, `admin listening on ${this.adminServer.url}`);
   }
 
-  private async startApi(api: NonNullable<MeshdOptions['api']>): Promise<void> {
+  private async startApi(api: ApiSettings): Promise<void> {
     const parsed = parseXdsAddress(api.address);
     if (parsed.kind !== 'tcp') throw new Error(`--api ${api.address}: the App Mesh API listens on HOST:PORT`);
     this.apiServer = await startAppMeshApi({
