@@ -4,9 +4,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as AppMesh from '@aws-sdk/client-app-mesh';
+import { ApiHandlers } from '../../src/api/handlers';
+import { DirectoryStore, type ExpectedRevision } from '../../src/store';
 import { ACCOUNT, REGION, nodeSpec, startApiHarness, type ApiHarness } from './harness';
-
-type Spec<T> = T;
 
 const routeSpec = (weights: Record<string, number>): AppMesh.RouteSpec => ({
   httpRoute: {
@@ -272,6 +272,33 @@ describe('api/handlers (all 38 operations with @aws-sdk/client-app-mesh)', funct
     assert.equal(final.metadata!.version, 6);
   });
 
+  it('loses neither a hand edit made while an API write is in flight nor the API write', async () => {
+    fs.writeFileSync(path.join(h.specDir, 'mesh.yaml'), [
+      'kind: Mesh', 'meshName: app', '---',
+      'kind: VirtualNode', 'meshName: app', 'virtualNodeName: a', 'spec: { serviceDiscovery: { dns: { hostname: a.local } } }', '---',
+      'kind: VirtualNode', 'meshName: app', 'virtualNodeName: b', 'spec: { serviceDiscovery: { dns: { hostname: b.local } } }', '',
+    ].join('\n'));
+    // The real directory store, with an operator editing the same file between the API's read and its write.
+    class EditedMeanwhile extends DirectoryStore {
+      edits = 0;
+      override async compareAndPut(key: string, text: string, expected: ExpectedRevision): Promise<string> {
+        if (this.edits++ === 0) {
+          const file = path.join(h.specDir, key);
+          fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('b.local', 'b-by-hand.local'));
+        }
+        return super.compareAndPut(key, text, expected);
+      }
+    }
+    const store = new EditedMeanwhile(h.specDir);
+    const handlers = new ApiHandlers({ store, arn: { region: REGION, account: ACCOUNT }, startedAt: new Date() });
+    const out = await handlers.handle('UpdateVirtualNode', { meshName: 'app', virtualNodeName: 'a', spec: { serviceDiscovery: { dns: { hostname: 'a-by-api.local' } } } });
+    assert.equal((out.virtualNode as { metadata: { version: number } }).metadata.version, 2);
+    assert.equal(store.edits, 2, 'the first write found the file changed and was planned again on what the operator wrote');
+    const text = fs.readFileSync(path.join(h.specDir, 'mesh.yaml'), 'utf8');
+    assert.match(text, /a-by-api\.local/);
+    assert.match(text, /b-by-hand\.local/);
+  });
+
   it('changes a resource written by hand in place, keeping the other documents of its file and their comments', async () => {
     fs.writeFileSync(path.join(h.specDir, 'mesh.yaml'), [
       '# the demo mesh, by hand',
@@ -314,4 +341,3 @@ describe('api/handlers (all 38 operations with @aws-sdk/client-app-mesh)', funct
   });
 });
 
-export type { Spec };
