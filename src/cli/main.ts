@@ -6,17 +6,20 @@ import { runValidate } from './validate';
 import { runBootstrap } from './bootstrap';
 import { runVerify } from '../verify/verify';
 import { runAgent } from './agent';
-import { runServe } from './serve';
+import { runServe, type ServeCommandOptions } from './serve';
 import { runStatus } from './status';
 import { runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
 import { stateRecoveryFromFlags } from './state-dir';
 import { routeGrpcLogs } from './grpc-logging';
 import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-limit-options';
+import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
+import { defaultKeysFile } from '../api/keys';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
 export const DEFAULT_ADMIN = '127.0.0.1:18001';
+export const DEFAULT_API = '127.0.0.1:18002';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -37,6 +40,31 @@ function collect(value: string, previous: string[]): string[] {
 function finish(result: { exitCode: number; output: string }): void {
   if (result.output) process.stdout.write(result.output.endsWith('\n') ? result.output : `${result.output}\n`);
   process.exitCode = result.exitCode;
+}
+
+interface ApiFlags {
+  api?: string | true;
+  apiPublic?: boolean;
+  apiKeys?: string;
+  apiRegion: string;
+  apiAccount: string;
+  apiRate: number;
+  apiBurst: number;
+  apiMaxBody: number;
+}
+
+function apiSettings(opts: ApiFlags & { stateDir: string }): ServeCommandOptions['api'] {
+  if (opts.api === undefined) return undefined;
+  return {
+    address: opts.api === true ? DEFAULT_API : opts.api,
+    allowPublic: Boolean(opts.apiPublic),
+    keysFile: path.resolve(opts.apiKeys ?? defaultKeysFile(opts.stateDir)),
+    region: opts.apiRegion,
+    account: opts.apiAccount,
+    ratePerSecond: opts.apiRate,
+    rateBurst: opts.apiBurst,
+    maxBodyBytes: opts.apiMaxBody,
+  };
 }
 
 export function buildProgram(): Command {
@@ -60,15 +88,24 @@ export function buildProgram(): Command {
     .option('--adopt-ca', 'recovery, when serve refuses damaged CA state: rebuild ca/state.json from the CA directories present; a lost CA certificate is re-created from its kept key (proxies keep trusting it)')
     .option('--new-ca', 'recovery, when serve refuses damaged CA state: rename ca/ aside (nothing is deleted) and create a new CA; every proxy must then receive the new trust bundle')
     .option('--new-node-key', 'recovery, when node-credential.key is missing or damaged beside a CA: create a new key; every bootstrap printed before stops working')
+    .option('--api [addr]', `serve the App Mesh API (REST-JSON 2019-01-25, SigV4) on HOST:PORT; writes land in --config (default ${DEFAULT_API})`)
+    .option('--api-public', 'allow the App Mesh API on a non-loopback address')
+    .option('--api-keys <file>', 'access keys the API accepts (default <state-dir>/api-keys.json; see meshd api-keys)')
+    .option('--api-region <region>', 'region of API signatures and ARNs', 'us-east-1')
+    .option('--api-account <id>', 'account id in ARNs, meshOwner and resourceOwner', '000000000000')
+    .option('--api-rate <n>', 'API requests per second per key (more get TooManyRequestsException)', integer, 20)
+    .option('--api-burst <n>', 'API requests a key may make at once', integer, 40)
+    .option('--api-max-body <bytes>', 'largest API request body accepted', integer, 1024 * 1024)
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
   addSpecLimitOptions(serve)
-    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags) => {
+    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
       const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,
         stateRecovery: stateRecoveryFromFlags({ adoptCa, newCa, newNodeKey }),
         specLimits: specLimitsOf(opts),
+        api: apiSettings(opts),
         xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
         admin: opts.admin === false ? undefined : opts.admin,
         adminPublic: Boolean(opts.adminPublic),
@@ -167,6 +204,33 @@ export function buildProgram(): Command {
     .action(async (opts: { node: string; dir: string; sdsSocket?: string; tokenFile?: string; stateDir: string }) => {
       process.exitCode = await runAgent({ nodeId: opts.node, dir: opts.dir, stateDir: path.resolve(opts.stateDir), ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
     });
+
+  const apiKeys = program.command('api-keys').description('access keys for the App Mesh API (serve --api): SigV4, read-only or read-write');
+  const keysFileOption = '--keys-file <file>';
+  const keysFileHelp = 'keys file (default <state-dir>/api-keys.json)';
+  const keysFileOf = (opts: { keysFile?: string; stateDir: string }): string => path.resolve(opts.keysFile ?? defaultKeysFile(opts.stateDir));
+  apiKeys.command('create')
+    .description('create a key and print its id and secret (shown only now); the file is 0600')
+    .option('--read-only', 'the key may only Describe and List')
+    .option('--description <text>', 'what the key is for')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', 'meshd state directory', DEFAULT_STATE_DIR)
+    .option(keysFileOption, keysFileHelp)
+    .action((opts: { readOnly?: boolean; description?: string; json?: boolean; stateDir: string; keysFile?: string }) => {
+      finish(runApiKeysCreate(keysFileOf(opts), opts.readOnly ? 'read-only' : 'read-write', opts.description, Boolean(opts.json)));
+    });
+  apiKeys.command('list')
+    .description('list key ids, access and creation time (never secrets)')
+    .option('--json', 'print JSON')
+    .option('--state-dir <dir>', 'meshd state directory', DEFAULT_STATE_DIR)
+    .option(keysFileOption, keysFileHelp)
+    .action((opts: { json?: boolean; stateDir: string; keysFile?: string }) => finish(runApiKeysList(keysFileOf(opts), Boolean(opts.json))));
+  apiKeys.command('revoke')
+    .description('remove a key; a running meshd refuses it from its next request')
+    .argument('<access-key-id>', 'the key to revoke')
+    .option('--state-dir <dir>', 'meshd state directory', DEFAULT_STATE_DIR)
+    .option(keysFileOption, keysFileHelp)
+    .action((id: string, opts: { stateDir: string; keysFile?: string }) => finish(runApiKeysRevoke(keysFileOf(opts), id)));
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');
   return program;

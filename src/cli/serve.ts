@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import type { ApiSettings } from '../api';
 import { Meshd } from '../runtime/meshd';
 import { resolveSdsSocketPath } from '../sds/sds-server';
 import type { StateRecovery } from '../runtime/state-directory';
@@ -22,6 +23,8 @@ export interface ServeCommandOptions {
   /** Deliberate recovery of a damaged state directory (--adopt-ca, --new-ca, --new-node-key). */
   stateRecovery?: StateRecovery;
   specLimits?: SpecLimits;
+  /** The App Mesh API, when `--api` is given. */
+  api?: ApiSettings;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -40,11 +43,12 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
     ...(opts.stateRecovery ? { stateRecovery: opts.stateRecovery } : {}),
     ...(opts.specLimits ? { specLimits: opts.specLimits } : {}),
+    ...(opts.api ? { api: opts.api } : {}),
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];
   process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
-    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}\n`);
+    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
   for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
   if (endpoints[0]) {
     const hint = bootstrapHint({

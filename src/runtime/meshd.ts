@@ -35,6 +35,9 @@ import { parseNodeId } from '../identity/endpoint-id';
 import { MeshdMetrics } from '../admin/metrics';
 import type { AdminServer } from '../admin/server';
 import { addCsdsService } from '../admin/csds';
+import { parseXdsAddress } from '../xds/address';
+import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
+import { DirectoryStore } from '../store';
 
 const log = logger('meshd');
 
@@ -83,6 +86,8 @@ export interface MeshdOptions {
   stateRecovery?: StateRecovery;
   /** Spec file size, document and alias limits (default DEFAULT_SPEC_LIMITS). */
   specLimits?: SpecLimits;
+  /** The App Mesh API (`--api`); its writes land in the spec directory, which the watcher applies. */
+  api?: ApiSettings;
 }
 
 /** The parts of a running meshd, built before any of them is started. */
@@ -116,6 +121,7 @@ export class Meshd {
   /** ADS addresses actually bound (real ports when 0 was asked). */
   xdsAddresses: string[] = [];
   adminServer: AdminServer | undefined;
+  apiServer: ApiServer | undefined;
   private listening = false;
   private sdsServer: XdsServer | undefined;
 
@@ -169,6 +175,7 @@ export class Meshd {
       log.info({ socket: options.sdsSocket }, `SDS listening on unix:${options.sdsSocket}`);
       meshd.listening = true;
       if (options.admin) await meshd.startAdmin(options.admin);
+      if (options.api) await meshd.startApi(options.api);
     } catch (err) {
       await meshd.stop();
       throw err;
@@ -209,7 +216,27 @@ export class Meshd {
     log.info({ url: this.adminServer.url }, `admin listening on ${this.adminServer.url}`);
   }
 
+  private async startApi(api: ApiSettings): Promise<void> {
+    const parsed = parseXdsAddress(api.address);
+    if (parsed.kind !== 'tcp') throw new Error(`--api ${api.address}: the App Mesh API listens on HOST:PORT`);
+    this.apiServer = await startAppMeshApi({
+      host: parsed.host,
+      port: parsed.port,
+      ...(api.allowPublic ? { allowPublic: true } : {}),
+      store: new DirectoryStore(this.options.configDir),
+      keysFile: api.keysFile,
+      region: api.region,
+      account: api.account,
+      trustDomain: this.options.trustDomain,
+      ...(api.ratePerSecond ? { ratePerSecond: api.ratePerSecond } : {}),
+      ...(api.rateBurst ? { rateBurst: api.rateBurst } : {}),
+      ...(api.maxBodyBytes ? { maxBodyBytes: api.maxBodyBytes } : {}),
+    });
+    log.info({ url: this.apiServer.url, keys: api.keysFile }, `App Mesh API listening on ${this.apiServer.url}`);
+  }
+
   async stop(): Promise<void> {
+    await this.apiServer?.close();
     await this.adminServer?.close();
     await this.watcher.close();
     await Promise.all([this.xdsServer.shutdown(1000), this.sdsServer?.shutdown(1000)]);

@@ -17,7 +17,7 @@ export interface ServeProcess {
   kill(): void;
 }
 
-const READY = /ADS on ([^;]+); SDS on (unix:[^;\s]+)(?:; admin on (http:\/\/\S+))?\n/;
+const READY = /ADS on ([^;]+); SDS on (unix:[^;\s]+)(?:; admin on (http:\/\/[^;\s]+))?(?:; App Mesh API on (http:\/\/\S+))?\n/;
 
 /**
  * Starts `meshd serve --config DIR --state-dir STATE` on loopback (`--xds 127.0.0.1:0 --admin
