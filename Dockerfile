@@ -14,7 +14,7 @@ COPY test ./test
 COPY bench ./bench
 COPY scripts ./scripts
 COPY examples ./examples
-RUN npx tsc -p tsconfig.json \
+RUN npx tsc -p tsconfig.json && node scripts/extract-api-model.js \
  && mkdir -p /var/lib/meshd /var/lib/meshd-bootstrap /run/meshd /etc/meshd \
  && chown node:node /var/lib/meshd /var/lib/meshd-bootstrap /run/meshd \
  && chmod 0700 /var/lib/meshd /run/meshd

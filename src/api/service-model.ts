@@ -1,7 +1,9 @@
-// App Mesh's own service model (2019-01-25), read at load time from the pinned `aws-sdk` package
-// (`apis/appmesh-2019-01-25.min.json`, the JSON model the SDKs are generated from), so the routes,
-// members, locations and output shapes are App Mesh's and not a copy kept in this tree.
-import { createRequire } from 'node:module';
+// App Mesh's own service model (2019-01-25), read at load time from dist/api-model/, where the
+// build copies it from the pinned `aws-sdk` package (`apis/appmesh-2019-01-25.min.json`, the JSON
+// model the SDKs are generated from; scripts/extract-api-model.js), so the routes, members,
+// locations and output shapes are App Mesh's and not a copy kept in this tree.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /** A shape as the model writes it: inline, or a reference to a named shape. */
 export interface ModelShape {
@@ -70,7 +72,17 @@ export interface ServiceModel {
   resolve(shape: ModelShape): ModelShape;
 }
 
-const requireFromHere = createRequire(__filename);
+/** dist/api-model/, beside the compiled sources (this file is dist/src/api/service-model.js). */
+const MODEL_DIR = path.resolve(__dirname, '..', '..', 'api-model');
+
+function readModelFile(file: string): unknown {
+  const full = path.join(MODEL_DIR, file);
+  try {
+    return JSON.parse(fs.readFileSync(full, 'utf8')) as unknown;
+  } catch (err) {
+    throw new Error(`the App Mesh API model ${full} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): run \`npm run build\`, which copies it from the aws-sdk package`);
+  }
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -129,8 +141,8 @@ let loaded: ServiceModel | undefined;
 /** App Mesh 2019-01-25 as the pinned aws-sdk package ships it. */
 export function appMeshModel(): ServiceModel {
   loaded ??= buildServiceModel(
-    requireFromHere('aws-sdk/apis/appmesh-2019-01-25.min.json') as ServiceModelFile,
-    requireFromHere('aws-sdk/apis/appmesh-2019-01-25.paginators.json') as PaginatorsFile,
+    readModelFile('appmesh-2019-01-25.min.json') as ServiceModelFile,
+    readModelFile('appmesh-2019-01-25.paginators.json') as PaginatorsFile,
   );
   return loaded;
 }
