@@ -3,6 +3,7 @@
 import { sortErrors, type SpecError } from '../spec/errors';
 import type { SpecLimits } from '../spec/limits';
 import { loadSpecDir } from '../spec/load';
+import type { ParsedSpecCache } from '../spec/parse-cache';
 import { buildModel, type BuildOptions, type BuildResult } from './build';
 import type { MeshModel } from './types';
 
@@ -12,11 +13,13 @@ export interface LoadMeshOptions {
   readonly trustDomain?: string;
   /** Spec file size, document and alias limits (default DEFAULT_SPEC_LIMITS). */
   readonly limits?: SpecLimits;
+  /** Parsed files kept between loads of the same directory (a watcher's), so unchanged files are not parsed again. */
+  readonly parseCache?: ParsedSpecCache;
 }
 
 /** Load, validate and build the mesh in `dir`; every error found is returned at once. */
 export async function loadMesh(dir: string, options: LoadMeshOptions = {}): Promise<BuildResult> {
-  const loaded = await loadSpecDir(dir, options.limits);
+  const loaded = await loadSpecDir(dir, options.limits, options.parseCache);
   const buildOptions: BuildOptions = { invalid: loaded.invalid, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
   const built = buildModel(loaded.resources, buildOptions);
   const errors: SpecError[] = [...loaded.errors, ...(built.ok ? [] : built.errors)];

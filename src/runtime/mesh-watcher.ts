@@ -15,6 +15,7 @@ import type { MeshModel } from '../model/types';
 import { formatError, type SpecError } from '../spec/errors';
 import type { SpecLimits } from '../spec/limits';
 import { isSpecFile, probeSpecSource } from '../spec/load';
+import { ParsedSpecCache } from '../spec/parse-cache';
 import { logger } from '../log';
 
 const log = logger('mesh-watcher');
@@ -53,6 +54,8 @@ export interface MeshWatcherOptions {
 const CONFIGMAP_DATA_LINK = '..data';
 
 export class MeshWatcher {
+  /** Files parsed by earlier loads: a change to one file parses only that file. */
+  private readonly parseCache = new ParsedSpecCache();
   private fsWatcher: FSWatcher | undefined;
   /** Identity of the source the fs watcher was opened on, or the problem that prevented it. */
   private watchedSource: string | undefined;
@@ -185,6 +188,7 @@ export class MeshWatcher {
     }
     this.unreadable = undefined;
     const result = await loadMesh(this.options.dir, {
+      parseCache: this.parseCache,
       ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}),
       ...(this.options.limits ? { limits: this.options.limits } : {}),
     });

@@ -4,6 +4,7 @@
 // ConfigMap volume is made of them: `<key> -> ..data/<key>`, `..data -> ..<timestamp>/`. Names
 // starting with a dot (those ConfigMap internals, editor swap files) are never read. A single
 // file may stand in for the directory. Every file is size-checked on disk before it is read.
+import type { ParsedSpecCache } from './parse-cache';
 import { access, open, readdir, readlink, stat } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import * as path from 'node:path';
@@ -128,7 +129,15 @@ async function readBounded(file: string, maxBytes: number): Promise<{ text: stri
  * Read and validate every spec file in `source` (not its subdirectories), or the one file
  * `source` names. Errors name files relative to the directory (a single file by its base name).
  */
-export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS): Promise<LoadedSpecs> {
+export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache): Promise<LoadedSpecs> {
+  try {
+    return await readSpecSource(source, limits, cache);
+  } finally {
+    cache?.endLoad();
+  }
+}
+
+async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedSpecCache | undefined): Promise<LoadedSpecs> {
   const refused = (message: string, file = source): LoadedSpecs => ({ resources: [], invalid: [], errors: [{ file, message }] });
   const probe = await probeSpecSource(source);
   if (probe.kind === 'unreadable') return refused(probe.problem);
@@ -160,7 +169,7 @@ export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_S
       continue;
     }
     // Appended one by one: a spread of an unbounded array into push() overflows the stack.
-    const parsed = parseSpecText(name, read.text, limits);
+    const parsed = cache ? cache.parse(name, read.text, limits) : parseSpecText(name, read.text, limits);
     for (const resource of parsed.resources) resources.push(resource);
     for (const declared of parsed.invalid) invalid.push(declared);
     for (const error of parsed.errors) errors.push(error);
