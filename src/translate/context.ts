@@ -13,24 +13,26 @@ export interface TranslateOptions {
 
 /** Resources of one type, by name. A second, different resource with a taken name gets a suffix. */
 export class ResourceCollector {
-  private readonly byName = new Map<string, { message: ProtoObject; key: string }>();
+  private readonly byName = new Map<string, { message: ProtoObject; build: (name: string) => ProtoObject; key?: string }>();
 
   /**
    * Adds `build(name)` under `name`, or reuses an identical one already there. When `name` holds
    * different content (two backends reaching one node with different client policies), the new
-   * resource is added as `<name>_<n>`. Returns the name the resource has.
+   * resource is added as `<name>_<n>`. Returns the name the resource has. Contents are compared
+   * only when a name is taken (rare), so the common case builds each resource once.
    */
   add(name: string, build: (name: string) => ProtoObject): string {
+    let key: string | undefined;
     for (let n = 1; ; n++) {
       const candidate = n === 1 ? name : `${name}_${n}`;
-      const message = build(candidate);
-      // Compare with the name factored out so only the content decides.
-      const key = canonicalJson(build(''));
       const existing = this.byName.get(candidate);
       if (!existing) {
-        this.byName.set(candidate, { message, key });
+        this.byName.set(candidate, { message: build(candidate), build });
         return candidate;
       }
+      // Compare with the name factored out so only the content decides.
+      existing.key ??= canonicalJson(existing.build(''));
+      key ??= canonicalJson(build(''));
       if (existing.key === key) return candidate;
     }
   }
