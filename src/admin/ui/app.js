@@ -227,6 +227,14 @@ function typeRow(type) {
     el('td', { class: type.lastNack ? 'nack' : undefined, 'data-nack': type.lastNack ? 'true' : undefined, text: type.lastNack ? `${short(type.lastNack.version)} at ${new Date(type.lastNack.at).toLocaleTimeString()}: ${type.lastNack.message}` : '–' }));
 }
 
+/** Which CA generation issued a leaf: the current one, or the one a rollover is retiring. */
+function caGeneration(caId) {
+  const rollover = current.rollover;
+  if (caId === rollover.currentCaId) return rollover.inProgress ? 'new generation, rollover in progress' : 'current generation';
+  if (caId === rollover.previousCaId) return 'previous generation, being retired: this leaf has not moved yet';
+  return 'a CA no longer in the bundle';
+}
+
 function drawEndpoint(endpoint) {
   const certificate = endpoint.certificate;
   const section = el('section', { class: 'endpoint', 'data-endpoint-card': endpoint.id, id: `endpoint-${endpoint.id.replace(/[^A-Za-z0-9_-]/g, '_')}` },
@@ -237,7 +245,7 @@ function drawEndpoint(endpoint) {
       el('dt', { text: 'SANs' }), el('dd', { class: 'mono', text: certificate.sans.join(', ') }),
       el('dt', { text: 'not after' }), el('dd', {}, el('span', { text: `${new Date(certificate.notAfter).toLocaleString()} ` }),
         el('span', { class: 'countdown', 'data-not-after': certificate.notAfter, text: `(${countdown(certificate.notAfter)})` })),
-      el('dt', { text: 'issued by' }), el('dd', { 'data-ca': certificate.caId, text: `CA generation ${certificate.caId}` })));
+      el('dt', { text: 'issued by' }), el('dd', { 'data-ca': certificate.caId, text: `CA ${certificate.caId} (${caGeneration(certificate.caId)})` })));
   } else {
     section.append(el('p', { class: 'hint', text: 'No certificate issued yet (none of its proxies has asked for one).' }));
   }
