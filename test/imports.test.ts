@@ -16,7 +16,7 @@ const LEVELS: Readonly<Record<string, number>> = {
   util: 1, xds: 1, identity: 1,
   cache: 2, spec: 2, pki: 2,
   model: 3, server: 3, store: 3,
-  envoy: 4, auth: 4,
+  envoy: 4, auth: 4, posture: 4,
   translate: 5, sds: 5, admin: 5, agent: 5, verify: 5, api: 5,
   runtime: 6,
   cli: 7,

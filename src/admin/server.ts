@@ -10,6 +10,11 @@ import { logger } from '../log';
 import { NodeIdError, parseNodeId } from '../identity/endpoint-id';
 import { dumpNodeConfig, redactCredentials } from './config-dump';
 import type { MeshdMetrics } from './metrics';
+import { containsPrivateKey } from './key-guard';
+import { buildMeshView, type MeshViewSources } from './mesh-view';
+import { UI_CONTENT_SECURITY_POLICY, UiAssets } from './ui-assets';
+import type { ViewChanges } from './view-changes';
+import { ViewStream } from './view-stream';
 import type { StreamRegistry } from './stream-registry';
 import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView, SnapshotSource } from './types';
 import type { MeshEndpointId } from '../identity/endpoint-id';
@@ -36,6 +41,8 @@ export interface AdminServerOptions {
   secretsFor?: (endpoint: MeshEndpointId) => SecretView[] | Promise<SecretView[]>;
   readiness?: readonly ReadinessCheck[];
   actions?: AdminActions;
+  /** The mesh view (/ui, /view, /view/events): its facts and the signal that they changed. */
+  view?: { sources: MeshViewSources; changes: ViewChanges; coalesceMs?: number };
 }
 
 /** What /status returns. */
@@ -53,8 +60,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-const PRIVATE_KEY_MARKER = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 /** Loopback addresses: 127.0.0.0/8, ::1 and their IPv4-mapped form. */
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -80,6 +85,8 @@ type Handler = (url: URL, req: http.IncomingMessage) => Promise<{ status?: numbe
 export class AdminServer {
   private readonly server: http.Server;
   private readonly routes: Map<string, Map<string, Handler>>;
+  private readonly assets = new UiAssets();
+  private readonly viewStream: ViewStream | undefined;
   address: { host: string; port: number } | undefined;
 
   constructor(private readonly options: AdminServerOptions) {
@@ -95,7 +102,10 @@ export class AdminServer {
       ['/config_dump', new Map([['GET', (url) => this.configDump(url)]])],
       ['/rotate', new Map([['POST', (url, req) => this.act(req, 'rotate', () => options.actions?.rotate?.(nodeKeyParam(url)))]])],
       ['/ca/rollover', new Map([['POST', (_url, req) => this.act(req, 'caRollover', () => options.actions?.caRollover?.())]])],
+      ['/view', new Map([['GET', async () => ({ json: this.view() })]])],
     ]);
+    const view = options.view;
+    if (view) this.viewStream = new ViewStream({ build: () => this.view(), changes: view.changes, ...(view.coalesceMs !== undefined ? { coalesceMs: view.coalesceMs } : {}) });
     this.server = http.createServer((req, res) => void this.dispatch(req, res));
   }
 
@@ -122,6 +132,7 @@ export class AdminServer {
   }
 
   async close(): Promise<void> {
+    this.viewStream?.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -137,8 +148,25 @@ export class AdminServer {
     };
   }
 
+  /** The mesh view now; a 404 where this meshd has none. */
+  view(): ReturnType<typeof buildMeshView> {
+    if (!this.options.view) throw new HttpError(404, 'this meshd has no mesh view');
+    return buildMeshView(this.options.view.sources);
+  }
+
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (req.method === 'GET' && url.pathname === '/view/events' && this.viewStream) {
+      this.viewStream.attach(req, res);
+      return;
+    }
+    const asset = req.method === 'GET' && this.options.view ? this.assets.get(url.pathname) : undefined;
+    if (asset) {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': asset.contentType, 'Cache-Control': 'no-cache', 'Content-Security-Policy': UI_CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' });
+      res.end(asset.body);
+      return;
+    }
     const route = this.routes.get(url.pathname);
     // The body is never read; drain it so the connection stays usable.
     req.resume();
@@ -151,7 +179,7 @@ export class AdminServer {
       }
       const result = await handler(url, req);
       const body = result.json !== undefined ? `${JSON.stringify(redactCredentials(result.json), null, 2)}\n` : result.text ?? '';
-      if (PRIVATE_KEY_MARKER.test(body)) {
+      if (containsPrivateKey(body)) {
         log.error({ path: url.pathname }, 'refused to send an admin response containing private key material; a status source is leaking keys');
         throw new HttpError(500, `the response for ${url.pathname} would contain private key material; it was withheld`);
       }

@@ -62,6 +62,7 @@ export class StreamRegistry implements StreamObserver {
   private readonly formOf: FormOf;
   private readonly closedHistory: number;
   private readonly now: () => Date;
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(options: StreamRegistryOptions = {}) {
     this.formOf = options.formOf ?? formFromUserAgent;
@@ -69,14 +70,22 @@ export class StreamRegistry implements StreamObserver {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** Calls `listener` after every change of what a stream has been sent, ACKed or NACKed, and on open and close. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => { this.changeListeners.delete(listener); };
+  }
+
   streamOpened(stream: StreamInfo): void {
     this.streams.set(stream.id, { info: stream, form: this.formOf(stream.node), transport: transportOf(stream.peer), types: new Map() });
+    this.changed();
   }
 
   streamClosed(stream: StreamInfo): void {
     const record = this.streams.get(stream.id);
     if (!record) return;
     this.streams.delete(stream.id);
+    this.changed();
     if (this.closedHistory <= 0) return;
     this.closed.unshift({ ...statusOf(record), closedAt: this.now().toISOString() });
     this.closed.length = Math.min(this.closed.length, this.closedHistory);
@@ -88,18 +97,21 @@ export class StreamRegistry implements StreamObserver {
     type.sent = { version, nonce, at: this.now(), resourceCount, selection };
     type.versionByNonce.set(nonce, version);
     if (type.versionByNonce.size > NONCE_MEMORY) type.versionByNonce.delete(type.versionByNonce.keys().next().value as string);
+    this.changed();
   }
 
   ackReceived(stream: StreamInfo, typeUrl: string, version: string, nonce: string): void {
     const type = this.typeRecord(stream, typeUrl);
     if (!type) return;
     type.acked = { version: type.versionByNonce.get(nonce) ?? version, at: this.now() };
+    this.changed();
   }
 
   nackReceived(stream: StreamInfo, typeUrl: string, version: string, nonce: string, message: string): void {
     const type = this.typeRecord(stream, typeUrl);
     if (!type) return;
     type.lastNack = { version: type.versionByNonce.get(nonce) ?? version, nonce, message: message.slice(0, MAX_NACK_MESSAGE), at: this.now() };
+    this.changed();
   }
 
   /** Every connected stream, oldest first. */
@@ -125,6 +137,10 @@ export class StreamRegistry implements StreamObserver {
       if (type?.acked) out.push({ nodeId: record.info.node.id, endpoint: record.info.nodeKey, version: type.acked.version, selection: type.sent?.selection ?? null });
     }
     return out;
+  }
+
+  private changed(): void {
+    for (const listener of [...this.changeListeners]) listener();
   }
 
   private typeRecord(stream: StreamInfo, typeUrl: string): TypeRecord | undefined {

@@ -8,6 +8,7 @@ import { runVerify } from '../verify/verify';
 import { runAgent } from './agent';
 import { runServe, type ServeCommandOptions } from './serve';
 import { runStatus } from './status';
+import { runStatusEdges } from './status-edges';
 import { runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
 import { stateRecoveryFromFlags } from './state-dir';
@@ -118,7 +119,12 @@ export function buildProgram(): Command {
     .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
     .option('--stale-after <seconds>', 'a version not ACKed within this long counts as out of sync', integer, 30)
     .option('--json', 'print JSON')
-    .action(async (opts: { admin: string; staleAfter: number; json?: boolean }) => {
+    .option('--edges', 'print every caller -> service -> provider path with its TLS posture (mTLS with or without SAN check, one-way TLS, PERMISSIVE, plaintext, broken) and its proxies in sync; exits 1 when a path is broken')
+    .action(async (opts: { admin: string; staleAfter: number; json?: boolean; edges?: boolean }) => {
+      if (opts.edges) {
+        finish(await runStatusEdges({ adminUrl: opts.admin, json: Boolean(opts.json) }));
+        return;
+      }
       finish(await runStatus({ adminUrl: opts.admin, json: Boolean(opts.json), staleAfterSeconds: opts.staleAfter, color: Boolean(process.stdout.isTTY) }));
     });
 

@@ -7,6 +7,9 @@ import type { StreamRegistry } from '../admin/stream-registry';
 import type { SnapshotCache } from '../cache/snapshot-cache';
 import { parseXdsAddress } from '../xds/address';
 import { actions, meshStatus, readiness, secretStatus, secretViews, type OperationsSources } from './operations';
+import type { ViewChanges } from '../admin/view-changes';
+import type { MeshApplier } from './mesh-applier';
+import { meshViewSources } from './view-sources';
 
 export interface AdminWiring {
   address: string;
@@ -16,6 +19,9 @@ export interface AdminWiring {
   metrics: MeshdMetrics;
   snapshots: SnapshotCache;
   sources: OperationsSources;
+  /** The model being served and the signal that the mesh view changed (for /ui). */
+  applier: MeshApplier;
+  viewChanges: ViewChanges;
 }
 
 /** Starts the admin server on `address` (HOST:PORT); rejects with the listen error. */
@@ -36,6 +42,7 @@ export async function startAdminServer(wiring: AdminWiring): Promise<AdminServer
     secretsFor: (endpoint) => secretViews(sources, endpoint),
     readiness: readiness(sources),
     actions: actions(sources),
+    view: { sources: meshViewSources(sources, wiring.applier), changes: wiring.viewChanges },
   });
   await server.start();
   return server;

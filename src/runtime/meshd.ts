@@ -38,6 +38,8 @@ import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
 import { DirectoryStore } from '../store';
+import { ViewChanges } from '../admin/view-changes';
+import { signalViewChanges } from './view-sources';
 
 const log = logger('meshd');
 
@@ -103,6 +105,7 @@ interface MeshdParts {
   applier: MeshApplier;
   watcher: MeshWatcher;
   registry: StreamRegistry;
+  viewChanges: ViewChanges;
 }
 
 export class Meshd {
@@ -117,6 +120,8 @@ export class Meshd {
   readonly applier: MeshApplier;
   readonly watcher: MeshWatcher;
   readonly registry: StreamRegistry;
+  /** Raised whenever what the mesh view (/ui) shows changes. */
+  readonly viewChanges: ViewChanges;
   readonly xdsServer: XdsServer;
   /** ADS addresses actually bound (real ports when 0 was asked). */
   xdsAddresses: string[] = [];
@@ -129,7 +134,7 @@ export class Meshd {
     ({
       credentials: this.credentials, authority: this.authority, certificates: this.certificates, metrics: this.metrics,
       cache: this.cache, publisher: this.publisher, secrets: this.secrets, fileSecrets: this.fileSecrets,
-      applier: this.applier, watcher: this.watcher, registry: this.registry,
+      applier: this.applier, watcher: this.watcher, registry: this.registry, viewChanges: this.viewChanges,
     } = parts);
     const applier = parts.applier;
     this.xdsServer = new XdsServer({
@@ -205,6 +210,8 @@ export class Meshd {
       registry: this.registry,
       metrics: this.metrics,
       snapshots: this.cache,
+      applier: this.applier,
+      viewChanges: this.viewChanges,
       sources: {
         watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
         registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
@@ -259,6 +266,7 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
     ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}),
   });
   const metrics = new MeshdMetrics();
+  const viewChanges = new ViewChanges();
   const certificates = new EndpointCertificates({
     authority,
     ...(options.leafTtlMs ? { ttlMs: options.leafTtlMs } : {}),
@@ -296,6 +304,7 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
     apply: (model, revision) => applier.apply(model, revision),
     refused: (change) => {
       metrics.configReload('refused');
+      viewChanges.signal('refused');
       options.onRefused?.(change);
     },
   });
@@ -306,7 +315,8 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
       return endpoint ? (endpoint.meshd.proxyless ? 'grpc' : 'envoy') : formFromUserAgent(node);
     },
   });
-  return { credentials, authority, certificates, metrics, cache, publisher, secrets, fileSecrets, applier, watcher, registry };
+  signalViewChanges(viewChanges, { applier, registry, certificates, authority });
+  return { credentials, authority, certificates, metrics, cache, publisher, secrets, fileSecrets, applier, watcher, registry, viewChanges };
 }
 
 function watchCertificateMetrics(metrics: MeshdMetrics, certificates: EndpointCertificates, authority: TrustAuthority): void {
