@@ -9,6 +9,8 @@ import { ParameterOverrides, parseParameter } from '../import/cfn-parameters';
 import { readTemplate, type Template } from '../import/cfn-template';
 import type { ImportResult } from '../import/imported';
 import { readInputFiles } from '../import/input-files';
+import { mapManifests } from '../import/k8s-mapping';
+import { readManifests } from '../import/k8s-manifests';
 import { joinDocuments, renderSpecFiles, validateSpecFiles } from '../import/output';
 import { formatReport } from '../import/report';
 import type { SpecError } from '../spec/errors';
@@ -39,7 +41,7 @@ export async function finishImport(command: string, result: ImportResult, option
   const refuse = (destination: string): ImportOutcome => ({
     exitCode: 1,
     output: '',
-    report: formatReport({ resources: result.resources, skipped: result.skipped, warnings: result.warnings, importErrors: result.errors, validationErrors: [], destination }),
+    report: formatReport({ resources: result.resources, skipped: result.skipped, ...(result.notes ? { notes: result.notes } : {}), warnings: result.warnings, importErrors: result.errors, validationErrors: [], destination }),
   });
   if (result.errors.length > 0) return refuse('nothing written');
   const files = renderSpecFiles(result.resources, command);
@@ -64,7 +66,7 @@ export async function finishImport(command: string, result: ImportResult, option
   return {
     exitCode: validation.errors.length > 0 ? 1 : 0,
     output,
-    report: formatReport({ resources: result.resources, skipped: result.skipped, warnings, importErrors: [], validationErrors: validation.errors, destination }),
+    report: formatReport({ resources: result.resources, skipped: result.skipped, ...(result.notes ? { notes: result.notes } : {}), warnings, importErrors: [], validationErrors: validation.errors, destination }),
   };
 }
 
@@ -87,4 +89,11 @@ export async function runImportCloudFormation(templatePaths: readonly string[], 
   }
   const result = importTemplates(templates, new ParameterOverrides(entries));
   return finishImport('meshd import cloudformation', { ...result, errors: [...errors, ...result.errors] }, options);
+}
+
+/** `meshd import k8s FILE|DIR…`: the App Mesh controller's resources (appmesh.k8s.aws/v1beta2). */
+export async function runImportK8s(paths: readonly string[], options: ImportOptions): Promise<ImportOutcome> {
+  const read = await readInputFiles(paths, options.limits.maxFileBytes);
+  const result = mapManifests(readManifests(read.files, options.limits.maxAliases));
+  return finishImport('meshd import k8s', { ...result, errors: [...read.errors, ...result.errors] }, options);
 }

@@ -15,7 +15,7 @@ import { routeGrpcLogs } from './grpc-logging';
 import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-limit-options';
 import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
-import { runImportCloudFormation, type ImportOptions, type ImportOutcome } from './import';
+import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -257,6 +257,16 @@ export function buildProgram(): Command {
       + 'and lists every warning and error; the exit code is 1 when the input cannot be converted or the result does not validate.\n')
     .action(async (templates: string[], opts: { parameter: string[]; out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags) => {
       finishImportCommand(await runImportCloudFormation(templates, opts.parameter, importOptionsOf(opts)));
+    });
+
+  importOptions(importCommand.command('k8s')
+    .description('import the App Mesh controller\'s resources (appmesh.k8s.aws/v1beta2 Mesh, VirtualNode, VirtualService, VirtualRouter, VirtualGateway, GatewayRoute, BackendGroup)')
+    .argument('<path...>', 'YAML/JSON manifests or `kubectl get … -o yaml` output, or directories of them; include the Namespace objects when meshes select namespaces by label'))
+    .addHelpText('after', '\nNames follow the controller: spec.awsName, else <name>_<namespace> (<name>.<namespace> for a VirtualService). References and ARNs become names, '
+      + 'VirtualRouter routes become Route resources, BackendGroups become backends. Selectors are dropped with a note, fields the CRD schema lacks with a warning; '
+      + 'template leftovers (${VAR}, {{ }}, <placeholder>) are errors with file and line.\n')
+    .action(async (paths: string[], opts: { out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags) => {
+      finishImportCommand(await runImportK8s(paths, importOptionsOf(opts)));
     });
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');

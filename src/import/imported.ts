@@ -21,4 +21,6 @@ export interface ImportResult {
   readonly warnings: SpecError[];
   /** Resources left out and why, e.g. `3 non-App-Mesh resources (AWS::ECS::Service ×2, AWS::IAM::Role)`. */
   readonly skipped: string[];
+  /** What was left out on purpose, said once each (e.g. selectors, which place pods). */
+  readonly notes?: string[];
 }

@@ -9,6 +9,7 @@ const kindOrder = ['Mesh', 'VirtualNode', 'VirtualService', 'VirtualRouter', 'Ro
 export interface ReportInput {
   readonly resources: readonly ImportedResource[];
   readonly skipped: readonly string[];
+  readonly notes?: readonly string[];
   readonly warnings: readonly SpecError[];
   /** Problems reading the inputs: nothing is written when there are any. */
   readonly importErrors: readonly SpecError[];
@@ -30,6 +31,7 @@ export function formatReport(input: ReportInput): string {
     ...input.warnings.map((warning) => `warning: ${formatError(warning)}`),
     `imported: ${counts.length > 0 ? counts.join(', ') : 'nothing'}`,
     ...input.skipped.map((line) => `skipped: ${line}`),
+    ...(input.notes ?? []).map((line) => `note: ${line}`),
   ];
   const problems = input.importErrors.length + input.validationErrors.length;
   lines.push(problems > 0

@@ -97,3 +97,54 @@ Resources:
     assert.match(help.stdout, /--check/);
   });
 });
+
+describe('cli: meshd import k8s', () => {
+  const K8S = path.resolve(__dirname, '../../../test/fixtures/import/k8s');
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-import-k8s-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('maps the controller\'s resources of a directory (documents and a kubectl list) to valid spec files, the same bytes every time', async () => {
+    const out = path.join(dir, 'specs');
+    const first = await runCli(['import', 'k8s', K8S, '--out', out]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /^imported: 1 Mesh, 3 VirtualNode, 2 VirtualService, 1 VirtualRouter, 1 Route, 1 VirtualGateway, 2 GatewayRoute$/m);
+    assert.match(first.stderr, /^skipped: 1 other Kubernetes object \(Deployment\)$/m);
+    assert.match(first.stderr, /^note: podSelector dropped: /m);
+    assert.match(first.stderr, /^valid, 0 warnings; wrote 11 files to /m);
+    const written = filesIn(out);
+    assert.deepEqual(Object.keys(written), [
+      'colors.gateway-route.ingress_colors.debug.yaml', 'colors.gateway-route.ingress_colors.front_colors.yaml', 'colors.mesh.yaml',
+      'colors.route.color-router_colors.color-route.yaml', 'colors.virtual-gateway.ingress_colors.yaml', 'colors.virtual-node.blue_colors.yaml',
+      'colors.virtual-node.front_colors.yaml', 'colors.virtual-node.green_colors.yaml', 'colors.virtual-router.color-router_colors.yaml',
+      'colors.virtual-service.color.colors.yaml', 'colors.virtual-service.front.colors.yaml',
+    ]);
+    assert.match(written['colors.virtual-node.front_colors.yaml']!, /backends:\n {4}- virtualService:\n {8}virtualServiceName: color\.colors\n/);
+    assert.match(written['colors.virtual-gateway.ingress_colors.yaml']!, /certificateAuthorityArns:/);
+    const again = await runCli(['import', 'k8s', path.join(K8S, 'services.yaml'), path.join(K8S, 'mesh.yaml'), '--out', out]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(filesIn(out), written);
+  });
+
+  it('refuses template leftovers with file and line, writing nothing', async () => {
+    const manifest = path.join(dir, 'node.yaml');
+    fs.writeFileSync(manifest, `apiVersion: appmesh.k8s.aws/v1beta2
+kind: Mesh
+metadata: { name: shop }
+spec: { namespaceSelector: {} }
+---
+apiVersion: appmesh.k8s.aws/v1beta2
+kind: VirtualNode
+metadata: { name: api, namespace: shop }
+spec:
+  serviceDiscovery:
+    dns:
+      hostname: \${API_HOST}
+`);
+    const result = await runCli(['import', 'k8s', manifest, '--out', path.join(dir, 'out')]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^error: .*node\.yaml:12: VirtualNode api: spec\.serviceDiscovery\.dns\.hostname: "\$\{API_HOST\}" is a \$\{VAR\} left by an unfilled template/m);
+    assert.match(result.stderr, /nothing written$/m);
+    assert.equal(fs.existsSync(path.join(dir, 'out')), false);
+  });
+});
