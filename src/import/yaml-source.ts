@@ -93,7 +93,7 @@ export function readSource(text: string, options: ReadOptions): ReadResult {
         return null;
       }
       const tag = (node as Node).tag;
-      const longForm = tag !== undefined ? shortFormTags[tag] : undefined;
+      const longForm = options.shortForms && tag !== undefined ? shortFormTags[tag] : undefined;
       // `!GetAtt A.B` is the one short form whose scalar means a list.
       if (longForm === 'Fn::GetAtt' && typeof value === 'string') return { [longForm]: value.split(/\.(.*)/s).filter((part) => part !== '') };
       return longForm === undefined ? value : { [longForm]: value };
