@@ -194,7 +194,8 @@ export class TemplateResolver {
     const names = this.namesOfReferenced(logicalId, path);
     const region = scalarText(this.ref('AWS::Region', path), 'AWS::Region', path);
     const account = scalarText(this.ref('AWS::AccountId', path), 'AWS::AccountId', path);
-    return `arn:${fixedPseudo['AWS::Partition']}:appmesh:${region}:${account}:${arnResourcePath(names)}`;
+    const partition = scalarText(this.ref('AWS::Partition', path), 'AWS::Partition', path);
+    return `arn:${partition}:appmesh:${region}:${account}:${arnResourcePath(names)}`;
   }
 
   /** `namesOf` for a reference from elsewhere: a failure is reported where the reference is. */

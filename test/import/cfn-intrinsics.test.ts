@@ -82,6 +82,8 @@ describe('import: CloudFormation intrinsic functions', () => {
     const withAccount = resolverWith([{ key: 'AWS::Region', value: 'eu-west-1' }, { key: 'AWS::AccountId', value: '111122223333' }]);
     assert.equal(resolve({ Ref: 'Node' }, withAccount), 'arn:aws:appmesh:eu-west-1:111122223333:mesh/Mesh/virtualNode/node-dev');
     assert.equal(resolve({ 'Fn::GetAtt': ['Node', 'Arn'] }, withAccount), 'arn:aws:appmesh:eu-west-1:111122223333:mesh/Mesh/virtualNode/node-dev');
+    const china = resolverWith([{ key: 'AWS::Region', value: 'cn-north-1' }, { key: 'AWS::AccountId', value: '1' }, { key: 'AWS::Partition', value: 'aws-cn' }]);
+    assert.equal(resolve({ 'Fn::GetAtt': ['Mesh', 'Arn'] }, china), 'arn:aws-cn:appmesh:cn-north-1:1:mesh/Mesh');
   });
 
   it('names the property and the --parameter to pass for what only a deployed stack knows', () => {
