@@ -17,7 +17,7 @@ const LEVELS: Readonly<Record<string, number>> = {
   cache: 2, spec: 2, pki: 2,
   model: 3, server: 3, store: 3,
   envoy: 4, auth: 4, posture: 4,
-  translate: 5, sds: 5, admin: 5, agent: 5, verify: 5, api: 5,
+  translate: 5, sds: 5, admin: 5, agent: 5, verify: 5, api: 5, import: 5,
   runtime: 6,
   cli: 7,
 };

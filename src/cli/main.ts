@@ -16,6 +16,7 @@ import { routeGrpcLogs } from './grpc-logging';
 import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-limit-options';
 import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
+import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -36,6 +37,12 @@ function octal(value: string): number {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function finishImportCommand(outcome: ImportOutcome): void {
+  if (outcome.output) process.stdout.write(outcome.output);
+  process.stderr.write(`${outcome.report}\n`);
+  process.exitCode = outcome.exitCode;
 }
 
 function finish(result: { exitCode: number; output: string }): void {
@@ -237,6 +244,36 @@ export function buildProgram(): Command {
     .option('--state-dir <dir>', 'meshd state directory', DEFAULT_STATE_DIR)
     .option(keysFileOption, keysFileHelp)
     .action((id: string, opts: { stateDir: string; keysFile?: string }) => finish(runApiKeysRevoke(keysFileOf(opts), id)));
+
+  const importCommand = program.command('import')
+    .description('convert an App Mesh deployment to meshd spec files: CloudFormation templates or the App Mesh controller\'s Kubernetes resources');
+  const importOptions = (command: Command): Command => addSpecLimitOptions(command
+    .option('--out <dir>', 'write one spec file per resource into this directory (default: print multi-document YAML on stdout)')
+    .option('--check', 'convert and validate only; write nothing')
+    .option('--trust-domain <name>', 'SPIFFE trust domain the result is validated for', 'meshd.local'));
+  const importOptionsOf = (opts: { out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags): ImportOptions => ({
+    ...(opts.out !== undefined ? { out: opts.out } : {}), check: Boolean(opts.check), trustDomain: opts.trustDomain, limits: specLimitsOf(opts),
+  });
+  importOptions(importCommand.command('cloudformation')
+    .description('import the AWS::AppMesh::* resources of CloudFormation templates (YAML or JSON; several at once for stacks that export to each other)')
+    .argument('<template...>', 'template files, or directories of .yaml/.yml/.json/.template files')
+    .option('--parameter <key=value>', 'a template parameter, pseudo parameter (AWS::Region), export name or Logical.Attribute of a resource not imported; TEMPLATE:KEY=VALUE for one template only (repeatable)', collect, []))
+    .addHelpText('after', '\nParameters take --parameter values, else their Default. AWS::Region, AWS::AccountId and AWS::StackName are known only to a deployed stack: '
+      + 'pass them when a template uses them. A resource without a name property is named by its logical ID. The report (stderr) counts what was imported and skipped '
+      + 'and lists every warning and error; the exit code is 1 when the input cannot be converted or the result does not validate.\n')
+    .action(async (templates: string[], opts: { parameter: string[]; out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags) => {
+      finishImportCommand(await runImportCloudFormation(templates, opts.parameter, importOptionsOf(opts)));
+    });
+
+  importOptions(importCommand.command('k8s')
+    .description('import the App Mesh controller\'s resources (appmesh.k8s.aws/v1beta2 Mesh, VirtualNode, VirtualService, VirtualRouter, VirtualGateway, GatewayRoute, BackendGroup)')
+    .argument('<path...>', 'YAML/JSON manifests or `kubectl get … -o yaml` output, or directories of them; include the Namespace objects when meshes select namespaces by label'))
+    .addHelpText('after', '\nNames follow the controller: spec.awsName, else <name>_<namespace> (<name>.<namespace> for a VirtualService). References and ARNs become names, '
+      + 'VirtualRouter routes become Route resources, BackendGroups become backends. Selectors are dropped with a note, fields the CRD schema lacks with a warning; '
+      + 'template leftovers (${VAR}, {{ }}, <placeholder>) are errors with file and line.\n')
+    .action(async (paths: string[], opts: { out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags) => {
+      finishImportCommand(await runImportK8s(paths, importOptionsOf(opts)));
+    });
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');
   return program;
