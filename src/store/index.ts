@@ -3,3 +3,4 @@ export * from './types';
 export { revisionOf, specKeyFor } from './keys';
 export { DirectoryStore, type DirectoryStoreOptions } from './directory-store';
 export { EtcdStore, parseStoreUrl, type EtcdStoreOptions, type EtcdStoreTarget } from './etcd-store';
+export { importDirectory, exportDirectory, type ImportResult } from './transfer';
