@@ -5,6 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { AppMeshClient, DescribeVirtualNodeCommand, UpdateVirtualNodeCommand } from '@aws-sdk/client-app-mesh';
+import { createKey } from '../../src/api';
+import type { MeshdOptions } from '../../src/runtime/meshd';
 import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
 import { Meshd } from '../../src/runtime/meshd';
 import type { RefusedChange } from '../../src/runtime/mesh-watcher';
@@ -53,7 +56,7 @@ describe('runtime/store-source', function () {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  async function startReplica(name: string, stateFrom?: Replica): Promise<Replica> {
+  async function startReplica(name: string, stateFrom?: Replica, extra: Partial<MeshdOptions> = {}): Promise<Replica> {
     const store = new EtcdStore({ endpoints: [fixture.etcd.endpoint], prefix });
     const stateDir = path.join(work, name, 'state');
     // Until the CA and the node-credential key live in etcd (issue 15, later), replicas share them by copy.
@@ -67,6 +70,7 @@ describe('runtime/store-source', function () {
       sdsSocket: path.join(work, name, 'sds.sock'),
       stateDir,
       trustDomain: 'meshd.local',
+      ...extra,
       onRefused: (change) => {
         refused.push(change);
         for (const resolve of waiting.splice(0)) resolve(change);
@@ -115,6 +119,33 @@ describe('runtime/store-source', function () {
     assert.ok(elapsed < 1000, `the change reached replica b after ${elapsed} ms`);
     assert.notEqual(pushedB.versionInfo, onB.first.versionInfo);
     assert.equal(pushedB.versionInfo, pushedA.versionInfo, 'both replicas push the same new version');
+  });
+
+  it('carries an App Mesh API write on one replica to the ADS clients of the other within a second', async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    const keysFile = path.join(work, 'api-keys.json');
+    const key = createKey(keysFile, 'read-write');
+    const a = await startReplica('a', undefined, { api: { address: '127.0.0.1:0', keysFile, region: 'eu-west-1', account: '111122223333' } });
+    const b = await startReplica('b', a);
+    const onB = await listenersOf(b);
+    const api = new AppMeshClient({
+      endpoint: a.meshd.apiServer!.url, region: 'eu-west-1', maxAttempts: 1,
+      credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+    });
+    try {
+      const described = await api.send(new DescribeVirtualNodeCommand({ meshName: 'colorapp', virtualNodeName: 'front' }));
+      const spec = described.virtualNode!.spec!;
+      spec.listeners![0]!.tls!.mode = 'PERMISSIVE';
+      const writtenAt = Date.now();
+      await api.send(new UpdateVirtualNodeCommand({ meshName: 'colorapp', virtualNodeName: 'front', spec }));
+      const pushed = await onB.stream.next(5000);
+      const elapsed = Date.now() - writtenAt;
+      assert.ok(elapsed < 1000, `the API write reached replica b after ${elapsed} ms`);
+      assert.notEqual(pushed.versionInfo, onB.first.versionInfo);
+      assert.equal(b.meshd.watcher.current?.revision, 2, 'replica b applied the change once');
+    } finally {
+      api.destroy();
+    }
   });
 
   it('refuses an invalid entry, naming its key, and keeps serving the last good mesh', async () => {
