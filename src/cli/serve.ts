@@ -55,19 +55,9 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.specLimits ? { specLimits: opts.specLimits } : {}),
     ...(opts.api ? { api: opts.api } : {}),
   });
-  const model = meshd.currentModel;
-  const endpoints = model ? Object.keys(model.endpoints) : [];
-  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
-    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
-  for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
-  if (endpoints[0]) {
-    const hint = bootstrapHint({
-      nodeId: endpoints[0], xds: meshd.xdsAddresses[0]!, sdsSocket: resolveSdsSocketPath(opts.sdsSocket, stateDir),
-      stateDir: opts.stateDir, script: process.argv[1] ?? 'meshd', cwd: process.cwd(),
-    });
-    process.stderr.write(`meshd: an Envoy bootstrap for a node: ${hint}\n`);
-  }
-  return new Promise((resolve) => {
+  // Signal handlers first: the ready line below is what supervisors and tests wait for before
+  // they may send SIGTERM, and without a handler that would kill the process uncleanly.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
@@ -84,4 +74,17 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  const model = meshd.currentModel;
+  const endpoints = model ? Object.keys(model.endpoints) : [];
+  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
+    + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
+  for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
+  if (endpoints[0]) {
+    const hint = bootstrapHint({
+      nodeId: endpoints[0], xds: meshd.xdsAddresses[0]!, sdsSocket: resolveSdsSocketPath(opts.sdsSocket, stateDir),
+      stateDir: opts.stateDir, script: process.argv[1] ?? 'meshd', cwd: process.cwd(),
+    });
+    process.stderr.write(`meshd: an Envoy bootstrap for a node: ${hint}\n`);
+  }
+  return stopped;
 }
