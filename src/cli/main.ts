@@ -17,6 +17,7 @@ import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-l
 import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
 import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
+import { runStoreExport, runStoreImport } from './store';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -83,7 +84,8 @@ export function buildProgram(): Command {
 
   const serve = program.command('serve')
     .description('serve xDS (ADS) and SDS for the mesh specs in a directory, applying valid changes as they happen')
-    .requiredOption('--config <dir>', 'directory of mesh specs (watched)')
+    .option('--config <dir>', 'directory of mesh specs (watched); or --store')
+    .option('--store <url>', 'read the mesh from etcd, shared by replicas: etcd://HOST:PORT[,HOST:PORT…]/PREFIX (see meshd store import)')
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
     .option('--sds-socket <path>', 'SDS socket (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .addOption(new Option('--sds-socket-mode <octal>', 'SDS socket file mode, e.g. 660 to share it with the Envoy user\'s group').argParser(octal).default(0o600, '0600'))
@@ -107,7 +109,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
   addSpecLimitOptions(serve)
-    .action(async (opts: { config: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
+    .action(async (opts: { config?: string; store?: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
       const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,
@@ -274,6 +276,23 @@ export function buildProgram(): Command {
     .action(async (paths: string[], opts: { out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags) => {
       finishImportCommand(await runImportK8s(paths, importOptionsOf(opts)));
     });
+
+  const storeCommand = program.command('store').description('mesh specs in a shared store (etcd) and a directory, one file per entry: GitOps and backups');
+  const storeUrlHelp = 'the store: etcd://HOST:PORT[,HOST:PORT…]/PREFIX';
+  addSpecLimitOptions(storeCommand.command('import')
+    .description('validate a directory of mesh specs, then put each file into the store (only what differs); replicas apply it')
+    .argument('<dir>', 'directory of .yaml/.yml/.json mesh specs')
+    .requiredOption('--store <url>', storeUrlHelp)
+    .option('--prune', 'also remove entries that have no file in the directory')
+    .option('--trust-domain <name>', 'SPIFFE trust domain the specs are validated for', 'meshd.local'))
+    .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags) => {
+      finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts) }));
+    });
+  storeCommand.command('export')
+    .description('write every entry of the store into a directory, one file each')
+    .argument('<dir>', 'directory to write (created if missing)')
+    .requiredOption('--store <url>', storeUrlHelp)
+    .action(async (dir: string, opts: { store: string }) => finish(await runStoreExport(dir, opts)));
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');
   return program;

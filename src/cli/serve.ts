@@ -5,12 +5,16 @@ import { resolveSdsSocketPath } from '../sds/sds-server';
 import type { StateRecovery } from '../runtime/state-directory';
 import { logger } from '../log';
 import { bootstrapHint, exposureWarnings } from './serve-hints';
+import { openStore } from './store';
 
 const log = logger('serve');
 import type { SpecLimits } from '../spec/limits';
 
 export interface ServeCommandOptions {
-  config: string;
+  /** The watched spec directory; or `store`. */
+  config?: string;
+  /** `etcd://HOST:PORT[,…]/PREFIX`: the mesh from etcd, shared by replicas. */
+  store?: string;
   xds: string[];
   sdsSocket?: string;
   sdsSocketMode?: number;
@@ -29,9 +33,15 @@ export interface ServeCommandOptions {
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
 export async function runServe(opts: ServeCommandOptions): Promise<number> {
+  if ((opts.config === undefined) === (opts.store === undefined)) {
+    process.stderr.write('meshd serve: give exactly one of --config DIR (a spec directory) or --store etcd://HOST:PORT/PREFIX\n');
+    return 2;
+  }
   const stateDir = path.resolve(opts.stateDir);
+  const store = opts.store !== undefined ? openStore(opts.store) : undefined;
   const meshd = await Meshd.start({
-    configDir: path.resolve(opts.config),
+    configDir: path.resolve(opts.config ?? '.'),
+    ...(store ? { store } : {}),
     xds: opts.xds,
     sdsSocket: resolveSdsSocketPath(opts.sdsSocket, stateDir),
     stateDir,
@@ -45,9 +55,28 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.specLimits ? { specLimits: opts.specLimits } : {}),
     ...(opts.api ? { api: opts.api } : {}),
   });
+  // Signal handlers first: the ready line below is what supervisors and tests wait for before
+  // they may send SIGTERM, and without a handler that would kill the process uncleanly.
+  const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`meshd: ${signal}: shutting down\n`);
+      meshd.stop().then(() => {
+        store?.close();
+        resolve(0);
+      }, (err: Error) => {
+        process.stderr.write(`meshd: shutdown failed: ${err.message}\n`);
+        resolve(1);
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];
-  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
+  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
     + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
   for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
   if (endpoints[0]) {
@@ -57,18 +86,5 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     });
     process.stderr.write(`meshd: an Envoy bootstrap for a node: ${hint}\n`);
   }
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      process.stderr.write(`meshd: ${signal}: shutting down\n`);
-      meshd.stop().then(() => resolve(0), (err: Error) => {
-        process.stderr.write(`meshd: shutdown failed: ${err.message}\n`);
-        resolve(1);
-      });
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  return stopped;
 }

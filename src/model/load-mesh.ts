@@ -2,7 +2,7 @@
 // uses to touch only the endpoints whose inputs changed.
 import { sortErrors, type SpecError } from '../spec/errors';
 import type { SpecLimits } from '../spec/limits';
-import { loadSpecDir } from '../spec/load';
+import { loadSpecDir, type LoadedSpecs } from '../spec/load';
 import type { ParsedSpecCache } from '../spec/parse-cache';
 import { buildModel, type BuildOptions, type BuildResult } from './build';
 import type { MeshModel } from './types';
@@ -19,7 +19,11 @@ export interface LoadMeshOptions {
 
 /** Load, validate and build the mesh in `dir`; every error found is returned at once. */
 export async function loadMesh(dir: string, options: LoadMeshOptions = {}): Promise<BuildResult> {
-  const loaded = await loadSpecDir(dir, options.limits, options.parseCache);
+  return buildLoadedMesh(await loadSpecDir(dir, options.limits, options.parseCache), options);
+}
+
+/** Validate and build the mesh of specs already read (from a directory or a store); every error at once. */
+export function buildLoadedMesh(loaded: LoadedSpecs, options: Pick<LoadMeshOptions, 'trustDomain'> = {}): BuildResult {
   const buildOptions: BuildOptions = { invalid: loaded.invalid, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
   const built = buildModel(loaded.resources, buildOptions);
   const errors: SpecError[] = [...loaded.errors, ...(built.ok ? [] : built.errors)];

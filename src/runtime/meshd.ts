@@ -1,5 +1,5 @@
 // One running meshd: the pipeline from spec files to streams, wired once and nothing else.
-//   mesh source (the watched spec directory) -> model -> MeshApplier (translation, publisher's
+//   mesh source (the watched spec directory, or a store such as etcd) -> model -> MeshApplier (translation, publisher's
 //     checks) -> snapshot cache -> ADS (TCP and/or Unix socket)
 //   CA + watched files -> per-node secret snapshots (policy from the model) -> SDS (Unix socket)
 //   admin server and CSDS read the same parts.
@@ -25,6 +25,8 @@ import type { MeshTranslation } from '../translate';
 import { PortVariantWatcher, withPortOverrides } from './port-overrides';
 import { FileSecrets } from './file-secrets';
 import { MeshWatcher, type RefusedChange } from './mesh-watcher';
+import type { MeshSource } from './mesh-source';
+import { StoreSource } from './store-source';
 import { MeshApplier } from './mesh-applier';
 import { startAdminServer } from './admin-wiring';
 import { openStateDirectory, type StateRecovery } from './state-directory';
@@ -37,7 +39,7 @@ import type { AdminServer } from '../admin/server';
 import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
-import { DirectoryStore } from '../store';
+import { DirectoryStore, type ResourceStore } from '../store';
 import { ViewChanges } from '../admin/view-changes';
 import { signalViewChanges } from './view-sources';
 
@@ -88,8 +90,10 @@ export interface MeshdOptions {
   stateRecovery?: StateRecovery;
   /** Spec file size, document and alias limits (default DEFAULT_SPEC_LIMITS). */
   specLimits?: SpecLimits;
-  /** The App Mesh API (`--api`); its writes land in the spec directory, which the watcher applies. */
+  /** The App Mesh API (`--api`); its writes land in the spec directory (or `store`), which the mesh source applies. */
   api?: ApiSettings;
+  /** Read the mesh from this store (etcd, shared by replicas) instead of watching `configDir`; the caller closes it. */
+  store?: ResourceStore;
 }
 
 /** The parts of a running meshd, built before any of them is started. */
@@ -103,7 +107,7 @@ interface MeshdParts {
   secrets: SecretCache;
   fileSecrets: FileSecrets;
   applier: MeshApplier;
-  watcher: MeshWatcher;
+  watcher: MeshSource;
   registry: StreamRegistry;
   viewChanges: ViewChanges;
 }
@@ -118,7 +122,8 @@ export class Meshd {
   readonly secrets: SecretCache;
   readonly fileSecrets: FileSecrets;
   readonly applier: MeshApplier;
-  readonly watcher: MeshWatcher;
+  /** The mesh source (the spec directory's watcher, or the store's). */
+  readonly watcher: MeshSource;
   readonly registry: StreamRegistry;
   /** Raised whenever what the mesh view (/ui) shows changes. */
   readonly viewChanges: ViewChanges;
@@ -230,7 +235,7 @@ export class Meshd {
       host: parsed.host,
       port: parsed.port,
       ...(api.allowPublic ? { allowPublic: true } : {}),
-      store: new DirectoryStore(this.options.configDir),
+      store: this.options.store ?? new DirectoryStore(this.options.configDir),
       keysFile: api.keysFile,
       region: api.region,
       account: api.account,
@@ -297,17 +302,19 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
     secrets.refreshAll();
   });
   if (options.onApplied) applier.onApplied((_model, revision, translation) => options.onApplied!(revision, translation));
-  const watcher = new MeshWatcher({
-    dir: options.configDir,
+  const sourceOptions = {
     trustDomain: options.trustDomain,
     ...(options.specLimits ? { limits: options.specLimits } : {}),
-    apply: (model, revision) => applier.apply(model, revision),
-    refused: (change) => {
+    apply: (model: MeshModel, revision: number) => applier.apply(model, revision),
+    refused: (change: RefusedChange) => {
       metrics.configReload('refused');
       viewChanges.signal('refused');
       options.onRefused?.(change);
     },
-  });
+  };
+  const watcher: MeshSource = options.store
+    ? new StoreSource({ store: options.store, ...sourceOptions })
+    : new MeshWatcher({ dir: options.configDir, ...sourceOptions });
   // The form a node is served follows its spec (`meshd.proxyless`), else what it says it is.
   const registry = new StreamRegistry({
     formOf: (node) => {

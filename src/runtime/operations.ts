@@ -6,13 +6,14 @@ import { HttpError } from '../admin/server';
 import type { StreamRegistry } from '../admin/stream-registry';
 import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView } from '../admin/types';
 import type { SecretCache } from '../sds/secret-cache';
-import type { MeshWatcher } from './mesh-watcher';
+import type { MeshSource } from './mesh-source';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { formatError } from '../spec/errors';
 
 export interface OperationsSources {
-  watcher: MeshWatcher;
+  /** The mesh source: the watched spec directory, or a store. */
+  watcher: MeshSource;
   certificates: EndpointCertificates;
   authority: TrustAuthority;
   secrets: SecretCache;

@@ -176,3 +176,36 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
   }
   return { resources, invalid, errors: sortErrors(errors) };
 }
+
+/** One spec text read from somewhere other than a directory (a store entry); `name` is its key. */
+export interface NamedSpecText {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * Parse and validate spec texts already read (one store entry = one file): the same limits as
+ * files on disk, errors named by entry key. An empty list is an error, as an empty directory is.
+ */
+export function loadSpecTexts(texts: readonly NamedSpecText[], source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache): LoadedSpecs {
+  try {
+    if (texts.length === 0) return { resources: [], invalid: [], errors: [{ file: source, message: 'no spec entries' }] };
+    const resources: Resource[] = [];
+    const invalid: DeclaredResource[] = [];
+    const errors: SpecError[] = [];
+    for (const { name, text } of texts) {
+      const bytes = Buffer.byteLength(text);
+      if (bytes > limits.maxFileBytes) {
+        errors.push({ file: name, message: `is ${bytes} bytes, over the limit of ${limits.maxFileBytes} bytes for one spec file (${SPEC_LIMIT_FLAGS.maxFileBytes}); not read` });
+        continue;
+      }
+      const parsed = cache ? cache.parse(name, text, limits) : parseSpecText(name, text, limits);
+      for (const resource of parsed.resources) resources.push(resource);
+      for (const declared of parsed.invalid) invalid.push(declared);
+      for (const error of parsed.errors) errors.push(error);
+    }
+    return { resources, invalid, errors: sortErrors(errors) };
+  } finally {
+    cache?.endLoad();
+  }
+}

@@ -2,32 +2,13 @@
 // truth (`git diff` shows every API change, `meshd validate` and the watcher see it as a hand
 // edit). Writes are serialized inside this process; a hand edit between a read and a write is
 // caught by the revision (a hash of the file's bytes) and refused, never overwritten.
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { watch } from 'chokidar';
 import { isSpecFile } from '../spec/load';
 import { readIfExists, writeFileAtomic } from '../util/atomic-file';
+import { revisionOf, specKeyFor } from './keys';
 import { StoreConflictError, type ExpectedRevision, type ResourceIdentity, type ResourceStore, type StoreEntry } from './types';
-
-/** Revision of an entry's text: a short content hash. */
-export function revisionOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 20);
-}
-
-// Names may hold any character; a file name keeps letters, digits, `-` and `_` and escapes the rest
-// (`.` included, so the separators stay unambiguous and one resource has exactly one name).
-function escapeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]/g, (ch) => [...Buffer.from(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
-}
-
-const kindSegment: Readonly<Record<string, string>> = {
-  Mesh: 'mesh', VirtualNode: 'virtualNode', VirtualGateway: 'virtualGateway', VirtualService: 'virtualService',
-  VirtualRouter: 'virtualRouter', Route: 'route', GatewayRoute: 'gatewayRoute',
-};
-
-// Past this a name is replaced by its hash: file names are limited to 255 bytes.
-const MAX_KEY_LENGTH = 200;
 
 /** Options of `DirectoryStore`. */
 export interface DirectoryStoreOptions {
@@ -87,15 +68,7 @@ export class DirectoryStore implements ResourceStore {
   }
 
   keyFor(resource: ResourceIdentity): string {
-    const kind = kindSegment[resource.kind] ?? resource.kind;
-    const parts = resource.kind === 'Mesh'
-      ? [resource.meshName, kind]
-      : resource.parentName !== undefined
-        ? [resource.meshName, resource.kind === 'Route' ? 'virtualRouter' : 'virtualGateway', resource.parentName, kind, resource.name]
-        : [resource.meshName, kind, resource.name];
-    const key = `${parts.map(escapeName).join('.')}.json`;
-    if (key.length <= MAX_KEY_LENGTH) return key;
-    return `${escapeName(resource.meshName).slice(0, 60)}.${kind}.${revisionOf(parts.join('\0'))}.json`;
+    return specKeyFor(resource);
   }
 
   private fileOf(key: string): string {

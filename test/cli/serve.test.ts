@@ -1,7 +1,7 @@
 // The whole product through its command line: `meshd serve` on a copy of the demo mesh, a proxy
 // with its credential on ADS, and the operator commands against the running process.
 import { strict as assert } from 'node:assert';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -250,5 +250,34 @@ meshd: { ingressPort: 15900, egressPort: 15901, adminPort: 9990 }
     writeConfigMap(mesh, files);
     await until(`${admin}/config_dump?node=${EXTRA}`, served(false), 'the next swap applied');
     await assertAliveAndServing(child, admin);
+  });
+});
+
+describe('cli: meshd serve stopped right after its ready line', function () {
+  this.timeout(60_000);
+  let work: string;
+  beforeEach(() => { work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-serve-ready-')); });
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  // Supervisors and tests send SIGTERM as soon as the ready line appears; the process must already
+  // handle it then (it was once killed outright when the signal came before its handlers existed).
+  it('shuts down cleanly on a SIGTERM sent the moment the ready line arrives', async () => {
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const child = spawn(process.execPath, [path.resolve(__dirname, '../../../bin/meshd.js'), 'serve', '--config', EXAMPLE,
+        '--state-dir', path.join(work, `state-${attempt}`), '--xds', '127.0.0.1:0', '--no-admin'], { env: { ...process.env, MESHD_LOG_LEVEL: 'warn' } });
+      let stderr = '';
+      let signalled = false;
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        if (!signalled && /ADS on .*; SDS on /.test(stderr)) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      });
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+      outcomes.push(`${code}/${signal}`);
+    }
+    assert.deepEqual(outcomes, Array(5).fill('0/null'));
   });
 });

@@ -28,7 +28,9 @@ export async function startServe(configDir: string, stateDir: string, args: read
     ...(args.includes('--xds') ? [] : ['--xds', '127.0.0.1:0']),
     ...(args.includes('--admin') || args.includes('--no-admin') ? [] : ['--admin', '127.0.0.1:0']),
   ];
-  const child = spawn(process.execPath, [MESHD_BIN, 'serve', '--config', configDir, '--state-dir', stateDir, ...defaults, ...args],
+  // With `--store` the mesh comes from etcd and `configDir` is not used.
+  const source = args.includes('--store') ? [] : ['--config', configDir];
+  const child = spawn(process.execPath, [MESHD_BIN, 'serve', ...source, '--state-dir', stateDir, ...defaults, ...args],
     { env: { ...process.env, MESHD_LOG_LEVEL: 'warn', ...env } });
   let stderr = '';
   const waiters = new Set<() => void>();

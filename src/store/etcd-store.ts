@@ -1,0 +1,147 @@
+// etcd as a store, for several meshd replicas sharing one mesh: each entry is one etcd key,
+// `<prefix>specs/<key>` (the key is the same spec file name the directory store uses, so export
+// and import map entries to files one to one). An entry's revision is its etcd mod revision, and
+// compare-and-put and delete are etcd transactions on it (or on create revision 0 for "absent"),
+// so the compare holds across every replica, not only inside this process. Watching is etcd's own
+// watch on the prefix; the client (etcd3 over grpc-js) reconnects and resumes it by itself.
+import { Etcd3, type IOptions, type Watcher } from 'etcd3';
+import { isSpecFile } from '../spec/load';
+import { specKeyFor } from './keys';
+import { StoreConflictError, type ExpectedRevision, type ResourceIdentity, type ResourceStore, type StoreEntry } from './types';
+
+/** Where a `--store etcd://HOST:PORT[,HOST:PORT…]/PREFIX` points. */
+export interface EtcdStoreTarget {
+  /** `host:port` of each etcd member. */
+  readonly endpoints: readonly string[];
+  /** Key prefix every meshd key lives under, starting and ending with `/`. */
+  readonly prefix: string;
+}
+
+/** Parses `etcd://HOST:PORT[,HOST:PORT…]/PREFIX`; throws naming what is wrong. */
+export function parseStoreUrl(url: string): EtcdStoreTarget {
+  const match = /^etcd:\/\/([^/]+)\/(.+)$/.exec(url);
+  if (!match) throw new Error(`--store ${url}: expected etcd://HOST:PORT[,HOST:PORT…]/PREFIX`);
+  const endpoints = match[1]!.split(',');
+  for (const endpoint of endpoints) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(endpoint)) throw new Error(`--store ${url}: "${endpoint}" is not HOST:PORT`);
+  }
+  const segments = match[2]!.split('/').filter((segment) => segment !== '');
+  if (segments.length === 0) throw new Error(`--store ${url}: the key prefix after the hosts is empty`);
+  return { endpoints, prefix: `/${segments.join('/')}/` };
+}
+
+/** Options of `EtcdStore`. */
+export interface EtcdStoreOptions {
+  /** Quiet period after the last watch event before `watch` callbacks run (default 50 ms). */
+  readonly watchHoldOffMs?: number;
+  /** Deadline of each etcd request (default 5 s), so an unreachable etcd fails a call instead of hanging it. */
+  readonly requestTimeoutMs?: number;
+  /** Client TLS and etcd auth, passed to the etcd3 client as they are. */
+  readonly client?: Pick<IOptions, 'credentials' | 'auth'>;
+}
+
+export class EtcdStore implements ResourceStore {
+  readonly location: string;
+  private readonly client: Etcd3;
+  /** Where entries live: `<prefix>specs/`. */
+  private readonly specsPrefix: string;
+
+  constructor(readonly target: EtcdStoreTarget, private readonly options: EtcdStoreOptions = {}) {
+    this.location = `etcd://${target.endpoints.join(',')}${target.prefix}`;
+    this.specsPrefix = `${target.prefix}specs/`;
+    const timeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.client = new Etcd3({
+      hosts: target.endpoints.map((endpoint) => `${options.client?.credentials ? 'https' : 'http'}://${endpoint}`),
+      ...options.client,
+      dialTimeout: timeoutMs,
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+    });
+  }
+
+  async readAll(): Promise<StoreEntry[]> {
+    const response = await this.request('read the entries', () => this.client.getAll().prefix(this.specsPrefix).sort('Key', 'Ascend').exec());
+    return response.kvs.map((kv) => ({
+      key: kv.key.toString('utf8').slice(this.specsPrefix.length),
+      text: kv.value.toString('utf8'),
+      revision: String(kv.mod_revision),
+    }));
+  }
+
+  async watch(onChange: () => void): Promise<() => Promise<void>> {
+    let timer: NodeJS.Timeout | undefined;
+    const changed = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(onChange, this.options.watchHoldOffMs ?? 50);
+    };
+    const watcher: Watcher = await this.request('watch the entries', () => this.client.watch().prefix(this.specsPrefix).create());
+    watcher.on('put', changed);
+    watcher.on('delete', changed);
+    // After a lost connection the client resumes the watch where it stopped; a read then is
+    // cheap and makes sure nothing that happened during the gap is missed.
+    let lost = false;
+    watcher.on('disconnected', () => { lost = true; });
+    watcher.on('connected', () => {
+      if (lost) changed();
+      lost = false;
+    });
+    return async () => {
+      clearTimeout(timer);
+      await watcher.cancel();
+    };
+  }
+
+  async compareAndPut(key: string, text: string, expected: ExpectedRevision): Promise<string> {
+    const etcdKey = this.etcdKey(key);
+    const response = await this.request(`write ${key}`, () => this.compared(etcdKey, expected)
+      .then(this.client.put(etcdKey).value(text))
+      .else(this.client.get(etcdKey))
+      .commit());
+    if (!response.succeeded) throw this.conflict(key, expected, response.responses[0]?.response_range.kvs.length ?? 0);
+    // The put is the transaction's only write, so the entry's mod revision is the transaction's.
+    return String(response.header.revision);
+  }
+
+  async delete(key: string, revision: string): Promise<void> {
+    const etcdKey = this.etcdKey(key);
+    const response = await this.request(`delete ${key}`, () => this.compared(etcdKey, { revision })
+      .then(this.client.delete().key(etcdKey))
+      .else(this.client.get(etcdKey))
+      .commit());
+    if (!response.succeeded) throw this.conflict(key, { revision }, response.responses[0]?.response_range.kvs.length ?? 0);
+  }
+
+  keyFor(resource: ResourceIdentity): string {
+    return specKeyFor(resource);
+  }
+
+  /** Closes the connection to etcd; the store cannot be used afterwards. */
+  close(): void {
+    this.client.close();
+  }
+
+  private compared(etcdKey: string, expected: ExpectedRevision): ReturnType<Etcd3['if']> {
+    return 'absent' in expected
+      ? this.client.if(etcdKey, 'Create', '==', 0)
+      : this.client.if(etcdKey, 'Mod', '==', expected.revision);
+  }
+
+  private conflict(key: string, expected: ExpectedRevision, found: number): StoreConflictError {
+    if ('absent' in expected) return new StoreConflictError(key, 'already exists');
+    return new StoreConflictError(key, found === 0 ? 'was removed since it was read' : 'changed since it was read');
+  }
+
+  // Same rule as the directory: a key is a spec file name, nothing that could nest or escape.
+  private etcdKey(key: string): string {
+    if (key.includes('/') || !isSpecFile(key)) throw new Error(`store key ${JSON.stringify(key)} is not a spec file name in ${this.location}`);
+    return `${this.specsPrefix}${key}`;
+  }
+
+  /** Runs one etcd call; a failure names the store and what was being done. */
+  private async request<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw new Error(`etcd store ${this.location}: could not ${what}: ${(err as Error).message}`);
+    }
+  }
+}
