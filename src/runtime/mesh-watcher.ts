@@ -1,7 +1,7 @@
-// Watches the spec directory and turns every settled change into a validated model, or a refusal.
-// Changes are debounced (a hold-off after the last file event, with a maximum delay so a steady
-// trickle of writes still gets applied within about a second). A change that fails validation is
-// refused as a whole: the last good model stays in force and the errors are kept for status.
+// Watches the spec directory and turns every settled change into a validated model, or a refusal
+// (debouncing, serialized reloads and refusals are ReloadingMeshSource's, shared with the store
+// source). A change that fails validation is refused as a whole: the last good model stays in
+// force and the errors are kept for status.
 //
 // The directory itself may go away and come back: renamed away and back, replaced by a new one
 // (deploy tools), or a symlink re-pointed. chokidar stops for good when its root disappears and
@@ -11,41 +11,22 @@
 import { watch, type FSWatcher } from 'chokidar';
 import * as path from 'node:path';
 import { loadMesh } from '../model/load-mesh';
-import type { MeshModel } from '../model/types';
-import { formatError, type SpecError } from '../spec/errors';
 import type { SpecLimits } from '../spec/limits';
 import { isSpecFile, probeSpecSource } from '../spec/load';
 import { ParsedSpecCache } from '../spec/parse-cache';
 import { logger } from '../log';
+import { ReloadingMeshSource, type LoadOutcome, type MeshSourceOptions } from './mesh-source';
+
+export type { MeshRevision, RefusedChange } from './mesh-source';
 
 const log = logger('mesh-watcher');
 
-export interface MeshRevision {
-  /** Counts applied models since start (1 = the initial load). */
-  revision: number;
-  model: MeshModel;
-  appliedAt: Date;
-}
-
-export interface RefusedChange {
-  errors: readonly SpecError[];
-  refusedAt: Date;
-}
-
-export interface MeshWatcherOptions {
+export interface MeshWatcherOptions extends MeshSourceOptions {
   /** The spec directory (or a single spec file). */
   dir: string;
   trustDomain?: string;
   /** Size, document and alias limits for spec files (defaults: DEFAULT_SPEC_LIMITS). */
   limits?: SpecLimits;
-  /** Called with each new valid model; an exception here counts as a refusal. */
-  apply: (model: MeshModel, revision: number) => void | Promise<void>;
-  /** Called with the errors of each refused change. */
-  refused?: (change: RefusedChange) => void;
-  /** Quiet period after the last file event (default 100 ms). */
-  holdOffMs?: number;
-  /** Apply at the latest this long after the first pending event (default 500 ms). */
-  maxDelayMs?: number;
   /** How often the directory's identity is re-checked (default 1000 ms). */
   recheckMs?: number;
 }
@@ -53,7 +34,7 @@ export interface MeshWatcherOptions {
 // A ConfigMap volume's atomic update renames a new `..data` link into place.
 const CONFIGMAP_DATA_LINK = '..data';
 
-export class MeshWatcher {
+export class MeshWatcher extends ReloadingMeshSource {
   /** Files parsed by earlier loads: a change to one file parses only that file. */
   private readonly parseCache = new ParsedSpecCache();
   private fsWatcher: FSWatcher | undefined;
@@ -61,17 +42,10 @@ export class MeshWatcher {
   private watchedSource: string | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private firstPendingAt: number | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
-  current: MeshRevision | undefined;
-  lastRefused: RefusedChange | undefined;
-  /** Why the spec directory cannot be read right now; undefined while it can. */
-  unreadable: string | undefined;
 
-  constructor(private readonly options: MeshWatcherOptions) {}
+  constructor(private readonly options: MeshWatcherOptions) {
+    super(options, { location: options.dir, logField: 'dir', log });
+  }
 
   /** Loads once, then watches. Resolves with whether the initial load was valid. */
   async start(): Promise<boolean> {
@@ -138,90 +112,21 @@ export class MeshWatcher {
     await watcher?.close();
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    const now = Date.now();
-    this.firstPendingAt ??= now;
-    const holdOff = this.options.holdOffMs ?? 100;
-    const latest = this.firstPendingAt + (this.options.maxDelayMs ?? 500);
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.firstPendingAt = undefined;
-      void this.reload();
-    }, Math.max(0, Math.min(holdOff, latest - now)));
-  }
-
-  /** Loads and applies now (serialized: a reload during a reload runs once more after it). */
-  reload(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.loadGuarded();
-        } while (this.again && !this.closed);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
-  }
-
-  /** No input may end the watcher: anything thrown while loading is a refused change. */
-  private async loadGuarded(): Promise<void> {
-    try {
-      await this.loadOnce();
-    } catch (err) {
-      this.refuse([{ file: this.options.dir, message: `could not load the specs: ${err instanceof Error ? err.message : String(err)}` }]);
-    }
-  }
-
-  private async loadOnce(): Promise<void> {
+  protected async load(): Promise<LoadOutcome> {
     const probe = await probeSpecSource(this.options.dir);
-    if (probe.kind === 'unreadable') {
-      this.unreadable = probe.problem;
-      this.refuse([{ file: this.options.dir, message: probe.problem }]);
-      return;
-    }
-    this.unreadable = undefined;
-    const result = await loadMesh(this.options.dir, {
+    if (probe.kind === 'unreadable') return { unreadable: probe.problem };
+    return loadMesh(this.options.dir, {
       parseCache: this.parseCache,
       ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}),
       ...(this.options.limits ? { limits: this.options.limits } : {}),
     });
-    if (!result.ok) {
-      this.refuse(result.errors);
-      return;
-    }
-    const revision = (this.current?.revision ?? 0) + 1;
-    try {
-      await this.options.apply(result.model, revision);
-    } catch (err) {
-      this.refuse([{ file: this.options.dir, message: `could not apply: ${(err as Error).message}` }]);
-      return;
-    }
-    this.current = { revision, model: result.model, appliedAt: new Date() };
-    this.lastRefused = undefined;
-    log.info({ revision, endpoints: Object.keys(result.model.endpoints).length, dir: this.options.dir }, 'mesh applied');
-  }
-
-  private refuse(errors: readonly SpecError[]): void {
-    const change = { errors, refusedAt: new Date() };
-    this.lastRefused = change;
-    log.error({ dir: this.options.dir, errors: errors.length, keeping: this.current ? `revision ${this.current.revision}` : 'nothing yet' }, 'mesh change refused');
-    for (const error of errors) log.error(formatError(error));
-    this.options.refused?.(change);
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
+    const stopped = this.stopReloading(); // marks the watcher closed at once
     clearInterval(this.recheckTimer);
     await this.checking;
     await this.closeFsWatcher();
-    await this.running;
+    await stopped;
   }
 }
