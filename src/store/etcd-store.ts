@@ -114,6 +114,15 @@ export class EtcdStore implements ResourceStore {
     return specKeyFor(resource);
   }
 
+  /**
+   * The etcd client and this store's key prefix, for the other kinds of shared state that live
+   * beside the specs (CA material, leases, the fleet view): one connection per replica, each
+   * kind under its own sub-prefix of `prefix`.
+   */
+  get shared(): { readonly client: Etcd3; readonly prefix: string } {
+    return { client: this.client, prefix: this.target.prefix };
+  }
+
   /** Closes the connection to etcd; the store cannot be used afterwards. */
   close(): void {
     this.client.close();
