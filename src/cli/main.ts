@@ -9,7 +9,7 @@ import { runAgent } from './agent';
 import { runServe, type ServeCommandOptions } from './serve';
 import { runStatus } from './status';
 import { runStatusEdges } from './status-edges';
-import { runAdminAction } from './admin-action';
+import { parseDurationSeconds, runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
 import { stateRecoveryFromFlags } from './state-dir';
 import { routeGrpcLogs } from './grpc-logging';
@@ -158,6 +158,23 @@ export function buildProgram(): Command {
     .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
     .action(async (opts: { admin: string }) => {
       finish(await runAdminAction({ adminUrl: opts.admin, path: '/ca/rollover', ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
+    });
+
+  const credentials = program.command('credentials').description('node credentials (the tokens in every bootstrap) on a running meshd');
+  credentials.command('rotate')
+    .description('make a new node credential key; credentials made with the old one stay accepted for the overlap, then their streams end (print every bootstrap again before)')
+    .option('--overlap <duration>', 'how long the old key stays accepted: 90s, 30m, 24h, 7d', '24h')
+    .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
+    .action(async (opts: { overlap: string; admin: string }) => {
+      const overlap = parseDurationSeconds(opts.overlap, '--overlap');
+      finish(await runAdminAction({ adminUrl: opts.admin, path: '/credentials/rotate', params: { overlap: String(overlap) }, ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
+    });
+  credentials.command('revoke')
+    .description("revoke one node's credentials: its streams end now and its earlier bootstraps are refused; `meshd bootstrap` then prints it a new one")
+    .requiredOption('--node <id>', 'node id: mesh/<mesh>/virtualNode/<name> or mesh/<mesh>/virtualGateway/<name>')
+    .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
+    .action(async (opts: { node: string; admin: string }) => {
+      finish(await runAdminAction({ adminUrl: opts.admin, path: '/credentials/revoke', node: opts.node, ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
     });
 
   const validate = program.command('validate')

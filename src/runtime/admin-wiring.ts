@@ -42,6 +42,7 @@ export async function startAdminServer(wiring: AdminWiring): Promise<AdminServer
     secretsFor: (endpoint) => secretViews(sources, endpoint),
     readiness: readiness(sources),
     actions: actions(sources),
+    credentialStatus: () => sources.credentials.status(),
     view: { sources: meshViewSources(sources, wiring.applier), changes: wiring.viewChanges },
   });
   await server.start();

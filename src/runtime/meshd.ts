@@ -219,7 +219,7 @@ export class Meshd {
       viewChanges: this.viewChanges,
       sources: {
         watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
-        registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
+        credentials: this.credentials, registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
         rolloverGraceMs: this.options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
       },
     }).catch((err: Error) => {
@@ -256,6 +256,7 @@ export class Meshd {
     this.certificates.stop();
     await this.fileSecrets.close();
     await this.authority.close();
+    this.credentials.close();
   }
 }
 
@@ -302,6 +303,15 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
     secrets.refreshAll();
   });
   if (options.onApplied) applier.onApplied((_model, revision, translation) => options.onApplied!(revision, translation));
+  // The SDS config sources carry each node's credential: after a key rotation or a revocation the
+  // snapshots whose credential changed are rebuilt (revoked streams have ended by then).
+  credentials.onChange(() => {
+    try {
+      applier.reapply();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'could not re-translate the mesh after the node credentials changed; proxies keep their last configuration');
+    }
+  });
   const sourceOptions = {
     trustDomain: options.trustDomain,
     ...(options.specLimits ? { limits: options.specLimits } : {}),

@@ -6,6 +6,7 @@ import { HttpError } from '../admin/server';
 import type { StreamRegistry } from '../admin/stream-registry';
 import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView } from '../admin/types';
 import type { SecretCache } from '../sds/secret-cache';
+import type { NodeCredentials } from '../auth/node-credential';
 import type { MeshSource } from './mesh-source';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
@@ -17,6 +18,7 @@ export interface OperationsSources {
   certificates: EndpointCertificates;
   authority: TrustAuthority;
   secrets: SecretCache;
+  credentials: NodeCredentials;
   registry: StreamRegistry;
   trustDomain: string;
   listening: () => boolean;
@@ -112,6 +114,22 @@ export function actions(sources: OperationsSources): AdminActions {
       if (id && !sources.certificates.current(id)) return { message: `no certificate has been issued for ${nodeKey} yet (none of its proxies has asked for one); nothing to rotate`, rotated: 0 };
       const leaves = await sources.certificates.rotate(id);
       return { message: `re-issued ${leaves.length} leaf certificate(s)`, rotated: leaves.length, serials: leaves.map((l) => l.serial) };
+    },
+    async rotateCredentialKey(overlapMs: number) {
+      const rotated = await sources.credentials.rotateKey(overlapMs);
+      return {
+        message: `node credential key rotated: new credentials are made with key ${rotated.key}; credentials made with key ${rotated.retired} are accepted until `
+          + `${rotated.acceptedUntil.toISOString()}: print every node's bootstrap again (\`meshd bootstrap\`) before then`,
+        key: rotated.key, retired: rotated.retired, acceptedUntil: rotated.acceptedUntil.toISOString(),
+      };
+    },
+    async revokeCredential(nodeKey: string) {
+      const before = sources.registry.proxies().filter((proxy) => proxy.endpoint === nodeKey).length;
+      const revocation = await sources.credentials.revoke(nodeKey);
+      return {
+        message: `revoked the credentials of ${nodeKey}: ${before} stream(s) ended, earlier bootstraps are refused; print its bootstrap again (\`meshd bootstrap --node ${nodeKey}\`) to give it a new one`,
+        endpoint: nodeKey, generation: revocation.generation, revokedAt: revocation.revokedAt.toISOString(), streamsEnded: before,
+      };
     },
     async caRollover() {
       const before = sources.authority.rolloverStatus();
