@@ -1,0 +1,46 @@
+// The parts of a replica that share state through etcd (`serve --store … --store-key-file …`):
+// the CA and node-credential key materialized from etcd (shared-state.ts), and the leader that
+// finishes rollovers for every replica (rollover-leader.ts). Kept apart from meshd.ts so the
+// pipeline wiring stays about the pipeline.
+import type { EtcdStore } from '../store';
+import type { StateRecovery } from './state-directory';
+import { RolloverLeader } from './rollover-leader';
+import { SharedState } from './shared-state';
+
+export interface SharedPartsOptions {
+  store: EtcdStore;
+  storeKey: Buffer;
+  storeKeyFile: string;
+  stateDir: string;
+  trustDomain: string;
+  recovery?: StateRecovery;
+  graceMs: number;
+  leaseTtlSeconds?: number;
+}
+
+export interface SharedParts {
+  state: SharedState;
+  leader: RolloverLeader;
+  close(): Promise<void>;
+}
+
+export async function openSharedParts(options: SharedPartsOptions): Promise<SharedParts> {
+  const { client, prefix } = options.store.shared;
+  const state = await SharedState.open({
+    client, prefix, location: options.store.location, storeKey: options.storeKey, storeKeyFile: options.storeKeyFile,
+    stateDir: options.stateDir, trustDomain: options.trustDomain, ...(options.recovery ? { recovery: options.recovery } : {}),
+  });
+  const leader = new RolloverLeader({
+    client, prefix, authority: state.authority, finish: () => state.finishRollover(), graceMs: options.graceMs,
+    ...(options.leaseTtlSeconds ? { leaseTtlSeconds: options.leaseTtlSeconds } : {}),
+  });
+  leader.start();
+  return {
+    state,
+    leader,
+    async close() {
+      await leader.close();
+      await state.close();
+    },
+  };
+}
