@@ -352,10 +352,12 @@ async function disagrees(caRoot: string, stored: StoredCa): Promise<boolean> {
   for (const generation of inventory.generations) {
     if (!generation.hasMaterial) continue;
     const shared = stored.files.get(generation.name);
-    const certificate = await readIfExists(path.join(generation.dir, CA_FILES.certificate));
     // A generation etcd does not name (a local CA from before, or a rollover etcd never saw)
     // would collide with a later shared generation of the same name.
-    if (!shared || (certificate !== undefined && certificate !== shared.certificatePem)) return true;
+    if (!shared) return true;
+    const certificate = await readIfExists(path.join(generation.dir, CA_FILES.certificate));
+    const key = await fs.readFile(path.join(generation.dir, CA_FILES.key)).catch(() => undefined);
+    if ((certificate !== undefined && certificate !== shared.certificatePem) || (key !== undefined && !key.equals(shared.keyPem))) return true;
   }
   return false;
 }

@@ -6,10 +6,12 @@
 // (or on two at once) followed by every replica and finished by the leader.
 import { strict as assert } from 'node:assert';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Meshd } from '../../src/runtime/meshd';
+import { openStateDirectory } from '../../src/runtime/state-directory';
 import { SharedStateConflictError } from '../../src/runtime/shared-state';
 import { EtcdStore, importDirectory } from '../../src/store';
 import { runAdminAction } from '../../src/cli/admin-action';
@@ -215,4 +217,51 @@ describe('runtime/shared-state (replicas on etcd)', function () {
     assert.equal(again.exitCode, 1);
     assert.match(again.output, /409.*already in progress/);
   });
+  it("stores a single meshd's own CA as the first replica's; a replica holding another CA sets it aside and uses the shared one", async () => {
+    const own = await openStateDirectory({ stateDir: stateDirOf('a'), trustDomain: 'meshd.local' });
+    const ownCaId = own.authority.currentCa.id;
+    const ownToken = own.credentials.tokenFor(FRONT);
+    await own.authority.close();
+    const other = await openStateDirectory({ stateDir: stateDirOf('b'), trustDomain: 'meshd.local' });
+    const otherCaId = other.authority.currentCa.id;
+    await other.authority.close();
+    const a = await startReplica('a');
+    assert.equal(a.meshd.authority.currentCa.id, ownCaId, 'the first replica keeps the CA its proxies trust');
+    assert.equal(a.meshd.credentials.tokenFor(FRONT), ownToken, 'and its node credentials');
+    const b = await startReplica('b');
+    assert.equal(b.meshd.authority.currentCa.id, ownCaId);
+    assert.equal(b.meshd.credentials.tokenFor(FRONT), ownToken);
+    const setAside = fs.readdirSync(stateDirOf('b')).filter((name) => name.includes('.replaced-')).sort();
+    assert.equal(setAside.length, 2, `b's own CA and node key were set aside: ${setAside.join(', ')}`);
+    assert.ok(setAside[0]!.startsWith('ca.replaced-') && setAside[1]!.startsWith('node-credential.key.replaced-'));
+    const keptCa = new X509Certificate(fs.readFileSync(path.join(stateDirOf('b'), setAside[0]!, 'ca-1', 'ca.crt')));
+    assert.ok(keptCa.fingerprint256.replace(/:/g, '').toLowerCase().startsWith(otherCaId), 'the set-aside CA is the one b had');
+  });
+
+  it('gives a replica that joins or restarts during a rollover both CAs, and the finish reaches every replica', async () => {
+    const a = await startReplica('a', { graceMs: 60_000 });
+    const first = a.meshd.authority.currentCa.id;
+    await a.meshd.shared!.state.startRollover();
+    const b = await startReplica('b', { graceMs: 60_000 });
+    assert.equal(b.meshd.authority.currentCa.id, a.meshd.authority.currentCa.id);
+    assert.equal(b.meshd.authority.previousCa?.id, first, 'the joining replica trusts the previous CA too');
+    const onB = sds(b, FRONT);
+    const material = await onB.until((m) => certificatesIn(m.trustedCaPem).length === 2);
+    assert.ok(new X509Certificate(material.certificateChainPem).checkIssued(new X509Certificate(b.meshd.authority.currentCa.certificatePem)), 'its leaves come from the new CA');
+    // Restarting b keeps its state directory: it loads what it has, sets nothing aside.
+    const index = replicas.indexOf(b);
+    onB.close();
+    await b.meshd.stop();
+    b.store.close();
+    replicas.splice(index, 1);
+    const again = await startReplica('b', { graceMs: 60_000 });
+    assert.equal(again.meshd.authority.previousCa?.id, first);
+    assert.deepEqual(fs.readdirSync(stateDirOf('b')).filter((name) => name.includes('.replaced-')), []);
+    const followed = once(a.meshd.authority, 'rolloverFinished');
+    assert.equal(await again.meshd.shared!.state.finishRollover(), true);
+    await followed;
+    assert.equal(a.meshd.authority.rolloverStatus().inProgress, false, 'replica a followed the finish');
+    assert.equal(again.meshd.authority.previousCa, undefined);
+  });
 });
+
