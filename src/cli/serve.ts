@@ -49,11 +49,12 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   }
   const stateDir = path.resolve(opts.stateDir);
   // The key first: a missing or malformed one is refused before anything is opened or written.
-  const storeKey = opts.storeKeyFile !== undefined ? loadStoreKey(path.resolve(opts.storeKeyFile), log) : undefined;
+  const storeKeyFile = opts.storeKeyFile !== undefined ? path.resolve(opts.storeKeyFile) : undefined;
+  const storeKey = storeKeyFile !== undefined ? loadStoreKey(storeKeyFile, log) : undefined;
   const store = opts.store !== undefined ? openStore(opts.store) : undefined;
   const meshd = await Meshd.start({
     configDir: path.resolve(opts.config ?? '.'),
-    ...(store ? { store, shared: { store, storeKey: storeKey!, storeKeyFile: path.resolve(opts.storeKeyFile!), ...(opts.storeLeaseTtl ? { leaseTtlSeconds: opts.storeLeaseTtl } : {}) } } : {}),
+    ...(store ? { store, shared: { store, storeKey: storeKey!, storeKeyFile: storeKeyFile!, ...(opts.storeLeaseTtl ? { leaseTtlSeconds: opts.storeLeaseTtl } : {}) } } : {}),
     xds: opts.xds,
     sdsSocket: resolveSdsSocketPath(opts.sdsSocket, stateDir),
     stateDir,

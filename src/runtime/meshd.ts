@@ -39,8 +39,8 @@ import type { AdminServer } from '../admin/server';
 import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
-import { DirectoryStore, type EtcdStore, type ResourceStore } from '../store';
-import { openSharedParts, type SharedParts } from './shared-wiring';
+import { DirectoryStore, type ResourceStore } from '../store';
+import { openSharedParts, type SharedOptions, type SharedParts } from './shared-wiring';
 import { ViewChanges } from '../admin/view-changes';
 import { signalViewChanges } from './view-sources';
 
@@ -97,15 +97,6 @@ export interface MeshdOptions {
   store?: ResourceStore;
   /** Share the CA and node-credential key with the other replicas through this etcd store (shared-wiring.ts). */
   shared?: SharedOptions;
-}
-
-export interface SharedOptions {
-  store: EtcdStore;
-  /** The key-encryption key sealing private keys in etcd, and its file (named in refusals). */
-  storeKey: Buffer;
-  storeKeyFile: string;
-  /** Lease of the leader election and of each replica's rollover report, in seconds (default 10). */
-  leaseTtlSeconds?: number;
 }
 
 /** The parts of a running meshd, built before any of them is started. */

@@ -54,6 +54,7 @@ export class RolloverLeader {
   /** Since when the rule has held without a break (leader only). */
   #clearSince: number | undefined;
   #ticking: Promise<void> = Promise.resolve();
+  #lastFailure: string | undefined;
   #closed = false;
 
   constructor(options: RolloverLeaderOptions) {
@@ -67,10 +68,18 @@ export class RolloverLeader {
 
   start(): void {
     this.#campaignForLeader();
-    this.#timer = setInterval(() => {
-      this.#ticking = this.#ticking.then(() => this.#tick()).catch((err: Error) => this.#log.warn({ err: err.message }, 'CA rollover check failed; trying again'));
-    }, this.#options.checkIntervalMs ?? 1000);
-    this.#ticking = this.#tick().catch((err: Error) => this.#log.warn({ err: err.message }, 'CA rollover check failed; trying again'));
+    const tick = (): void => {
+      this.#ticking = this.#ticking.then(() => this.#tick()).then(
+        () => { this.#lastFailure = undefined; },
+        (err: Error) => {
+          // Once per distinct failure: an etcd that stays away would otherwise log every second.
+          if (err.message !== this.#lastFailure) this.#log.warn({ err: err.message }, 'CA rollover report or check failed; trying again every check');
+          this.#lastFailure = err.message;
+        },
+      );
+    };
+    this.#timer = setInterval(tick, this.#options.checkIntervalMs ?? 1000);
+    tick();
   }
 
   async close(): Promise<void> {
@@ -95,7 +104,8 @@ export class RolloverLeader {
       this.#leader = false;
       if (this.#closed) return;
       this.#log.warn({ err: err.message }, 'lost the leader election lease; campaigning again');
-      this.#campaignForLeader();
+      // Not at once: with etcd unreachable every attempt fails, and a loop would spin.
+      setTimeout(() => this.#campaignForLeader(), this.#options.checkIntervalMs ?? 1000).unref();
     });
   }
 

@@ -7,15 +7,23 @@ import type { StateRecovery } from './state-directory';
 import { RolloverLeader } from './rollover-leader';
 import { SharedState } from './shared-state';
 
-export interface SharedPartsOptions {
+/** What `MeshdOptions.shared` gives. */
+export interface SharedOptions {
+  /** The store the mesh is read from (its etcd client and prefix are reused). */
   store: EtcdStore;
+  /** The key-encryption key sealing private keys in etcd, and its file (named in refusals). */
   storeKey: Buffer;
   storeKeyFile: string;
+  /** Lease of the leader election and of each replica's rollover report, in seconds (default 10). */
+  leaseTtlSeconds?: number;
+}
+
+export interface SharedPartsOptions extends SharedOptions {
   stateDir: string;
   trustDomain: string;
   recovery?: StateRecovery;
+  /** How long the leader's rule must hold before it finishes a rollover. */
   graceMs: number;
-  leaseTtlSeconds?: number;
 }
 
 export interface SharedParts {
