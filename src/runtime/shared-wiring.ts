@@ -16,6 +16,8 @@ export interface SharedOptions {
   storeKeyFile: string;
   /** Lease of the leader election and of each replica's rollover report, in seconds (default 10). */
   leaseTtlSeconds?: number;
+  /** How often each replica refreshes its rollover report and the leader re-checks (default 1 s). */
+  checkIntervalMs?: number;
 }
 
 export interface SharedPartsOptions extends SharedOptions {
@@ -41,6 +43,7 @@ export async function openSharedParts(options: SharedPartsOptions): Promise<Shar
   const leader = new RolloverLeader({
     client, prefix, authority: state.authority, finish: () => state.finishRollover(), graceMs: options.graceMs,
     ...(options.leaseTtlSeconds ? { leaseTtlSeconds: options.leaseTtlSeconds } : {}),
+    ...(options.checkIntervalMs ? { checkIntervalMs: options.checkIntervalMs } : {}),
   });
   leader.start();
   return {

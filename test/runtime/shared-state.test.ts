@@ -75,7 +75,9 @@ describe('runtime/shared-state (replicas on etcd)', function () {
       const meshd = await Meshd.start({
         configDir: path.join(work, name, 'unused'),
         store,
-        shared: { store, storeKey: options.key ?? storeKey, storeKeyFile: options.keyFile ?? storeKeyFile, leaseTtlSeconds: 1 },
+        // Checks every 100 ms: well inside the 1 s before leaves move to a new CA, so a leader that
+        // did not wait for them would finish too early and the order checked below would break.
+        shared: { store, storeKey: options.key ?? storeKey, storeKeyFile: options.keyFile ?? storeKeyFile, leaseTtlSeconds: 1, checkIntervalMs: 100 },
         xds: ['127.0.0.1:0'],
         admin: '127.0.0.1:0',
         sdsSocket: path.join(work, name, 'sds.sock'),
@@ -158,15 +160,18 @@ describe('runtime/shared-state (replicas on etcd)', function () {
   });
 
   it('refuses a key-encryption key that is not the one the material was sealed with, naming the file, and writes nothing', async () => {
-    await startReplica('a');
-    const before = await etcdValues();
+    const a = await startReplica('a');
+    // Replica a's own live keys (its election entry and rollover report) come and change as they will.
+    const withoutA = async (): Promise<Map<string, Buffer>> => new Map([...(await etcdValues())]
+      .filter(([key, value]) => !key.endsWith(a.meshd.shared!.leader.replicaId) && value.toString() !== a.meshd.shared!.leader.replicaId));
+    const before = await withoutA();
     const otherFile = path.join(work, 'other.key');
     await assert.rejects(startReplica('b', { key: randomBytes(32), keyFile: otherFile }), (err: Error) => {
       assert.match(err.message, new RegExp(`--store-key-file ${otherFile.replace(/[.]/g, '\\.')}: not the key the material in etcd://`));
       return true;
     });
     assert.equal(fs.existsSync(stateDirOf('b')), false, 'nothing written locally');
-    assert.deepEqual(await etcdValues(), before, 'nothing written to etcd');
+    assert.deepEqual(await withoutA(), before, 'nothing written to etcd');
   });
 
   it('carries a rollover started on b to the proxies on a and c, and the leader finishes it', async () => {
@@ -184,9 +189,20 @@ describe('runtime/shared-state (replicas on etcd)', function () {
       await proxy.until((m) => certificatesIn(m.trustedCaPem).length === 2);
       await proxy.until((m) => new X509Certificate(m.certificateChainPem).checkIssued(new X509Certificate(next.certificatePem)));
     }
+    const nextCa = new X509Certificate(next.certificatePem);
     for (const proxy of [onA, onC]) {
       const material = await proxy.until((m) => certificatesIn(m.trustedCaPem).length === 1, 20_000);
-      assert.equal(certificatesIn(material.trustedCaPem)[0]!.fingerprint256, new X509Certificate(next.certificatePem).fingerprint256, 'the new CA stays');
+      assert.equal(certificatesIn(material.trustedCaPem)[0]!.fingerprint256, nextCa.fingerprint256, 'the new CA stays');
+      // The leader's rule: the old CA left the bundle only after this proxy's leaf had moved.
+      const leafMoved = proxy.received.findIndex((secret) => {
+        const chain = secret.tlsCertificate?.certificateChain?.inlineString;
+        return chain !== undefined && new X509Certificate(chain).checkIssued(nextCa);
+      });
+      const bundleShrank = proxy.received.findIndex((secret) => {
+        const bundle = secret.validationContext?.trustedCa?.inlineString;
+        return bundle !== undefined && certificatesIn(bundle).length === 1 && certificatesIn(bundle)[0]!.fingerprint256 === nextCa.fingerprint256;
+      });
+      assert.ok(leafMoved >= 0 && leafMoved < bundleShrank, `${proxy.nodeId}: leaf moved (#${leafMoved}) before the old CA left the bundle (#${bundleShrank})`);
     }
     for (const replica of [a, b, c]) {
       assert.equal(replica.meshd.authority.rolloverStatus().inProgress, false, `${replica.name} followed the finish`);
