@@ -86,9 +86,10 @@ export class SharedState {
   static async open(options: SharedStateOptions): Promise<SharedState> {
     const log = options.log ?? logger('shared-state');
     await checkStoreKey(options);
-    await fs.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+    // Read (and unseal) before the state directory is touched: a refusal leaves nothing behind.
     let ca = await readStoredCa(options);
     let secrets = await readSecrets(options);
+    await fs.mkdir(options.stateDir, { recursive: true, mode: 0o700 });
     if (!ca || secrets.size < SHARED_SECRET_FILES.length) {
       await seed(options, ca === undefined, SHARED_SECRET_FILES.filter((file) => !secrets.has(file)), log);
       ca = await readStoredCa(options);
