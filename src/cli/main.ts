@@ -17,7 +17,7 @@ import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-l
 import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
 import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
-import { runStoreExport, runStoreImport } from './store';
+import { runStoreExport, runStoreImport, runStoreKeygen } from './store';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -86,6 +86,8 @@ export function buildProgram(): Command {
     .description('serve xDS (ADS) and SDS for the mesh specs in a directory, applying valid changes as they happen')
     .option('--config <dir>', 'directory of mesh specs (watched); or --store')
     .option('--store <url>', 'read the mesh from etcd, shared by replicas: etcd://HOST:PORT[,HOST:PORT…]/PREFIX (see meshd store import)')
+    .option('--store-key-file <file>', 'with --store (required): key-encryption key sealing the CA and node-credential keys replicas share in etcd; 32 bytes, base64 (as `meshd store keygen` writes) or raw, mode 0600; every replica gets the same file')
+    .option('--store-lease-ttl <seconds>', 'with --store: lease of the leader election and of each replica\'s rollover report (a dead leader is replaced after this long)', integer, 10)
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
     .option('--sds-socket <path>', 'SDS socket (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .addOption(new Option('--sds-socket-mode <octal>', 'SDS socket file mode, e.g. 660 to share it with the Envoy user\'s group').argParser(octal).default(0o600, '0600'))
@@ -109,7 +111,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
   addSpecLimitOptions(serve)
-    .action(async (opts: { config?: string; store?: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
+    .action(async (opts: { config?: string; store?: string; storeKeyFile?: string; storeLeaseTtl: number; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
       const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,
@@ -305,6 +307,10 @@ export function buildProgram(): Command {
     .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags) => {
       finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts) }));
     });
+  storeCommand.command('keygen')
+    .description('write a new key-encryption key for serve --store-key-file (32 random bytes, base64, mode 0600); never replaces a file')
+    .argument('<file>', 'where to write it')
+    .action((file: string) => finish(runStoreKeygen(file)));
   storeCommand.command('export')
     .description('write every entry of the store into a directory, one file each')
     .argument('<dir>', 'directory to write (created if missing)')

@@ -40,6 +40,7 @@ import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
 import { DirectoryStore, type ResourceStore } from '../store';
+import { openSharedParts, type SharedOptions, type SharedParts } from './shared-wiring';
 import { ViewChanges } from '../admin/view-changes';
 import { signalViewChanges } from './view-sources';
 
@@ -94,6 +95,8 @@ export interface MeshdOptions {
   api?: ApiSettings;
   /** Read the mesh from this store (etcd, shared by replicas) instead of watching `configDir`; the caller closes it. */
   store?: ResourceStore;
+  /** Share the CA and node-credential key with the other replicas through this etcd store (shared-wiring.ts). */
+  shared?: SharedOptions;
 }
 
 /** The parts of a running meshd, built before any of them is started. */
@@ -110,6 +113,7 @@ interface MeshdParts {
   watcher: MeshSource;
   registry: StreamRegistry;
   viewChanges: ViewChanges;
+  shared?: SharedParts;
 }
 
 export class Meshd {
@@ -134,12 +138,14 @@ export class Meshd {
   apiServer: ApiServer | undefined;
   private listening = false;
   private sdsServer: XdsServer | undefined;
+  /** With `options.shared`: the CA state in etcd and the rollover leader. */
+  readonly shared: SharedParts | undefined;
 
   private constructor(readonly options: MeshdOptions, parts: MeshdParts) {
     ({
       credentials: this.credentials, authority: this.authority, certificates: this.certificates, metrics: this.metrics,
       cache: this.cache, publisher: this.publisher, secrets: this.secrets, fileSecrets: this.fileSecrets,
-      applier: this.applier, watcher: this.watcher, registry: this.registry, viewChanges: this.viewChanges,
+      applier: this.applier, watcher: this.watcher, registry: this.registry, viewChanges: this.viewChanges, shared: this.shared,
     } = parts);
     const applier = parts.applier;
     this.xdsServer = new XdsServer({
@@ -221,6 +227,7 @@ export class Meshd {
         watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
         credentials: this.credentials, registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
         rolloverGraceMs: this.options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
+        ...(this.shared ? { startRollover: () => this.shared!.state.startRollover() } : {}),
       },
     }).catch((err: Error) => {
       throw listenFailure('the admin server', address, '--admin', err);
@@ -255,6 +262,7 @@ export class Meshd {
     this.secrets.close();
     this.certificates.stop();
     await this.fileSecrets.close();
+    await this.shared?.close();
     await this.authority.close();
     this.credentials.close();
   }
@@ -265,12 +273,10 @@ export class Meshd {
  * needs the Meshd object.
  */
 async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
-  const { credentials, authority } = await openStateDirectory({
-    stateDir: options.stateDir,
-    trustDomain: options.trustDomain,
-    autoFinishGraceMs: options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
-    ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}),
-  });
+  const graceMs = options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS;
+  const stateOptions = { stateDir: options.stateDir, trustDomain: options.trustDomain, ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}) };
+  const shared = options.shared ? await openSharedParts({ ...stateOptions, ...options.shared, graceMs }) : undefined;
+  const { credentials, authority } = shared?.state ?? await openStateDirectory({ ...stateOptions, autoFinishGraceMs: graceMs });
   const metrics = new MeshdMetrics();
   const viewChanges = new ViewChanges();
   const certificates = new EndpointCertificates({
@@ -333,7 +339,7 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
     },
   });
   signalViewChanges(viewChanges, { applier, registry, certificates, authority });
-  return { credentials, authority, certificates, metrics, cache, publisher, secrets, fileSecrets, applier, watcher, registry, viewChanges };
+  return { credentials, authority, certificates, metrics, cache, publisher, secrets, fileSecrets, applier, watcher, registry, viewChanges, ...(shared ? { shared } : {}) };
 }
 
 function watchCertificateMetrics(metrics: MeshdMetrics, certificates: EndpointCertificates, authority: TrustAuthority): void {

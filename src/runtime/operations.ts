@@ -11,6 +11,7 @@ import type { MeshSource } from './mesh-source';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { formatError } from '../spec/errors';
+import { SharedStateConflictError } from './shared-state';
 
 export interface OperationsSources {
   /** The mesh source: the watched spec directory, or a store. */
@@ -24,6 +25,8 @@ export interface OperationsSources {
   listening: () => boolean;
   /** How long after the last leaf of the previous CA moves a rollover finishes by itself. */
   rolloverGraceMs: number;
+  /** Starts a rollover for every replica sharing the CA (etcd); absent: the authority's own. */
+  startRollover?: () => Promise<RolloverStatus>;
 }
 
 export function meshStatus(sources: OperationsSources): MeshStatus {
@@ -136,8 +139,10 @@ export function actions(sources: OperationsSources): AdminActions {
       if (before.inProgress) throw rolloverInProgress(before, sources.rolloverGraceMs);
       let status: RolloverStatus;
       try {
-        status = await sources.authority.startRollover();
+        status = await (sources.startRollover ? sources.startRollover() : sources.authority.startRollover());
       } catch (err) {
+        // Another replica started one first: this one follows it, and says so.
+        if (err instanceof SharedStateConflictError) throw new HttpError(409, err.message);
         // Another request started one between the check and this start.
         const now = sources.authority.rolloverStatus();
         if (now.inProgress && now.previousCaId !== undefined && now.currentCaId !== before.currentCaId) throw rolloverInProgress(now, sources.rolloverGraceMs);
