@@ -6,7 +6,8 @@
 //   ca/state                     {"current":"ca-2","previous":"ca-1"} (state.json's content)
 //   ca/ca-N/ca.crt               the CA certificate (PEM, public)
 //   ca/ca-N/ca.key               the CA private key, sealed (see store/sealing.ts)
-//   secrets/<file>               each of SHARED_SECRET_FILES, sealed
+//   secrets/<file>               each of SHARED_SECRET_FILES, sealed; and the node credential state
+//                                (shared-credentials.ts), sealed
 // Creating the first CA and starting or finishing a rollover are etcd transactions on ca/state
 // (create-if-absent, or compare its mod revision), so of two replicas racing exactly one wins and
 // the other follows what the winner wrote. Every replica watches ca/ and follows changes.
@@ -21,6 +22,7 @@ import { generationNumber, GENERATION, holdsAnyCaMaterial, inspectCaRoot, STATE_
 import { SealError, seal, unseal } from '../store/sealing';
 import { readIfExists, writeFileAtomic } from '../util/atomic-file';
 import { openStateDirectory, type StateRecovery } from './state-directory';
+import { SharedCredentials } from './shared-credentials';
 
 /**
  * State-directory files (besides the CA) every replica must hold the same copy of; each is stored
@@ -71,11 +73,14 @@ export class SharedState {
   #syncing: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
 
-  private constructor(options: SharedStateOptions, opened: { authority: TrustAuthority; credentials: NodeCredentials }) {
+  readonly #sharedCredentials: SharedCredentials;
+
+  private constructor(options: SharedStateOptions, opened: { authority: TrustAuthority; credentials: SharedCredentials }) {
     this.#options = options;
     this.#log = options.log ?? logger('shared-state');
     this.authority = opened.authority;
-    this.credentials = opened.credentials;
+    this.#sharedCredentials = opened.credentials;
+    this.credentials = opened.credentials.credentials;
   }
 
   /**
@@ -100,10 +105,21 @@ export class SharedState {
     await materializeSecrets(options, secrets, log);
     // Rollovers finish on the leader only (rollover-leader.ts): no auto-finish here.
     const opened = await openStateDirectory({ stateDir: options.stateDir, trustDomain: options.trustDomain, log });
-    const shared = new SharedState(options, opened);
+    // The directory's copy of the node credentials checked the files; from here on they are
+    // changed (rotation, revocation) and followed through etcd.
+    opened.credentials.close();
+    let credentials: SharedCredentials;
+    try {
+      credentials = await SharedCredentials.open({ ...options, log: log.child({ part: 'credentials' }) });
+    } catch (err) {
+      await opened.authority.close();
+      throw err;
+    }
+    const shared = new SharedState(options, { authority: opened.authority, credentials });
     try {
       await shared.#watch();
     } catch (err) {
+      await credentials.close();
       await opened.authority.close();
       throw err;
     }
@@ -181,6 +197,7 @@ export class SharedState {
     clearTimeout(this.#timer);
     await this.#watcher?.cancel().catch(() => undefined);
     await this.#syncing;
+    await this.#sharedCredentials.close();
   }
 
   get #caStateKey(): string {
