@@ -15,12 +15,17 @@ import { DirectoryCredentialStore, formatStateDocument, parseStateDocument } fro
 import { logger, type Logger } from '../log';
 import { SealError, seal, unseal } from '../store/sealing';
 
+/** Where the shared state is and how to open it (shared-state.ts adds what the CA needs). */
 export interface SharedCredentialsOptions {
   client: Etcd3;
+  /** The store's key prefix (`/…/`). */
   prefix: string;
+  /** The store's location, for messages. */
   location: string;
+  /** The key-encryption key and the file it came from (named in refusals). */
   storeKey: Buffer;
   storeKeyFile: string;
+  /** This replica's state directory, which keeps a copy for `meshd bootstrap`. */
   stateDir: string;
   log?: Logger;
 }

@@ -22,7 +22,7 @@ import { generationNumber, GENERATION, holdsAnyCaMaterial, inspectCaRoot, STATE_
 import { SealError, seal, unseal } from '../store/sealing';
 import { readIfExists, writeFileAtomic } from '../util/atomic-file';
 import { openStateDirectory, type StateRecovery } from './state-directory';
-import { SharedCredentials } from './shared-credentials';
+import { SharedCredentials, type SharedCredentialsOptions } from './shared-credentials';
 
 /**
  * State-directory files (besides the CA) every replica must hold the same copy of; each is stored
@@ -34,16 +34,7 @@ export const SHARED_SECRET_FILES: readonly string[] = [NODE_CREDENTIAL_KEY_FILE]
 const CA_FILES = { certificate: 'ca.crt', key: 'ca.key' } as const;
 const KEY_CHECK_TEXT = 'meshd store key check v1';
 
-export interface SharedStateOptions {
-  client: Etcd3;
-  /** The store's key prefix (`/…/`). */
-  prefix: string;
-  /** The store's location, for messages. */
-  location: string;
-  /** The key-encryption key and the file it came from (named in refusals). */
-  storeKey: Buffer;
-  storeKeyFile: string;
-  stateDir: string;
+export interface SharedStateOptions extends SharedCredentialsOptions {
   trustDomain: string;
   /** Applies only when this replica seeds etcd from its own state directory. */
   recovery?: StateRecovery;

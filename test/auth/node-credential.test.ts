@@ -17,25 +17,40 @@ function withToken(token: string): grpc.Metadata {
   return metadata;
 }
 
-describe('auth/node-credential', () => {
-  let dir: string;
-  let credentials: NodeCredentials;
-  let env: TestServer;
-  let client: XdsTestClient;
+interface CredentialServer {
+  /** The state directory holding the key. */
+  dir: string;
+  credentials: NodeCredentials;
+  env: TestServer;
+  client: XdsTestClient;
+}
 
+/** Before each test: a key in a fresh state directory and an xDS server identifying nodes by it, serving FRONT and BACK. */
+function useCredentialServer(): CredentialServer {
+  const fixture = {} as CredentialServer;
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-cred-'));
-    credentials = NodeCredentials.loadOrCreate(dir);
-    env = await startTestServer({ identify: credentials.identifier() });
-    env.cache.setSnapshot(FRONT, basicSnapshot());
-    env.cache.setSnapshot(BACK, basicSnapshot());
-    client = new XdsTestClient(env.unixTarget);
+    fixture.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-cred-'));
+    fixture.credentials = NodeCredentials.loadOrCreate(fixture.dir);
+    fixture.env = await startTestServer({ identify: fixture.credentials.identifier() });
+    fixture.env.cache.setSnapshot(FRONT, basicSnapshot());
+    fixture.env.cache.setSnapshot(BACK, basicSnapshot());
+    fixture.client = new XdsTestClient(fixture.env.unixTarget);
   });
   afterEach(async () => {
-    client.close();
-    await env.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    fixture.credentials.close();
+    fixture.client.close();
+    await fixture.env.close();
+    fs.rmSync(fixture.dir, { recursive: true, force: true });
   });
+  return fixture;
+}
+
+describe('auth/node-credential', () => {
+  const fixture = useCredentialServer();
+  let dir: string;
+  let credentials: NodeCredentials;
+  let client: XdsTestClient;
+  beforeEach(() => ({ dir, credentials, client } = fixture));
 
   it('keeps its key 0600 in the state directory and reuses it across restarts', () => {
     const keyFile = path.join(dir, 'node-credential.key');
@@ -93,25 +108,12 @@ describe('auth/node-credential', () => {
 });
 
 describe('auth/node-credential: key rotation and revocation', () => {
+  const fixture = useCredentialServer();
   let dir: string;
   let credentials: NodeCredentials;
   let env: TestServer;
   let client: XdsTestClient;
-
-  beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-cred-rot-'));
-    credentials = NodeCredentials.loadOrCreate(dir);
-    env = await startTestServer({ identify: credentials.identifier() });
-    env.cache.setSnapshot(FRONT, basicSnapshot());
-    env.cache.setSnapshot(BACK, basicSnapshot());
-    client = new XdsTestClient(env.unixTarget);
-  });
-  afterEach(async () => {
-    credentials.close();
-    client.close();
-    await env.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  beforeEach(() => ({ dir, credentials, env, client } = fixture));
 
   async function openStream(node: string, token: string): Promise<SotwTestStream> {
     const stream = client.sotw('ads', withToken(token));
