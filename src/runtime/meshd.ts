@@ -94,6 +94,8 @@ export interface MeshdOptions {
   api?: ApiSettings;
   /** Read the mesh from this store (etcd, shared by replicas) instead of watching `configDir`; the caller closes it. */
   store?: ResourceStore;
+  /** Quiet period after the last spec change before it is loaded (default 100 ms; the benchmarks time a change without it). */
+  reloadHoldOffMs?: number;
 }
 
 /** The parts of a running meshd, built before any of them is started. */
@@ -305,6 +307,7 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
   const sourceOptions = {
     trustDomain: options.trustDomain,
     ...(options.specLimits ? { limits: options.specLimits } : {}),
+    ...(options.reloadHoldOffMs !== undefined ? { holdOffMs: options.reloadHoldOffMs } : {}),
     apply: (model: MeshModel, revision: number) => applier.apply(model, revision),
     refused: (change: RefusedChange) => {
       metrics.configReload('refused');
