@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { messageType } from '../xds/protos';
 import { TypeUrl, messageNameOf } from '../xds/type-urls';
-import { deltaResourceField, encodeAny, lengthDelimitedField, SotwField } from '../xds/wire';
+import { anyField, deltaResourceField, SotwField } from '../xds/wire';
 
 export interface ResourceRef {
   typeUrl: string;
@@ -27,8 +27,9 @@ export class EncodedResource {
     readonly version: string,
     readonly dependsOn: readonly ResourceRef[],
   ) {
-    this.any = encodeAny(typeUrl, value);
-    this.sotwField = lengthDelimitedField(SotwField.resources, this.any);
+    const { field, any } = anyField(SotwField.resources, typeUrl, value);
+    this.sotwField = field;
+    this.any = any;
   }
 
   /** `resources` field of a DeltaDiscoveryResponse; built on first use, then shared. */
