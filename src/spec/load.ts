@@ -5,8 +5,8 @@
 // starting with a dot (those ConfigMap internals, editor swap files) are never read. A single
 // file may stand in for the directory. Every file is size-checked on disk before it is read.
 import type { ParsedSpecCache } from './parse-cache';
-import { access, open, readdir, readlink, stat } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { access, readdir, readlink, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { sortErrors, type SpecError } from './errors';
 import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_FLAGS, type SpecLimits } from './limits';
@@ -101,27 +101,30 @@ async function brokenLinkMessage(link: string, error: unknown): Promise<string> 
 /**
  * The text of one file, read only if it is within the size limit. The size is taken from the
  * opened file (so a file swapped in after a check cannot slip past) and the read is bounded (so a
- * file growing while it is read cannot either).
+ * file growing while it is read cannot either). Synchronous on purpose: spec files are small and
+ * local, and for a directory of thousands of them the thread-pool round trips of asynchronous
+ * open, stat, read and close (not the reads) were most of a reload, which then builds the model
+ * synchronously anyway.
  */
-async function readBounded(file: string, maxBytes: number): Promise<{ text: string } | { problem: string }> {
+function readBounded(file: string, maxBytes: number): { text: string } | { problem: string } {
   const overLimit = (size: number | string): string =>
     `is ${size} bytes, over the limit of ${maxBytes} bytes for one spec file (${SPEC_LIMIT_FLAGS.maxFileBytes}); not read`;
-  const handle = await open(file, 'r');
+  const fd = openSync(file, 'r');
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd);
     if (!stats.isFile()) return { problem: 'is not a regular file' };
     if (stats.size > maxBytes) return { problem: overLimit(stats.size) };
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let filled = 0;
     while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
     if (filled > maxBytes) return { problem: overLimit(`more than ${maxBytes}`) };
     return { text: buffer.toString('utf8', 0, filled) };
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -160,7 +163,7 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
   for (const { name, file } of files) {
     let read: { text: string } | { problem: string };
     try {
-      read = await readBounded(file, limits.maxFileBytes);
+      read = readBounded(file, limits.maxFileBytes);
     } catch (error) {
       read = { problem: `cannot read: ${reason(error)}` };
     }
