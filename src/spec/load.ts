@@ -131,16 +131,19 @@ function readBounded(file: string, maxBytes: number): { text: string } | { probl
 /**
  * Read and validate every spec file in `source` (not its subdirectories), or the one file
  * `source` names. Errors name files relative to the directory (a single file by its base name).
+ * With a cache and `changed` (the names of files that may have changed since the cache's last
+ * load, as a watcher saw them), any other file the cache holds is taken from it without being
+ * read; the directory is still listed, so added and removed files are found either way.
  */
-export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache): Promise<LoadedSpecs> {
+export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache, changed?: ReadonlySet<string>): Promise<LoadedSpecs> {
   try {
-    return await readSpecSource(source, limits, cache);
+    return await readSpecSource(source, limits, cache, changed);
   } finally {
     cache?.endLoad();
   }
 }
 
-async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedSpecCache | undefined): Promise<LoadedSpecs> {
+async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedSpecCache | undefined, changed: ReadonlySet<string> | undefined): Promise<LoadedSpecs> {
   const refused = (message: string, file = source): LoadedSpecs => ({ resources: [], invalid: [], errors: [{ file, message }] });
   const probe = await probeSpecSource(source);
   if (probe.kind === 'unreadable') return refused(probe.problem);
@@ -161,18 +164,21 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
   const resources: Resource[] = [];
   const invalid: DeclaredResource[] = [];
   for (const { name, file } of files) {
-    let read: { text: string } | { problem: string };
-    try {
-      read = readBounded(file, limits.maxFileBytes);
-    } catch (error) {
-      read = { problem: `cannot read: ${reason(error)}` };
-    }
-    if ('problem' in read) {
-      errors.push({ file: name, message: read.problem });
-      continue;
+    let parsed = cache && changed && !changed.has(name) ? cache.reuse(name, limits) : undefined;
+    if (!parsed) {
+      let read: { text: string } | { problem: string };
+      try {
+        read = readBounded(file, limits.maxFileBytes);
+      } catch (error) {
+        read = { problem: `cannot read: ${reason(error)}` };
+      }
+      if ('problem' in read) {
+        errors.push({ file: name, message: read.problem });
+        continue;
+      }
+      parsed = cache ? cache.parse(name, read.text, limits) : parseSpecText(name, read.text, limits);
     }
     // Appended one by one: a spread of an unbounded array into push() overflows the stack.
-    const parsed = cache ? cache.parse(name, read.text, limits) : parseSpecText(name, read.text, limits);
     for (const resource of parsed.resources) resources.push(resource);
     for (const declared of parsed.invalid) invalid.push(declared);
     for (const error of parsed.errors) errors.push(error);

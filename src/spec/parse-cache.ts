@@ -18,6 +18,18 @@ export class ParsedSpecCache {
     return parsed;
   }
 
+  /**
+   * The last parse of file `name`, without reading it again, for a load that knows the file has
+   * not changed since (a watcher that saw no event for it); undefined when there is none under
+   * these limits, and the file must be read.
+   */
+  reuse(name: string, limits: SpecLimits): ParsedFile | undefined {
+    const cached = this.files.get(name);
+    if (!cached || !sameLimits(cached.limits, limits)) return undefined;
+    this.seen.add(name);
+    return cached.parsed;
+  }
+
   /** Ends one load: forgets the files it did not read (deleted or renamed). */
   endLoad(): void {
     for (const name of [...this.files.keys()]) if (!this.seen.has(name)) this.files.delete(name);
