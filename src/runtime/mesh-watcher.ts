@@ -127,6 +127,12 @@ export class MeshWatcher extends ReloadingMeshSource {
     await watcher?.close();
   }
 
+  /** Loads and applies now, reading every file: a reload asked for from outside does not wait for the watcher's events. */
+  override reload(): Promise<void> {
+    this.changedFiles = 'all';
+    return super.reload();
+  }
+
   protected async load(): Promise<LoadOutcome> {
     const changed = this.changedFiles;
     this.changedFiles = new Set();
