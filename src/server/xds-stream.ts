@@ -255,12 +255,13 @@ export abstract class XdsStream {
 
   /**
    * Drops, logs and reports the names this node may not subscribe to: one log line and one
-   * report per request, however many names it refuses (a request may name thousands).
+   * report per request, however many names it refuses (a request may name thousands). When
+   * nothing is refused, `names` itself is returned (no copy: this runs for every ACK).
    */
-  protected admitNames(typeUrl: string, names: readonly string[]): string[] {
-    if (!this.opts.refusedNames || !this.info || names.length === 0) return [...names];
+  protected admitNames(typeUrl: string, names: string[]): string[] {
+    if (!this.opts.refusedNames || !this.info || names.length === 0) return names;
     const refused = new Set(this.opts.refusedNames(this.info.nodeKey, typeUrl, names));
-    if (refused.size === 0) return [...names];
+    if (refused.size === 0) return names;
     const sample = [...refused].slice(0, REFUSED_NAME_SAMPLE).map((name) => name.slice(0, 200));
     const more = refused.size > sample.length ? ` and ${refused.size - sample.length} more` : '';
     log.warn({ stream: this.info.id, node: this.info.node.id, type: shortTypeName(typeUrl), refused: refused.size, sample }, 'refused resources this node is not entitled to');
