@@ -18,6 +18,7 @@ import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
 import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
 import { runStoreExport, runStoreImport } from './store';
+import { addEtcdClientOptions, type EtcdClientFlags } from './etcd-options';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -108,11 +109,12 @@ export function buildProgram(): Command {
     .option('--api-max-body <bytes>', 'largest API request body accepted', integer, 1024 * 1024)
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
-  addSpecLimitOptions(serve)
-    .action(async (opts: { config?: string; store?: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
-      const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
+  addEtcdClientOptions(addSpecLimitOptions(serve))
+    .action(async (opts: { config?: string; store?: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags & EtcdClientFlags) => {
+      const { adoptCa, newCa, newNodeKey, etcdCa, etcdCert, etcdKey, etcdUser, etcdPasswordFile, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,
+        etcd: { etcdCa, etcdCert, etcdKey, etcdUser, etcdPasswordFile },
         stateRecovery: stateRecoveryFromFlags({ adoptCa, newCa, newNodeKey }),
         specLimits: specLimitsOf(opts),
         api: apiSettings(opts),
@@ -279,20 +281,20 @@ export function buildProgram(): Command {
 
   const storeCommand = program.command('store').description('mesh specs in a shared store (etcd) and a directory, one file per entry: GitOps and backups');
   const storeUrlHelp = 'the store: etcd://HOST:PORT[,HOST:PORT…]/PREFIX';
-  addSpecLimitOptions(storeCommand.command('import')
+  addEtcdClientOptions(addSpecLimitOptions(storeCommand.command('import')
     .description('validate a directory of mesh specs, then put each file into the store (only what differs); replicas apply it')
     .argument('<dir>', 'directory of .yaml/.yml/.json mesh specs')
     .requiredOption('--store <url>', storeUrlHelp)
     .option('--prune', 'also remove entries that have no file in the directory')
-    .option('--trust-domain <name>', 'SPIFFE trust domain the specs are validated for', 'meshd.local'))
-    .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags) => {
-      finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts) }));
+    .option('--trust-domain <name>', 'SPIFFE trust domain the specs are validated for', 'meshd.local')))
+    .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags & EtcdClientFlags) => {
+      finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts), etcd: opts }));
     });
-  storeCommand.command('export')
+  addEtcdClientOptions(storeCommand.command('export')
     .description('write every entry of the store into a directory, one file each')
     .argument('<dir>', 'directory to write (created if missing)')
-    .requiredOption('--store <url>', storeUrlHelp)
-    .action(async (dir: string, opts: { store: string }) => finish(await runStoreExport(dir, opts)));
+    .requiredOption('--store <url>', storeUrlHelp))
+    .action(async (dir: string, opts: { store: string } & EtcdClientFlags) => finish(await runStoreExport(dir, { store: opts.store, etcd: opts })));
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');
   return program;

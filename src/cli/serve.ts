@@ -6,6 +6,7 @@ import type { StateRecovery } from '../runtime/state-directory';
 import { logger } from '../log';
 import { bootstrapHint, exposureWarnings } from './serve-hints';
 import { openStore } from './store';
+import type { EtcdClientFlags } from './etcd-options';
 
 const log = logger('serve');
 import type { SpecLimits } from '../spec/limits';
@@ -15,6 +16,8 @@ export interface ServeCommandOptions {
   config?: string;
   /** `etcd://HOST:PORT[,…]/PREFIX`: the mesh from etcd, shared by replicas. */
   store?: string;
+  /** With `store`: etcd client TLS and auth (--etcd-*). */
+  etcd?: EtcdClientFlags;
   xds: string[];
   sdsSocket?: string;
   sdsSocketMode?: number;
@@ -37,8 +40,18 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     process.stderr.write('meshd serve: give exactly one of --config DIR (a spec directory) or --store etcd://HOST:PORT/PREFIX\n');
     return 2;
   }
+  if (opts.store === undefined && Object.values(opts.etcd ?? {}).some((value) => value !== undefined)) {
+    process.stderr.write('meshd serve: the --etcd-* flags say how to reach --store etcd://…; without --store they would do nothing\n');
+    return 2;
+  }
   const stateDir = path.resolve(opts.stateDir);
-  const store = opts.store !== undefined ? openStore(opts.store) : undefined;
+  let store: ReturnType<typeof openStore> | undefined;
+  try {
+    store = opts.store !== undefined ? openStore(opts.store, opts.etcd) : undefined;
+  } catch (err) {
+    process.stderr.write(`meshd serve: ${(err as Error).message}\n`);
+    return 2;
+  }
   const meshd = await Meshd.start({
     configDir: path.resolve(opts.config ?? '.'),
     ...(store ? { store } : {}),

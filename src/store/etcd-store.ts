@@ -40,6 +40,13 @@ export interface EtcdStoreOptions {
   readonly client?: Pick<IOptions, 'credentials' | 'auth'>;
 }
 
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+/** Doubling delays from `firstMs`, never longer than `maxMs`. */
+function cappedBackoff(firstMs: number, maxMs: number): WatchBackoff {
+  return { duration: firstMs, next: () => cappedBackoff(Math.min(firstMs * 2, maxMs), maxMs) };
+}
+
 export class EtcdStore implements ResourceStore {
   readonly location: string;
   private readonly client: Etcd3;
@@ -54,6 +61,9 @@ export class EtcdStore implements ResourceStore {
       hosts: target.endpoints.map((endpoint) => `${options.client?.credentials ? 'https' : 'http'}://${endpoint}`),
       ...options.client,
       dialTimeout: timeoutMs,
+      // etcd3 backs a lost watch off up to 30 s; capped at 2 s, a replica notices a returned etcd
+      // (and resyncs) within about two seconds of it, however long it was away.
+      faultHandling: { watchBackoff: cappedBackoff(100, 2_000) },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     });
   }
@@ -67,27 +77,58 @@ export class EtcdStore implements ResourceStore {
     }));
   }
 
-  async watch(onChange: () => void): Promise<() => Promise<void>> {
+  async watch(onChange: () => void, onConnection?: (down: string | undefined) => void): Promise<() => Promise<void>> {
     let timer: NodeJS.Timeout | undefined;
     const changed = (): void => {
       clearTimeout(timer);
       timer = setTimeout(onChange, this.options.watchHoldOffMs ?? 50);
     };
-    const watcher: Watcher = await this.request('watch the entries', () => this.client.watch().prefix(this.specsPrefix).create());
+    const watcher: Watcher = await this.request('watch the entries', () => this.createWatcher());
     watcher.on('put', changed);
     watcher.on('delete', changed);
     // After a lost connection the client resumes the watch where it stopped; a read then is
     // cheap and makes sure nothing that happened during the gap is missed.
     let lost = false;
-    watcher.on('disconnected', () => { lost = true; });
+    watcher.on('disconnected', (err: Error) => {
+      if (!lost) onConnection?.(`store down: etcd store ${this.location}: the watch lost it: ${err.message}`);
+      lost = true;
+    });
     watcher.on('connected', () => {
-      if (lost) changed();
+      if (lost) {
+        onConnection?.(undefined);
+        changed();
+      }
       lost = false;
     });
     return async () => {
       clearTimeout(timer);
       await watcher.cancel();
     };
+  }
+
+  /**
+   * A connected watch on the entries. etcd3's own create() waits for the first connection forever
+   * (its watch reconnects quietly, even on refused credentials), so a read first surfaces TLS,
+   * auth and reachability errors, and the wait is bounded by the request timeout.
+   */
+  private async createWatcher(): Promise<Watcher> {
+    await this.client.get(this.specsPrefix).exec();
+    const watcher = this.client.watch().prefix(this.specsPrefix).watcher();
+    const timeoutMs = this.options.requestTimeoutMs ?? 5_000;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let lastError: Error | undefined;
+        const timer = setTimeout(() => reject(new Error(`no watch after ${timeoutMs} ms${lastError ? ` (${lastError.message})` : ''}`)), timeoutMs);
+        watcher.once('connected', () => { clearTimeout(timer); resolve(); });
+        watcher.on('disconnected', (err: Error) => { lastError = err; });
+        watcher.once('error', (err: Error) => { clearTimeout(timer); reject(err); });
+      });
+    } catch (err) {
+      await watcher.cancel().catch(() => undefined);
+      throw err;
+    }
+    watcher.removeAllListeners('disconnected');
+    return watcher;
   }
 
   async compareAndPut(key: string, text: string, expected: ExpectedRevision): Promise<string> {
@@ -150,7 +191,14 @@ export class EtcdStore implements ResourceStore {
     try {
       return await call();
     } catch (err) {
-      throw new Error(`etcd store ${this.location}: could not ${what}: ${(err as Error).message}`);
+      throw new Error(`etcd store ${this.location}: could not ${what}: ${(err as Error).message}${hintFor((err as Error).message)}`);
     }
   }
+}
+
+/** What to check when etcd refused the connection or the credentials (its own words are terse). */
+function hintFor(message: string): string {
+  if (/certificate|SSL|TLS|handshake/i.test(message)) return ' (TLS to etcd failed: check the CA of the etcd members and the client certificate and key given for etcd)';
+  if (/authentication failed|user name is empty|permission denied|invalid auth token/i.test(message)) return ' (etcd refused the credentials: check the etcd user and password file, and its role\'s permissions on the prefix)';
+  return '';
 }
