@@ -41,6 +41,11 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** A repeatable flag that also takes comma-separated values (`--xds a --xds b` or `--xds a,b`). */
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
+}
+
 function finishImportCommand(outcome: ImportOutcome): void {
   if (outcome.output) process.stdout.write(outcome.output);
   process.stderr.write(`${outcome.report}\n`);
@@ -172,7 +177,7 @@ export function buildProgram(): Command {
   program.command('bootstrap')
     .description('print a bootstrap for a node: Envoy YAML by default, gRPC xDS JSON with --grpc')
     .requiredOption('--node <id>', 'node id: mesh/<mesh>/virtualNode/<name> or mesh/<mesh>/virtualGateway/<name>')
-    .option('--xds <addr>', 'meshd ADS address (HOST:PORT or unix:PATH)', DEFAULT_XDS)
+    .option('--xds <addr>', `meshd ADS address (HOST:PORT or unix:PATH; default ${DEFAULT_XDS}); for several replicas repeat it or comma-separate: Envoy gets one endpoint per replica, --grpc one multi-address target (IP addresses)`, collectList, [])
     .option('--sds-socket <path>', 'SDS socket path (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .option('--admin-port <n>', 'Envoy admin port', integer, 9901)
     .option('--admin-address <ip>', 'Envoy admin bind address (0.0.0.0 inside a container)', '127.0.0.1')
@@ -183,10 +188,10 @@ export function buildProgram(): Command {
     .option('--trust-domain <name>', 'with --config: SPIFFE trust domain the specs are validated for', 'meshd.local')
     .option('--grpc', 'print a gRPC xDS bootstrap (JSON) for a proxyless service instead')
     .option('--cert-dir <dir>', 'with --grpc: directory of the certificate files `meshd agent` keeps current')
-    .action(async (opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; config?: string; trustDomain: string; grpc?: boolean; certDir?: string }) => {
+    .action(async (opts: { node: string; xds: string[]; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; config?: string; trustDomain: string; grpc?: boolean; certDir?: string }) => {
       const result = await runBootstrap({
         nodeId: opts.node,
-        xds: opts.xds,
+        xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
         stateDir: path.resolve(opts.stateDir),
         adminPort: opts.adminPort,
         adminAddress: opts.adminAddress,
