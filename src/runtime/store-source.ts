@@ -5,9 +5,10 @@
 // Changes arrive through the store's watch and are debounced the same way (hold-off, max delay).
 //
 // While the store is down (its watch lost it, or a read fails), `unreadable` says why (readiness
-// reports it), the last good mesh keeps being served, and reads are retried until the store is
-// back; then the source resyncs by itself. A resync that finds exactly the entries last applied
-// (same keys, same revisions) applies nothing, so proxies see no new version for no change.
+// reports it), the last good mesh keeps being served, and reads are retried (applying what they
+// find) until the store is back, watch included; then the source resyncs by itself. A resync
+// that finds exactly the entries last applied (same keys, same revisions) applies nothing, so
+// proxies see no new version for no change.
 import { buildLoadedMesh } from '../model/load-mesh';
 import type { SpecLimits } from '../spec/limits';
 import { loadSpecTexts } from '../spec/load';
@@ -37,6 +38,8 @@ export class StoreSource extends ReloadingMeshSource {
   private readonly parseCache = new ParsedSpecCache();
   private closeWatch: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Why the store's watch is down, while it is. */
+  private watchDown: string | undefined;
   /** The entries of the load being applied, and of the last one applied. */
   private loadingStamp: string | undefined;
   private appliedStamp: string | undefined;
@@ -54,8 +57,9 @@ export class StoreSource extends ReloadingMeshSource {
   async start(): Promise<boolean> {
     // Watch first, then read: a change made between the two is seen by the read or the watch.
     this.closeWatch = await this.options.store.watch(() => this.schedule(), (down) => {
+      this.watchDown = down;
       if (down === undefined) {
-        log.info({ store: this.options.store.location }, 'store reachable again; resyncing');
+        log.info({ store: this.options.store.location }, 'store watched again; resyncing');
         return;
       }
       this.unreadable = down;
@@ -64,6 +68,18 @@ export class StoreSource extends ReloadingMeshSource {
     });
     await this.reload();
     return this.lastRefused === undefined;
+  }
+
+  /**
+   * Reads succeeding again is not enough to be ready: until the watch is back, changes would only
+   * arrive by the retried reads, so the store still counts as down (and keeps being read).
+   */
+  override async reload(): Promise<void> {
+    await super.reload();
+    if (this.watchDown !== undefined && this.unreadable === undefined && !this.closed) {
+      this.unreadable = this.watchDown;
+      this.retryLater();
+    }
   }
 
   protected async load(): Promise<LoadOutcome> {

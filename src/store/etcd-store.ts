@@ -50,6 +50,7 @@ function cappedBackoff(firstMs: number, maxMs: number): WatchBackoff {
 export class EtcdStore implements ResourceStore {
   readonly location: string;
   private readonly client: Etcd3;
+  private readonly clientOptions: IOptions;
   /** Where entries live: `<prefix>specs/`. */
   private readonly specsPrefix: string;
 
@@ -57,7 +58,7 @@ export class EtcdStore implements ResourceStore {
     this.location = `etcd://${target.endpoints.join(',')}${target.prefix}`;
     this.specsPrefix = `${target.prefix}specs/`;
     const timeoutMs = options.requestTimeoutMs ?? 5_000;
-    this.client = new Etcd3({
+    this.clientOptions = {
       hosts: target.endpoints.map((endpoint) => `${options.client?.credentials ? 'https' : 'http'}://${endpoint}`),
       ...options.client,
       dialTimeout: timeoutMs,
@@ -65,7 +66,8 @@ export class EtcdStore implements ResourceStore {
       // (and resyncs) within about two seconds of it, however long it was away.
       faultHandling: { watchBackoff: cappedBackoff(100, 2_000) },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-    });
+    };
+    this.client = new Etcd3(this.clientOptions);
   }
 
   async readAll(): Promise<StoreEntry[]> {
@@ -79,30 +81,74 @@ export class EtcdStore implements ResourceStore {
 
   async watch(onChange: () => void, onConnection?: (down: string | undefined) => void): Promise<() => Promise<void>> {
     let timer: NodeJS.Timeout | undefined;
+    let closed = false;
     const changed = (): void => {
       clearTimeout(timer);
       timer = setTimeout(onChange, this.options.watchHoldOffMs ?? 50);
     };
-    const watcher: Watcher = await this.request('watch the entries', () => this.createWatcher());
-    watcher.on('put', changed);
-    watcher.on('delete', changed);
-    // After a lost connection the client resumes the watch where it stopped; a read then is
-    // cheap and makes sure nothing that happened during the gap is missed.
-    let lost = false;
-    watcher.on('disconnected', (err: Error) => {
-      if (!lost) onConnection?.(`store down: etcd store ${this.location}: the watch lost it: ${err.message}`);
-      lost = true;
-    });
-    watcher.on('connected', () => {
-      if (lost) {
-        onConnection?.(undefined);
-        changed();
+    const follow = (watcher: Watcher): Watcher => {
+      watcher.on('put', changed);
+      watcher.on('delete', changed);
+      let lost = false;
+      watcher.on('disconnected', (err: Error) => {
+        if (!lost) onConnection?.(`store down: etcd store ${this.location}: the watch lost it: ${err.message}`);
+        lost = true;
+        // etcd3 would resume the watch at the revision after the last event seen, which etcd
+        // refuses once a long outage let that history be compacted. The read that follows every
+        // reconnection covers the gap, so the watch resumes from "now" instead.
+        watcher.request.start_revision = undefined;
+      });
+      watcher.on('connected', () => {
+        if (lost) {
+          onConnection?.(undefined);
+          changed();
+        }
+        lost = false;
+      });
+      // etcd ended the watch (it may cancel one at any time): start a new one on a new client
+      // (etcd3's watch queue can stay stuck behind a refused watch), and read everything then.
+      let ended = false;
+      watcher.on('error', (err: Error) => {
+        if (ended) return;
+        ended = true;
+        onConnection?.(`store down: etcd store ${this.location}: the watch ended: ${err.message}`);
+        void renew();
+      });
+      return watcher;
+    };
+    // Each watch has its own client, so it can be replaced without touching reads and writes.
+    let current = { client: new Etcd3(this.clientOptions), watcher: undefined as Watcher | undefined };
+    try {
+      current.watcher = follow(await this.request('watch the entries', () => this.createWatcher(current.client)));
+    } catch (err) {
+      current.client.close();
+      throw err;
+    }
+    const renew = async (): Promise<void> => {
+      current.client.close();
+      while (!closed) {
+        const client = new Etcd3(this.clientOptions);
+        try {
+          const watcher = await this.createWatcher(client);
+          if (closed) {
+            client.close();
+            return;
+          }
+          current = { client, watcher: follow(watcher) };
+          onConnection?.(undefined);
+          changed();
+          return;
+        } catch {
+          client.close();
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
       }
-      lost = false;
-    });
+    };
     return async () => {
+      closed = true;
       clearTimeout(timer);
-      await watcher.cancel();
+      await current.watcher?.cancel().catch(() => undefined);
+      current.client.close();
     };
   }
 
@@ -111,9 +157,9 @@ export class EtcdStore implements ResourceStore {
    * (its watch reconnects quietly, even on refused credentials), so a read first surfaces TLS,
    * auth and reachability errors, and the wait is bounded by the request timeout.
    */
-  private async createWatcher(): Promise<Watcher> {
-    await this.client.get(this.specsPrefix).exec();
-    const watcher = this.client.watch().prefix(this.specsPrefix).watcher();
+  private async createWatcher(client: Etcd3): Promise<Watcher> {
+    await client.get(this.specsPrefix).exec();
+    const watcher = client.watch().prefix(this.specsPrefix).watcher();
     const timeoutMs = this.options.requestTimeoutMs ?? 5_000;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -128,6 +174,7 @@ export class EtcdStore implements ResourceStore {
       throw err;
     }
     watcher.removeAllListeners('disconnected');
+    watcher.removeAllListeners('error');
     return watcher;
   }
 

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { AppMeshClient, DescribeVirtualNodeCommand, UpdateVirtualNodeCommand, type VirtualNodeSpec } from '@aws-sdk/client-app-mesh';
+import { Etcd3 } from 'etcd3';
 import { createKey } from '../../src/api';
 import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
 import { Meshd, type MeshdOptions } from '../../src/runtime/meshd';
@@ -30,6 +31,23 @@ interface Replica {
   meshd: Meshd;
   store: EtcdStore;
   client: XdsTestClient;
+}
+
+/** Watchers etcd holds now, from its Prometheus metrics. */
+async function watchersOn(member: EtcdProcess): Promise<number> {
+  const text = await (await fetch(`http://${member.endpoint}/metrics`)).text();
+  return Number(/^etcd_debugging_mvcc_watcher_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+/** Polls `probe` until it gives a value, within a deadline. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 interface Readiness {
@@ -220,6 +238,42 @@ describe('runtime/store-outage', function () {
     const onA = await listenersOf(a);
     assert.equal(pushed.versionInfo, onA.first.versionInfo, 'both replicas serve the same version again');
     onA.stream.end();
+    onB.stream.end();
+  });
+
+  it('keeps following changes after etcd compacted the history a cut-off replica had not seen', async () => {
+    const a = await startReplica('a', etcd.endpoint);
+    const relay = await startTcpRelay(etcd.endpoint);
+    relays.push(relay);
+    const b = await startReplica('b', relay.endpoint, a);
+    const onB = await listenersOf(b);
+    const spec = await frontSpec(a);
+    const watching = await watchersOn(etcd);
+
+    await relay.cut();
+    await readyBecomes(b, false);
+    await updateFront(a, withTlsMode(spec, 'PERMISSIVE'));
+    // Compact etcd's history past what b's watch saw: etcd cannot resume that watch and ends it.
+    const admin = new Etcd3({ hosts: `http://${etcd.endpoint}` });
+    try {
+      // One more revision beside the mesh, so the compaction removes the write b has not seen.
+      await admin.put(`${prefix}unrelated`).value('x');
+      const { header } = await admin.get(`${prefix}unrelated`).exec();
+      await admin.kv.compact({ revision: header.revision, physical: true });
+    } finally {
+      admin.close();
+    }
+    await relay.restore();
+    const caughtUp = await onB.stream.next(15_000);
+    onB.stream.ack(caughtUp);
+    await readyBecomes(b, true);
+    await until(`b watches again (${watching} watchers on etcd, as before the cut)`, async () => ((await watchersOn(etcd)) === watching ? true : undefined));
+
+    // A change made now arrives through that watch.
+    await updateFront(a, withTlsMode(spec, 'STRICT'));
+    const followed = await onB.stream.next(15_000);
+    assert.notEqual(followed.versionInfo, caughtUp.versionInfo);
+    assert.equal(followed.versionInfo, onB.first.versionInfo, 'back to the first content, back to the first version');
     onB.stream.end();
   });
 });
