@@ -86,11 +86,14 @@ export class EtcdStore implements ResourceStore {
       clearTimeout(timer);
       timer = setTimeout(onChange, this.options.watchHoldOffMs ?? 50);
     };
-    const follow = (watcher: Watcher): Watcher => {
+    const follow = (watcher: Watcher): void => {
       watcher.on('put', changed);
       watcher.on('delete', changed);
       let lost = false;
+      // Only the current watcher speaks: a replaced one may still report its closing.
+      const retired = (): boolean => current.watcher !== watcher;
       watcher.on('disconnected', (err: Error) => {
+        if (retired()) return;
         if (!lost) onConnection?.(`store down: etcd store ${this.location}: the watch lost it: ${err.message}`);
         lost = true;
         // etcd3 would resume the watch at the revision after the last event seen, which etcd
@@ -99,6 +102,7 @@ export class EtcdStore implements ResourceStore {
         watcher.request.start_revision = undefined;
       });
       watcher.on('connected', () => {
+        if (retired()) return;
         if (lost) {
           onConnection?.(undefined);
           changed();
@@ -109,22 +113,24 @@ export class EtcdStore implements ResourceStore {
       // (etcd3's watch queue can stay stuck behind a refused watch), and read everything then.
       let ended = false;
       watcher.on('error', (err: Error) => {
-        if (ended) return;
+        if (ended || retired()) return;
         ended = true;
         onConnection?.(`store down: etcd store ${this.location}: the watch ended: ${err.message}`);
         void renew();
       });
-      return watcher;
     };
     // Each watch has its own client, so it can be replaced without touching reads and writes.
     let current = { client: new Etcd3(this.clientOptions), watcher: undefined as Watcher | undefined };
     try {
-      current.watcher = follow(await this.request('watch the entries', () => this.createWatcher(current.client)));
+      const first = await this.request('watch the entries', () => this.createWatcher(current.client));
+      current.watcher = first;
+      follow(first);
     } catch (err) {
       current.client.close();
       throw err;
     }
     const renew = async (): Promise<void> => {
+      current.watcher = undefined;
       current.client.close();
       while (!closed) {
         const client = new Etcd3(this.clientOptions);
@@ -134,7 +140,8 @@ export class EtcdStore implements ResourceStore {
             client.close();
             return;
           }
-          current = { client, watcher: follow(watcher) };
+          current = { client, watcher };
+          follow(watcher);
           onConnection?.(undefined);
           changed();
           return;
