@@ -39,10 +39,13 @@ describe('cli/etcd-options', function () {
     assert.equal(etcdClientOf({}), undefined);
   });
 
-  it('has no --etcd-password flag: a password on the command line is refused', async () => {
+  it('has no --etcd-password flag (a password on the command line is refused), and no use for --etcd-* without --store', async () => {
     const result = await runCli(['store', 'export', work, '--store', 'etcd://127.0.0.1:1/x', '--etcd-user', 'root', '--etcd-password', 'secret']);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /unknown option '--etcd-password'/);
+    const withoutStore = await runCli(['serve', '--config', work, '--state-dir', path.join(work, 'state-none'), '--no-admin', '--etcd-ca', tls.caFile]);
+    assert.equal(withoutStore.code, 2);
+    assert.match(withoutStore.stderr, /the --etcd-\* flags say how to reach --store etcd:\/\/…; without --store they would do nothing/);
   });
 
   describe('client TLS with client certificate auth', () => {
