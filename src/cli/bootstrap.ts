@@ -10,7 +10,8 @@ import { loadNodeCredentials } from './state-dir';
 
 export interface BootstrapCommandOptions {
   nodeId: string;
-  xds: string;
+  /** meshd's ADS address, or one per replica (the xDS cluster / gRPC target gets them all). */
+  xds: readonly string[];
   stateDir: string;
   adminPort: number;
   adminAddress?: string;
@@ -62,12 +63,12 @@ function buildBootstrap(opts: BootstrapCommandOptions, token: string): Bootstrap
   if (opts.egressPort) ports[EGRESS_PORT_METADATA] = opts.egressPort;
   if (opts.grpc) {
     if (Object.keys(ports).length > 0) throw new Error('--ingress-port and --egress-port are for Envoy; a proxyless gRPC service listens where its own listeners say');
-    const bootstrap = buildGrpcBootstrap({ nodeId: opts.nodeId, xdsAddress: opts.xds, credential, ...(opts.certDir ? { certDir: opts.certDir } : {}) });
+    const bootstrap = buildGrpcBootstrap({ nodeId: opts.nodeId, xdsAddresses: opts.xds, credential, ...(opts.certDir ? { certDir: opts.certDir } : {}) });
     return { exitCode: 0, output: JSON.stringify(bootstrap, null, 2) };
   }
   const bootstrap = buildEnvoyBootstrap({
     nodeId: opts.nodeId,
-    xdsAddress: opts.xds,
+    xdsAddresses: opts.xds,
     sdsSocketPath: resolveSdsSocketPath(opts.sdsSocket, opts.stateDir),
     adminPort: opts.adminPort,
     ...(Object.keys(ports).length > 0 ? { nodeMetadata: ports } : {}),

@@ -18,6 +18,7 @@ import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
 import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
 import { runStoreExport, runStoreImport, runStoreKeygen } from './store';
+import { addEtcdClientOptions, type EtcdClientFlags } from './etcd-options';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -38,6 +39,11 @@ function octal(value: string): number {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** A repeatable flag that also takes comma-separated values (`--xds a --xds b` or `--xds a,b`). */
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((item) => item.trim()).filter((item) => item !== '')];
 }
 
 function finishImportCommand(outcome: ImportOutcome): void {
@@ -110,11 +116,12 @@ export function buildProgram(): Command {
     .option('--api-max-body <bytes>', 'largest API request body accepted', integer, 1024 * 1024)
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
-  addSpecLimitOptions(serve)
-    .action(async (opts: { config?: string; store?: string; storeKeyFile?: string; storeLeaseTtl: number; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
-      const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
+  addEtcdClientOptions(addSpecLimitOptions(serve))
+    .action(async (opts: { config?: string; store?: string; storeKeyFile?: string; storeLeaseTtl: number; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags & EtcdClientFlags) => {
+      const { adoptCa, newCa, newNodeKey, etcdCa, etcdCert, etcdKey, etcdUser, etcdPasswordFile, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,
+        etcd: { etcdCa, etcdCert, etcdKey, etcdUser, etcdPasswordFile },
         stateRecovery: stateRecoveryFromFlags({ adoptCa, newCa, newNodeKey }),
         specLimits: specLimitsOf(opts),
         api: apiSettings(opts),
@@ -189,7 +196,7 @@ export function buildProgram(): Command {
   program.command('bootstrap')
     .description('print a bootstrap for a node: Envoy YAML by default, gRPC xDS JSON with --grpc')
     .requiredOption('--node <id>', 'node id: mesh/<mesh>/virtualNode/<name> or mesh/<mesh>/virtualGateway/<name>')
-    .option('--xds <addr>', 'meshd ADS address (HOST:PORT or unix:PATH)', DEFAULT_XDS)
+    .option('--xds <addr>', `meshd ADS address (HOST:PORT or unix:PATH; default ${DEFAULT_XDS}); for several replicas repeat it or comma-separate: Envoy gets one endpoint per replica, --grpc one multi-address target (IP addresses)`, collectList, [])
     .option('--sds-socket <path>', 'SDS socket path (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .option('--admin-port <n>', 'Envoy admin port', integer, 9901)
     .option('--admin-address <ip>', 'Envoy admin bind address (0.0.0.0 inside a container)', '127.0.0.1')
@@ -200,10 +207,10 @@ export function buildProgram(): Command {
     .option('--trust-domain <name>', 'with --config: SPIFFE trust domain the specs are validated for', 'meshd.local')
     .option('--grpc', 'print a gRPC xDS bootstrap (JSON) for a proxyless service instead')
     .option('--cert-dir <dir>', 'with --grpc: directory of the certificate files `meshd agent` keeps current')
-    .action(async (opts: { node: string; xds: string; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; config?: string; trustDomain: string; grpc?: boolean; certDir?: string }) => {
+    .action(async (opts: { node: string; xds: string[]; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; config?: string; trustDomain: string; grpc?: boolean; certDir?: string }) => {
       const result = await runBootstrap({
         nodeId: opts.node,
-        xds: opts.xds,
+        xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
         stateDir: path.resolve(opts.stateDir),
         adminPort: opts.adminPort,
         adminAddress: opts.adminAddress,
@@ -298,24 +305,24 @@ export function buildProgram(): Command {
 
   const storeCommand = program.command('store').description('mesh specs in a shared store (etcd) and a directory, one file per entry: GitOps and backups');
   const storeUrlHelp = 'the store: etcd://HOST:PORT[,HOST:PORT…]/PREFIX';
-  addSpecLimitOptions(storeCommand.command('import')
+  addEtcdClientOptions(addSpecLimitOptions(storeCommand.command('import')
     .description('validate a directory of mesh specs, then put each file into the store (only what differs); replicas apply it')
     .argument('<dir>', 'directory of .yaml/.yml/.json mesh specs')
     .requiredOption('--store <url>', storeUrlHelp)
     .option('--prune', 'also remove entries that have no file in the directory')
-    .option('--trust-domain <name>', 'SPIFFE trust domain the specs are validated for', 'meshd.local'))
-    .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags) => {
-      finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts) }));
+    .option('--trust-domain <name>', 'SPIFFE trust domain the specs are validated for', 'meshd.local')))
+    .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags & EtcdClientFlags) => {
+      finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts), etcd: opts }));
     });
   storeCommand.command('keygen')
     .description('write a new key-encryption key for serve --store-key-file (32 random bytes, base64, mode 0600); never replaces a file')
     .argument('<file>', 'where to write it')
     .action((file: string) => finish(runStoreKeygen(file)));
-  storeCommand.command('export')
+  addEtcdClientOptions(storeCommand.command('export')
     .description('write every entry of the store into a directory, one file each')
     .argument('<dir>', 'directory to write (created if missing)')
-    .requiredOption('--store <url>', storeUrlHelp)
-    .action(async (dir: string, opts: { store: string }) => finish(await runStoreExport(dir, opts)));
+    .requiredOption('--store <url>', storeUrlHelp))
+    .action(async (dir: string, opts: { store: string } & EtcdClientFlags) => finish(await runStoreExport(dir, { store: opts.store, etcd: opts })));
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');
   return program;

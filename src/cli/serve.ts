@@ -7,6 +7,7 @@ import { logger } from '../log';
 import { bootstrapHint, exposureWarnings } from './serve-hints';
 import { openStore } from './store';
 import { loadStoreKey } from '../store/sealing';
+import type { EtcdClientFlags } from './etcd-options';
 
 const log = logger('serve');
 import type { SpecLimits } from '../spec/limits';
@@ -20,6 +21,8 @@ export interface ServeCommandOptions {
   storeKeyFile?: string;
   /** With `store`: seconds of the leader-election lease and each replica's report lease. */
   storeLeaseTtl?: number;
+  /** With `store`: etcd client TLS and auth (--etcd-*). */
+  etcd?: EtcdClientFlags;
   xds: string[];
   sdsSocket?: string;
   sdsSocketMode?: number;
@@ -42,6 +45,10 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     process.stderr.write('meshd serve: give exactly one of --config DIR (a spec directory) or --store etcd://HOST:PORT/PREFIX\n');
     return 2;
   }
+  if (opts.store === undefined && Object.values(opts.etcd ?? {}).some((value) => value !== undefined)) {
+    process.stderr.write('meshd serve: the --etcd-* flags say how to reach --store etcd://…; without --store they would do nothing\n');
+    return 2;
+  }
   if ((opts.store === undefined) !== (opts.storeKeyFile === undefined)) {
     process.stderr.write(opts.store === undefined ? 'meshd serve: --store-key-file goes with --store\n'
       : 'meshd serve: --store needs --store-key-file FILE, the key that seals the CA and node-credential keys replicas share in etcd (create it once with `meshd store keygen FILE`)\n');
@@ -51,7 +58,13 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   // The key first: a missing or malformed one is refused before anything is opened or written.
   const storeKeyFile = opts.storeKeyFile !== undefined ? path.resolve(opts.storeKeyFile) : undefined;
   const storeKey = storeKeyFile !== undefined ? loadStoreKey(storeKeyFile, log) : undefined;
-  const store = opts.store !== undefined ? openStore(opts.store) : undefined;
+  let store: ReturnType<typeof openStore> | undefined;
+  try {
+    store = opts.store !== undefined ? openStore(opts.store, opts.etcd) : undefined;
+  } catch (err) {
+    process.stderr.write(`meshd serve: ${(err as Error).message}\n`);
+    return 2;
+  }
   const meshd = await Meshd.start({
     configDir: path.resolve(opts.config ?? '.'),
     ...(store ? { store, shared: { store, storeKey: storeKey!, storeKeyFile: storeKeyFile!, ...(opts.storeLeaseTtl ? { leaseTtlSeconds: opts.storeLeaseTtl } : {}) } } : {}),

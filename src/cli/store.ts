@@ -7,21 +7,24 @@ import { formatError } from '../spec/errors';
 import type { SpecLimits } from '../spec/limits';
 import { EtcdStore, exportDirectory, importDirectory, parseStoreUrl } from '../store';
 import { createStoreKeyFile } from '../store/sealing';
+import { etcdClientOf, type EtcdClientFlags } from './etcd-options';
 
 export interface StoreCommandResult {
   exitCode: number;
   output: string;
 }
 
-/** Opens the store a `--store etcd://…` names; the caller closes it. */
-export function openStore(url: string): EtcdStore {
-  return new EtcdStore(parseStoreUrl(url));
+/** Opens the store a `--store etcd://…` names, with the --etcd-* TLS and auth flags; the caller closes it. */
+export function openStore(url: string, flags: EtcdClientFlags = {}): EtcdStore {
+  const target = parseStoreUrl(url);
+  const client = etcdClientOf(flags);
+  return new EtcdStore(target, client ? { client } : {});
 }
 
-async function withStore(url: string, work: (store: EtcdStore) => Promise<StoreCommandResult>): Promise<StoreCommandResult> {
+async function withStore(url: string, flags: EtcdClientFlags, work: (store: EtcdStore) => Promise<StoreCommandResult>): Promise<StoreCommandResult> {
   let store: EtcdStore;
   try {
-    store = openStore(url);
+    store = openStore(url, flags);
   } catch (err) {
     return { exitCode: 2, output: (err as Error).message };
   }
@@ -35,8 +38,8 @@ async function withStore(url: string, work: (store: EtcdStore) => Promise<StoreC
 }
 
 /** `meshd store import DIR --store URL [--prune]`. */
-export function runStoreImport(dir: string, options: { store: string; prune: boolean; trustDomain: string; limits?: SpecLimits }): Promise<StoreCommandResult> {
-  return withStore(options.store, async (store) => {
+export function runStoreImport(dir: string, options: { store: string; prune: boolean; trustDomain: string; limits?: SpecLimits; etcd?: EtcdClientFlags }): Promise<StoreCommandResult> {
+  return withStore(options.store, options.etcd ?? {}, async (store) => {
     const checked = await loadMesh(dir, { trustDomain: options.trustDomain, ...(options.limits ? { limits: options.limits } : {}) });
     if (!checked.ok) {
       return { exitCode: 1, output: [...checked.errors.map(formatError), `${dir}: not imported into ${store.location}: ${checked.errors.length} error(s)`].join('\n') };
@@ -51,8 +54,8 @@ export function runStoreImport(dir: string, options: { store: string; prune: boo
 }
 
 /** `meshd store export DIR --store URL`. */
-export function runStoreExport(dir: string, options: { store: string }): Promise<StoreCommandResult> {
-  return withStore(options.store, async (store) => {
+export function runStoreExport(dir: string, options: { store: string; etcd?: EtcdClientFlags }): Promise<StoreCommandResult> {
+  return withStore(options.store, options.etcd ?? {}, async (store) => {
     const keys = await exportDirectory(store, path.resolve(dir));
     return { exitCode: 0, output: `${store.location} -> ${dir}: ${keys.length} file(s) written` };
   });

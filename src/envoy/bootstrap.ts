@@ -22,6 +22,11 @@ export interface EnvoyBootstrapOptions {
   cluster?: string;
   /** meshd's ADS address: `host:port`, `[v6]:port` or `unix:/path`; default 127.0.0.1:18000. */
   xdsAddress?: string;
+  /**
+   * Several meshd replicas' ADS addresses, instead of `xdsAddress`: one xDS cluster with one
+   * endpoint per replica, so Envoy reconnects to another when one goes away.
+   */
+  xdsAddresses?: readonly string[];
   /** SDS Unix socket path; defaults to env.APPMESH_SDS_SOCKET_PATH. */
   sdsSocketPath?: string;
   /** Environment to read APPMESH_SDS_SOCKET_PATH from; defaults to process.env. */
@@ -79,18 +84,41 @@ function http2Options(): ProtoObject {
   };
 }
 
-function staticCluster(name: string, address: XdsAddress): ProtoObject {
-  const socketOrPipe: ProtoObject = address.kind === 'unix'
-    ? { pipe: { path: address.path } }
-    : { socketAddress: { address: address.host, portValue: address.port } };
+/**
+ * The ADS addresses a bootstrap points at, parsed and checked: no port 0, no address twice, and
+ * not Unix sockets beside TCP (one cluster holds one kind of endpoint).
+ */
+export function xdsAddressesOf(opts: { xdsAddress?: string; xdsAddresses?: readonly string[] }): XdsAddress[] {
+  const given = opts.xdsAddresses && opts.xdsAddresses.length > 0 ? opts.xdsAddresses : [opts.xdsAddress ?? DEFAULT_XDS_ADDRESS];
+  const seen = new Set<string>();
+  const addresses = given.map((text) => {
+    const address = parseXdsAddress(text);
+    if (address.kind === 'tcp' && address.port === 0) throw new Error(`xds address "${text}": port 0 cannot be dialled`);
+    if (seen.has(text)) throw new Error(`xds address "${text}" is given twice`);
+    seen.add(text);
+    return address;
+  });
+  if (new Set(addresses.map((a) => a.kind)).size > 1) throw new Error(`xds addresses ${given.join(', ')}: give all as HOST:PORT or all as unix:PATH, not both`);
+  return addresses;
+}
+
+function staticCluster(name: string, addresses: readonly XdsAddress[]): ProtoObject {
+  const endpointOf = (address: XdsAddress): ProtoObject => ({
+    endpoint: {
+      address: address.kind === 'unix' ? { pipe: { path: address.path } } : { socketAddress: { address: address.host, portValue: address.port } },
+    },
+  });
+  const tcp = addresses[0]!.kind === 'tcp';
   const cluster: ProtoObject = {
     name,
-    type: address.kind === 'tcp' && isIP(address.host) === 0 ? 'STRICT_DNS' : 'STATIC',
+    type: addresses.some((a) => a.kind === 'tcp' && isIP(a.host) === 0) ? 'STRICT_DNS' : 'STATIC',
     connectTimeout: seconds(1),
-    loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: [{ endpoint: { address: socketOrPipe } }] }] },
+    // One locality, one endpoint per replica: the ADS stream goes to one of them, and to another
+    // when its connection fails (a refused or timed-out connect counts against that host).
+    loadAssignment: { clusterName: name, endpoints: [{ lbEndpoints: addresses.map(endpointOf) }] },
     typedExtensionProtocolOptions: http2Options(),
   };
-  if (address.kind === 'tcp') {
+  if (tcp) {
     if (cluster.type === 'STRICT_DNS') cluster.dnsLookupFamily = 'V4_PREFERRED';
     cluster.upstreamConnectionOptions = {
       tcpKeepalive: { keepaliveProbes: { value: 3 }, keepaliveTime: { value: 30 }, keepaliveInterval: { value: 5 } },
@@ -145,8 +173,7 @@ export function sdsConfigSource(credential: NodeCredential, initialFetchTimeoutS
 export function buildEnvoyBootstrap(opts: EnvoyBootstrapOptions): ProtoObject {
   const nodeName = nodeNameOf(opts.nodeId);
   checkCredential(opts.credential);
-  const xds = parseXdsAddress(opts.xdsAddress ?? DEFAULT_XDS_ADDRESS);
-  if (xds.kind === 'tcp' && xds.port === 0) throw new Error(`xds address "${opts.xdsAddress}": port 0 cannot be dialled`);
+  const xds = xdsAddressesOf(opts);
   const sdsPath = resolveSdsSocketPath(opts);
   const adminPort = opts.adminPort ?? DEFAULT_ADMIN_PORT;
   if (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65535) {
@@ -170,7 +197,8 @@ export function buildEnvoyBootstrap(opts: EnvoyBootstrapOptions): ProtoObject {
     staticResources: {
       clusters: [
         staticCluster(XDS_CLUSTER_NAME, xds),
-        staticCluster(SDS_CLUSTER_NAME, { kind: 'unix', path: sdsPath }),
+        // SDS stays the local replica's socket: secrets come from the meshd on the proxy's host.
+        staticCluster(SDS_CLUSTER_NAME, [{ kind: 'unix', path: sdsPath }]),
       ],
     },
   };

@@ -2,8 +2,9 @@
 // A29's file_watcher certificate provider), as the JSON that GRPC_XDS_BOOTSTRAP points to.
 // Pure: it only names files; it neither reads nor writes them.
 import * as path from 'node:path';
-import { DEFAULT_XDS_ADDRESS, nodeNameOf, type NodeCredential } from './bootstrap';
-import { parseXdsAddress } from '../xds/address';
+import { isIP } from 'node:net';
+import { nodeNameOf, xdsAddressesOf, type NodeCredential } from './bootstrap';
+import type { XdsAddress } from '../xds/address';
 
 /** Where the node is, for locality-aware load balancing. */
 export interface GrpcLocality {
@@ -21,6 +22,8 @@ export interface GrpcBootstrapOptions {
   locality?: GrpcLocality;
   /** meshd's ADS address (`host:port`, `[v6]:port`, `unix:/path`); default 127.0.0.1:18000. */
   xdsAddress?: string;
+  /** Several meshd replicas' ADS addresses (IP literals), instead of `xdsAddress`: see serverUri. */
+  xdsAddresses?: readonly string[];
   /**
    * Directory holding the node's certificate files; when given, a file_watcher certificate
    * provider is declared for xDS-based security (A29).
@@ -69,11 +72,27 @@ export interface GrpcBootstrap {
 export const GRPC_SERVER_LISTENER_TEMPLATE = 'grpc/server?xds.resource.listening_address=%s';
 export const DEFAULT_CERTIFICATE_PROVIDER = 'meshd';
 
-/** gRPC's target syntax for meshd's ADS address. */
-function serverUri(xdsAddress: string): string {
-  const address = parseXdsAddress(xdsAddress);
-  if (address.kind === 'unix') return `unix://${path.resolve(address.path)}`;
-  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+const hostPort = (address: XdsAddress & { kind: 'tcp' }): string => (address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`);
+
+/**
+ * gRPC's target syntax for meshd's ADS address. Several replicas become one multi-address target,
+ * `ipv4:A:P,B:P` (or `ipv6:`), in the single xds_servers entry: the channel connects to one and
+ * moves to another when it goes away. A list of xds_servers would not do that everywhere:
+ * grpc-js-xds reads only the first entry, and other gRPC languages treat the rest as fallbacks
+ * (gRFC A71) only in recent releases. gRPC-Go and gRPC-Java do not resolve `ipv4:` targets; for
+ * them give one DNS name with an address per replica instead (gRPC's dns resolver returns all).
+ */
+function serverUri(addresses: readonly XdsAddress[]): string {
+  const [first] = addresses;
+  if (addresses.length === 1 && first) return first.kind === 'unix' ? `unix://${path.resolve(first.path)}` : hostPort(first);
+  const tcp = addresses.filter((a): a is XdsAddress & { kind: 'tcp' } => a.kind === 'tcp');
+  const families = new Set(tcp.map((a) => isIP(a.host)));
+  const family = families.size === 1 ? [...families][0] : undefined;
+  if (tcp.length !== addresses.length || (family !== 4 && family !== 6)) {
+    throw new Error(`xds addresses ${addresses.map((a) => (a.kind === 'unix' ? `unix:${a.path}` : hostPort(a))).join(', ')}: a gRPC bootstrap reaches several replicas through one multi-address target, `
+      + 'which takes IP addresses of one family only; give IPv4 (or IPv6) addresses, or one DNS name with an address per replica');
+  }
+  return `ipv${family}:${tcp.map(hostPort).join(',')}`;
 }
 
 /** Builds the gRPC xDS bootstrap JSON object for one proxyless node. */
@@ -83,7 +102,7 @@ export function buildGrpcBootstrap(opts: GrpcBootstrapOptions): GrpcBootstrap {
   if (opts.credential) node.metadata = { [opts.credential.header]: opts.credential.value };
   const bootstrap: GrpcBootstrap = {
     xds_servers: [{
-      server_uri: serverUri(opts.xdsAddress ?? DEFAULT_XDS_ADDRESS),
+      server_uri: serverUri(xdsAddressesOf(opts)),
       channel_creds: [{ type: 'insecure' }],
       server_features: ['xds_v3'],
     }],

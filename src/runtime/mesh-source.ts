@@ -49,8 +49,11 @@ export interface MeshSourceOptions {
   maxDelayMs?: number;
 }
 
-/** One load: the built (or refused) model, or why the source cannot be read now. */
-export type LoadOutcome = BuildResult | { unreadable: string };
+/**
+ * One load: the built (or refused) model, why the source cannot be read now, or that it holds
+ * exactly what was last applied (nothing to apply, no new revision; any refusal is moot).
+ */
+export type LoadOutcome = BuildResult | { unreadable: string } | { unchanged: true };
 
 /** Where a source reads from, for error messages (`file`) and log lines (`logField`). */
 export interface SourcePlace {
@@ -133,11 +136,17 @@ export abstract class ReloadingMeshSource implements MeshSource {
   private async loadAndApply(): Promise<void> {
     const outcome = await this.load();
     if ('unreadable' in outcome) {
+      // Retries of a source that stays unreadable for the same reason are reported once.
+      const known = this.unreadable === outcome.unreadable;
       this.unreadable = outcome.unreadable;
-      this.refuse([{ file: this.place.location, message: outcome.unreadable }]);
+      if (!known) this.refuse([{ file: this.place.location, message: outcome.unreadable }]);
       return;
     }
     this.unreadable = undefined;
+    if ('unchanged' in outcome) {
+      this.lastRefused = undefined;
+      return;
+    }
     if (!outcome.ok) {
       this.refuse(outcome.errors);
       return;

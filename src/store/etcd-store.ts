@@ -40,9 +40,17 @@ export interface EtcdStoreOptions {
   readonly client?: Pick<IOptions, 'credentials' | 'auth'>;
 }
 
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+/** Doubling delays from `firstMs`, never longer than `maxMs`. */
+function cappedBackoff(firstMs: number, maxMs: number): WatchBackoff {
+  return { duration: firstMs, next: () => cappedBackoff(Math.min(firstMs * 2, maxMs), maxMs) };
+}
+
 export class EtcdStore implements ResourceStore {
   readonly location: string;
   private readonly client: Etcd3;
+  private readonly clientOptions: IOptions;
   /** Where entries live: `<prefix>specs/`. */
   private readonly specsPrefix: string;
 
@@ -50,12 +58,16 @@ export class EtcdStore implements ResourceStore {
     this.location = `etcd://${target.endpoints.join(',')}${target.prefix}`;
     this.specsPrefix = `${target.prefix}specs/`;
     const timeoutMs = options.requestTimeoutMs ?? 5_000;
-    this.client = new Etcd3({
+    this.clientOptions = {
       hosts: target.endpoints.map((endpoint) => `${options.client?.credentials ? 'https' : 'http'}://${endpoint}`),
       ...options.client,
       dialTimeout: timeoutMs,
+      // etcd3 backs a lost watch off up to 30 s; capped at 2 s, a replica notices a returned etcd
+      // (and resyncs) within about two seconds of it, however long it was away.
+      faultHandling: { watchBackoff: cappedBackoff(100, 2_000) },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-    });
+    };
+    this.client = new Etcd3(this.clientOptions);
   }
 
   async readAll(): Promise<StoreEntry[]> {
@@ -67,27 +79,110 @@ export class EtcdStore implements ResourceStore {
     }));
   }
 
-  async watch(onChange: () => void): Promise<() => Promise<void>> {
+  async watch(onChange: () => void, onConnection?: (down: string | undefined) => void): Promise<() => Promise<void>> {
     let timer: NodeJS.Timeout | undefined;
+    let closed = false;
     const changed = (): void => {
       clearTimeout(timer);
       timer = setTimeout(onChange, this.options.watchHoldOffMs ?? 50);
     };
-    const watcher: Watcher = await this.request('watch the entries', () => this.client.watch().prefix(this.specsPrefix).create());
-    watcher.on('put', changed);
-    watcher.on('delete', changed);
-    // After a lost connection the client resumes the watch where it stopped; a read then is
-    // cheap and makes sure nothing that happened during the gap is missed.
-    let lost = false;
-    watcher.on('disconnected', () => { lost = true; });
-    watcher.on('connected', () => {
-      if (lost) changed();
-      lost = false;
-    });
-    return async () => {
-      clearTimeout(timer);
-      await watcher.cancel();
+    const follow = (watcher: Watcher): void => {
+      watcher.on('put', changed);
+      watcher.on('delete', changed);
+      let lost = false;
+      // Only the current watcher speaks: a replaced one may still report its closing.
+      const retired = (): boolean => current.watcher !== watcher;
+      watcher.on('disconnected', (err: Error) => {
+        if (retired()) return;
+        if (!lost) onConnection?.(`store down: etcd store ${this.location}: the watch lost it: ${err.message}`);
+        lost = true;
+        // etcd3 would resume the watch at the revision after the last event seen, which etcd
+        // refuses once a long outage let that history be compacted. The read that follows every
+        // reconnection covers the gap, so the watch resumes from "now" instead.
+        watcher.request.start_revision = undefined;
+      });
+      watcher.on('connected', () => {
+        if (retired()) return;
+        if (lost) {
+          onConnection?.(undefined);
+          changed();
+        }
+        lost = false;
+      });
+      // etcd ended the watch (it may cancel one at any time): start a new one on a new client
+      // (etcd3's watch queue can stay stuck behind a refused watch), and read everything then.
+      let ended = false;
+      watcher.on('error', (err: Error) => {
+        if (ended || retired()) return;
+        ended = true;
+        onConnection?.(`store down: etcd store ${this.location}: the watch ended: ${err.message}`);
+        void renew();
+      });
     };
+    // Each watch has its own client, so it can be replaced without touching reads and writes.
+    let current = { client: new Etcd3(this.clientOptions), watcher: undefined as Watcher | undefined };
+    try {
+      const first = await this.request('watch the entries', () => this.createWatcher(current.client));
+      current.watcher = first;
+      follow(first);
+    } catch (err) {
+      current.client.close();
+      throw err;
+    }
+    const renew = async (): Promise<void> => {
+      current.watcher = undefined;
+      current.client.close();
+      while (!closed) {
+        const client = new Etcd3(this.clientOptions);
+        try {
+          const watcher = await this.createWatcher(client);
+          if (closed) {
+            client.close();
+            return;
+          }
+          current = { client, watcher };
+          follow(watcher);
+          onConnection?.(undefined);
+          changed();
+          return;
+        } catch {
+          client.close();
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+        }
+      }
+    };
+    return async () => {
+      closed = true;
+      clearTimeout(timer);
+      await current.watcher?.cancel().catch(() => undefined);
+      current.client.close();
+    };
+  }
+
+  /**
+   * A connected watch on the entries. etcd3's own create() waits for the first connection forever
+   * (its watch reconnects quietly, even on refused credentials), so a read first surfaces TLS,
+   * auth and reachability errors, and the wait is bounded by the request timeout.
+   */
+  private async createWatcher(client: Etcd3): Promise<Watcher> {
+    await client.get(this.specsPrefix).exec();
+    const watcher = client.watch().prefix(this.specsPrefix).watcher();
+    const timeoutMs = this.options.requestTimeoutMs ?? 5_000;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let lastError: Error | undefined;
+        const timer = setTimeout(() => reject(new Error(`no watch after ${timeoutMs} ms${lastError ? ` (${lastError.message})` : ''}`)), timeoutMs);
+        watcher.once('connected', () => { clearTimeout(timer); resolve(); });
+        watcher.on('disconnected', (err: Error) => { lastError = err; });
+        watcher.once('error', (err: Error) => { clearTimeout(timer); reject(err); });
+      });
+    } catch (err) {
+      await watcher.cancel().catch(() => undefined);
+      throw err;
+    }
+    watcher.removeAllListeners('disconnected');
+    watcher.removeAllListeners('error');
+    return watcher;
   }
 
   async compareAndPut(key: string, text: string, expected: ExpectedRevision): Promise<string> {
@@ -150,7 +245,14 @@ export class EtcdStore implements ResourceStore {
     try {
       return await call();
     } catch (err) {
-      throw new Error(`etcd store ${this.location}: could not ${what}: ${(err as Error).message}`);
+      throw new Error(`etcd store ${this.location}: could not ${what}: ${(err as Error).message}${hintFor((err as Error).message)}`);
     }
   }
+}
+
+/** What to check when etcd refused the connection or the credentials (its own words are terse). */
+function hintFor(message: string): string {
+  if (/certificate|SSL|TLS|handshake/i.test(message)) return ' (TLS to etcd failed: check the CA of the etcd members and the client certificate and key given for etcd)';
+  if (/authentication failed|user name is empty|permission denied|invalid auth token/i.test(message)) return ' (etcd refused the credentials: check the etcd user and password file, and its role\'s permissions on the prefix)';
+  return '';
 }

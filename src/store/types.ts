@@ -29,8 +29,13 @@ export type ExpectedRevision = { readonly revision: string } | { readonly absent
 export interface ResourceStore {
   /** Every entry, ordered by key. */
   readAll(): Promise<StoreEntry[]>;
-  /** Calls `onChange` (debounced) after entries change, by anyone; resolves the returned close. */
-  watch(onChange: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onChange` (debounced) after entries change, by anyone; resolves the returned close.
+   * A store reached over the network also calls `onConnection` with why it is down when the watch
+   * loses the store, and with undefined when it is back (then `onChange` follows, since changes
+   * may have been missed).
+   */
+  watch(onChange: () => void, onConnection?: (down: string | undefined) => void): Promise<() => Promise<void>>;
   /** Writes `text` under `key` only if the entry is as expected; returns the new revision. */
   compareAndPut(key: string, text: string, expected: ExpectedRevision): Promise<string>;
   /** Removes `key` only if its revision is `revision`. */

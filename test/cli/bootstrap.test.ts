@@ -25,6 +25,16 @@ describe('cli: meshd bootstrap', () => {
     assert.match(result.stdout, /path: \/run\/sds\/sds\.sock/);
   });
 
+  it('takes several replicas by repeating --xds or comma-separating: one endpoint each in the xDS cluster, one target with --grpc', async () => {
+    const result = await runCli(['bootstrap', '--node', 'mesh/demo/virtualNode/front', '--state-dir', stateDir, '--xds', '127.0.0.1:18000,127.0.0.1:18010', '--xds', '127.0.0.1:18020'], { APPMESH_SDS_SOCKET_PATH: '/run/sds/sds.sock' });
+    assert.equal(result.code, 0, result.stderr);
+    const xds = parse(result.stdout).static_resources.clusters.find((c: { name: string }) => c.name === 'meshd_xds');
+    assert.deepEqual(xds.load_assignment.endpoints[0].lb_endpoints.map((e: { endpoint: { address: { socket_address: { port_value: number } } } }) => e.endpoint.address.socket_address.port_value), [18000, 18010, 18020]);
+    const grpc = await runCli(['bootstrap', '--node', 'mesh/demo/virtualNode/api', '--state-dir', stateDir, '--grpc', '--xds', '127.0.0.1:18000', '--xds', '127.0.0.1:18010']);
+    assert.equal(grpc.code, 0, grpc.stderr);
+    assert.deepEqual(JSON.parse(grpc.stdout).xds_servers.map((s: { server_uri: string }) => s.server_uri), ['ipv4:127.0.0.1:18000,127.0.0.1:18010']);
+  });
+
   it('carries per-proxy listener ports in node.metadata', async () => {
     const result = await runCli(['bootstrap', '--node', 'mesh/demo/virtualNode/front', '--state-dir', stateDir, '--ingress-port', '15300', '--egress-port', '15301']);
     assert.equal(result.code, 0, result.stderr);

@@ -91,6 +91,25 @@ describe('envoy/bootstrap', () => {
     assert.equal(v6.load_assignment.endpoints[0]!.lb_endpoints[0]!.endpoint.address.socket_address.address, '::1');
   });
 
+  it('gives several replicas one xDS cluster with one endpoint each, and keeps SDS on the local socket', () => {
+    const doc = parse(renderBootstrapYaml(buildEnvoyBootstrap({ ...base, xdsAddresses: ['10.0.0.1:18000', '10.0.0.2:18000', '[fd00::3]:18000'] }))) as Yaml;
+    const xds = clusterNamed(doc, XDS_CLUSTER_NAME);
+    assert.equal(xds.type, 'STATIC');
+    assert.equal((xds.load_assignment.endpoints as unknown as Yaml[]).length, 1);
+    const endpoints = xds.load_assignment.endpoints[0]!.lb_endpoints as unknown as Yaml[];
+    assert.deepEqual(endpoints.map((e) => [e.endpoint.address.socket_address.address, e.endpoint.address.socket_address.port_value]),
+      [['10.0.0.1', 18000], ['10.0.0.2', 18000], ['fd00::3', 18000]]);
+    assert.equal((doc.static_resources.clusters as unknown as Yaml[]).length, 2, 'one xDS cluster for all replicas, beside SDS');
+    assert.equal((doc.dynamic_resources.ads_config.grpc_services as unknown as Yaml[]).length, 1);
+    assert.equal(clusterNamed(doc, SDS_CLUSTER_NAME).load_assignment.endpoints[0]!.lb_endpoints[0]!.endpoint.address.pipe.path, '/run/meshd/sds.sock');
+    const named = clusterNamed(parse(renderBootstrapYaml(buildEnvoyBootstrap({ ...base, xdsAddresses: ['meshd-1:18000', 'meshd-2:18000'] }))) as Yaml, XDS_CLUSTER_NAME);
+    assert.equal(named.type, 'STRICT_DNS', 'host names are resolved, each to its own endpoint');
+    assert.equal((named.load_assignment.endpoints[0]!.lb_endpoints as unknown as Yaml[]).length, 2);
+    assert.throws(() => buildEnvoyBootstrap({ ...base, xdsAddresses: ['10.0.0.1:18000', 'unix:/run/meshd/xds.sock'] }), /all as HOST:PORT or all as unix:PATH/);
+    assert.throws(() => buildEnvoyBootstrap({ ...base, xdsAddresses: ['10.0.0.1:18000', '10.0.0.1:18000'] }), /"10\.0\.0\.1:18000" is given twice/);
+    assert.throws(() => buildEnvoyBootstrap({ ...base, xdsAddresses: ['10.0.0.1:18000', '10.0.0.2:0'] }), /"10\.0\.0\.2:0": port 0 cannot be dialled/);
+  });
+
   it('takes the SDS socket from APPMESH_SDS_SOCKET_PATH when none is given, and says when neither is', () => {
     const fromEnv = buildEnvoyBootstrap({ nodeId: base.nodeId, credential, env: { APPMESH_SDS_SOCKET_PATH: '/tmp/appmesh-sds.sock' } });
     const doc = parse(renderBootstrapYaml(fromEnv)) as Yaml;

@@ -23,6 +23,17 @@ describe('envoy/grpc-bootstrap', () => {
     assert.deepStrictEqual(bootstrap.xds_servers[0]!.server_features, ['xds_v3']);
   });
 
+  it('reaches several replicas through one multi-address target that grpc-js-xds accepts', () => {
+    const v4 = buildGrpcBootstrap({ nodeId, xdsAddresses: ['10.0.0.1:18000', '10.0.0.2:18001'] });
+    assert.equal(v4.xds_servers.length, 1);
+    assert.equal(v4.xds_servers[0]!.server_uri, 'ipv4:10.0.0.1:18000,10.0.0.2:18001');
+    assert.equal(validateBootstrapConfig(JSON.parse(JSON.stringify(v4))).xdsServers[0]!.server_uri, 'ipv4:10.0.0.1:18000,10.0.0.2:18001');
+    assert.equal(buildGrpcBootstrap({ nodeId, xdsAddresses: ['[fd00::1]:18000', '[fd00::2]:18000'] }).xds_servers[0]!.server_uri, 'ipv6:[fd00::1]:18000,[fd00::2]:18000');
+    assert.equal(buildGrpcBootstrap({ nodeId, xdsAddresses: ['meshd.internal:18000'] }).xds_servers[0]!.server_uri, 'meshd.internal:18000', 'one address stays as it is');
+    assert.throws(() => buildGrpcBootstrap({ nodeId, xdsAddresses: ['meshd-1:18000', 'meshd-2:18000'] }), /IP addresses of one family only; .*one DNS name with an address per replica/);
+    assert.throws(() => buildGrpcBootstrap({ nodeId, xdsAddresses: ['10.0.0.1:18000', '[fd00::2]:18000'] }), /IP addresses of one family only/);
+  });
+
   it('declares a file_watcher certificate provider over the node certificate directory (A29)', () => {
     const bootstrap = buildGrpcBootstrap({ nodeId, certDir: '/var/lib/meshd/certs/color-blue', refreshIntervalSeconds: 5 });
     assert.deepStrictEqual(bootstrap.certificate_providers, {
