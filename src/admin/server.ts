@@ -16,7 +16,7 @@ import { UI_CONTENT_SECURITY_POLICY, UiAssets } from './ui-assets';
 import type { ViewChanges } from './view-changes';
 import { ViewStream } from './view-stream';
 import type { StreamRegistry } from './stream-registry';
-import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView, SnapshotSource } from './types';
+import type { AdminActions, FleetStatus, MeshStatus, ReadinessCheck, SecretStatus, SecretView, SnapshotSource } from './types';
 import type { MeshEndpointId } from '../identity/endpoint-id';
 
 const log = logger('admin');
@@ -43,6 +43,8 @@ export interface AdminServerOptions {
   actions?: AdminActions;
   /** The mesh view (/ui, /view, /view/events): its facts and the signal that they changed. */
   view?: { sources: MeshViewSources; changes: ViewChanges; coalesceMs?: number };
+  /** With a shared store: every replica and the proxies each serves (absent on one machine). */
+  fleet?: () => FleetStatus | undefined;
 }
 
 /** What /status returns. */
@@ -53,6 +55,8 @@ export interface StatusDocument {
   recentlyClosed: ReturnType<StreamRegistry['recentlyClosed']>;
   mesh: MeshStatus | null;
   secrets: SecretStatus[];
+  /** Replicas on a shared store: the whole fleet, and which replica serves each proxy. `proxies` are this replica's. */
+  fleet?: FleetStatus;
 }
 
 export class HttpError extends Error {
@@ -139,12 +143,14 @@ export class AdminServer {
 
   /** The /status document. */
   async status(): Promise<StatusDocument> {
+    const fleet = this.options.fleet?.();
     return {
       generatedAt: new Date().toISOString(),
       proxies: this.options.registry.proxies(),
       recentlyClosed: this.options.registry.recentlyClosed(),
       mesh: this.options.meshStatus?.() ?? null,
       secrets: (await this.options.secretStatus?.()) ?? [],
+      ...(fleet ? { fleet } : {}),
     };
   }
 

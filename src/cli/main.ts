@@ -86,6 +86,8 @@ export function buildProgram(): Command {
     .description('serve xDS (ADS) and SDS for the mesh specs in a directory, applying valid changes as they happen')
     .option('--config <dir>', 'directory of mesh specs (watched); or --store')
     .option('--store <url>', 'read the mesh from etcd, shared by replicas: etcd://HOST:PORT[,HOST:PORT…]/PREFIX (see meshd store import)')
+    .option('--replica-name <name>', 'with --store: this replica\'s name in the fleet view (default: host name and PID)')
+    .option('--fleet-lease-ttl <seconds>', 'with --store: a dead replica\'s fleet entries vanish this long after it stops renewing its lease', integer, 10)
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
     .option('--sds-socket <path>', 'SDS socket (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .addOption(new Option('--sds-socket-mode <octal>', 'SDS socket file mode, e.g. 660 to share it with the Envoy user\'s group').argParser(octal).default(0o600, '0600'))
@@ -109,7 +111,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
   addSpecLimitOptions(serve)
-    .action(async (opts: { config?: string; store?: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
+    .action(async (opts: { config?: string; store?: string; replicaName?: string; fleetLeaseTtl: number; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
       const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,

@@ -6,6 +6,7 @@ import type { StateRecovery } from '../runtime/state-directory';
 import { logger } from '../log';
 import { bootstrapHint, exposureWarnings } from './serve-hints';
 import { openStore } from './store';
+import { checkReplicaName, defaultReplicaName } from '../store/fleet-registry';
 
 const log = logger('serve');
 import type { SpecLimits } from '../spec/limits';
@@ -29,6 +30,9 @@ export interface ServeCommandOptions {
   specLimits?: SpecLimits;
   /** The App Mesh API, when `--api` is given. */
   api?: ApiSettings;
+  /** With --store: this replica's name in the fleet view (default host name and PID), and its lease TTL in seconds. */
+  replicaName?: string;
+  fleetLeaseTtl?: number;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -39,6 +43,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   }
   const stateDir = path.resolve(opts.stateDir);
   const store = opts.store !== undefined ? openStore(opts.store) : undefined;
+  const replicaName = store ? checkReplicaName(opts.replicaName ?? defaultReplicaName()) : undefined;
   const meshd = await Meshd.start({
     configDir: path.resolve(opts.config ?? '.'),
     ...(store ? { store } : {}),
@@ -54,6 +59,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.stateRecovery ? { stateRecovery: opts.stateRecovery } : {}),
     ...(opts.specLimits ? { specLimits: opts.specLimits } : {}),
     ...(opts.api ? { api: opts.api } : {}),
+    ...(store && replicaName ? { fleet: { ...store.shared, replicaName, ...(opts.fleetLeaseTtl ? { leaseTtlSeconds: opts.fleetLeaseTtl } : {}) } } : {}),
   });
   // Signal handlers first: the ready line below is what supervisors and tests wait for before
   // they may send SIGTERM, and without a handler that would kill the process uncleanly.
@@ -76,7 +82,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];
-  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
+  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}${replicaName ? ` as replica ${replicaName}` : ''}; ADS on ${meshd.xdsAddresses.join(', ')}; `
     + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
   for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
   if (endpoints[0]) {

@@ -42,6 +42,7 @@ import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
 import { DirectoryStore, type ResourceStore } from '../store';
 import { ViewChanges } from '../admin/view-changes';
 import { signalViewChanges } from './view-sources';
+import { FleetMembership, type FleetSettings } from './fleet';
 
 const log = logger('meshd');
 
@@ -94,6 +95,8 @@ export interface MeshdOptions {
   api?: ApiSettings;
   /** Read the mesh from this store (etcd, shared by replicas) instead of watching `configDir`; the caller closes it. */
   store?: ResourceStore;
+  /** With a shared store: register this replica and its proxies, and show the whole fleet (see fleet.ts). */
+  fleet?: FleetSettings;
 }
 
 /** The parts of a running meshd, built before any of them is started. */
@@ -132,6 +135,8 @@ export class Meshd {
   xdsAddresses: string[] = [];
   adminServer: AdminServer | undefined;
   apiServer: ApiServer | undefined;
+  /** This replica's membership of the fleet view (with `options.fleet`). */
+  fleet: FleetMembership | undefined;
   private listening = false;
   private sdsServer: XdsServer | undefined;
 
@@ -156,6 +161,7 @@ export class Meshd {
           registry: this.registry,
           snapshots: this.cache,
           ...(token ? { authorize: (metadata: grpc.Metadata) => metadata.get('authorization')[0] === `Bearer ${token}` } : {}),
+          ...(options.fleet ? { fleet: () => this.fleet?.status() } : {}),
         });
         options.extraServices?.(server);
       },
@@ -186,6 +192,14 @@ export class Meshd {
       meshd.listening = true;
       if (options.admin) await meshd.startAdmin(options.admin);
       if (options.api) await meshd.startApi(options.api);
+      if (options.fleet) {
+        meshd.fleet = await FleetMembership.start(options.fleet, {
+          xds: meshd.xdsAddresses,
+          ...(meshd.adminServer ? { admin: meshd.adminServer.url } : {}),
+          ...(meshd.apiServer ? { api: meshd.apiServer.url } : {}),
+        }, meshd.registry);
+        log.info({ replica: meshd.fleet.replicaName }, `registered in the fleet view as replica ${meshd.fleet.replicaName}`);
+      }
     } catch (err) {
       await meshd.stop();
       throw err;
@@ -217,6 +231,7 @@ export class Meshd {
       snapshots: this.cache,
       applier: this.applier,
       viewChanges: this.viewChanges,
+      ...(this.options.fleet ? { fleet: () => this.fleet?.status() } : {}),
       sources: {
         watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
         registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
@@ -248,6 +263,7 @@ export class Meshd {
   }
 
   async stop(): Promise<void> {
+    await this.fleet?.close();
     await this.apiServer?.close();
     await this.adminServer?.close();
     await this.watcher.close();
