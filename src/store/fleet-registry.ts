@@ -170,7 +170,7 @@ export class FleetRegistry {
     this.lease = lease;
     lease.on('lost', (err) => {
       if (this.closed || this.lease !== lease) return;
-      log.warn({ err: err.message, replica: this.name }, 'lost the fleet lease (etcd unreachable for longer than its TTL?); registering again');
+      log.warn({ err: err.message, replica: this.name }, 'lost the fleet lease (not renewed within its TTL: etcd unreachable, or this process starved of CPU); registering again');
       this.reregister();
     });
     const infoKey = `${this.base}info`;
