@@ -113,6 +113,8 @@ export class FleetRegistry {
   private dirty = false;
   private lastFlushAt = 0;
   private closed = false;
+  /** Set while publishing fails, so an etcd outage is logged once, not every interval. */
+  private failing = false;
 
   constructor(private readonly options: FleetRegistryOptions) {
     this.base = `${fleetPrefix(options.prefix)}${checkReplicaName(options.replica.name)}/`;
@@ -224,11 +226,14 @@ export class FleetRegistry {
     try {
       await Promise.all(writes);
       this.written = next;
+      if (this.failing) log.info({ replica: this.name }, 'publishing to the fleet view again');
+      this.failing = false;
     } catch (err) {
       // Written again in full at the next flush; the lease keeps what was written before.
       this.written = new Map();
       this.dirty = true;
-      log.warn({ err: (err as Error).message }, 'could not publish this replica\'s proxies to the fleet view; retrying');
+      if (!this.failing) log.warn({ err: (err as Error).message }, 'could not publish this replica\'s proxies to the fleet view; retrying every interval');
+      this.failing = true;
       if (!this.closed) setTimeout(() => this.changed(), this.interval).unref();
     }
   }

@@ -21,6 +21,7 @@ import { TypeUrl } from '../../src/xds/type-urls';
 import { useEtcd } from '../support/etcd';
 import { COLORAPP } from '../support/meshd';
 import { startServe, type ServeProcess } from '../support/serve-process';
+import { runCli } from '../support/run-cli';
 import { XdsTestClient, type SotwTestStream } from '../support/xds-client';
 
 const node = (name: string): string => `mesh/colorapp/virtualNode/${name}`;
@@ -247,5 +248,18 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
     const seen = await servedBy('a');
     for (const proxy of moved) assert.equal(seen[proxy.nodeId], 'c', `${proxy.nodeId} is on c`);
     assert.ok(!(await status('a')).fleet!.proxies.some((p) => p.replica === 'b'));
+  });
+});
+
+describe('e2e/replicas: serve flags', () => {
+  it('refuses a replica name that cannot be one etcd key segment, naming the flag', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-fleet-flags-'));
+    try {
+      const result = await runCli(['serve', '--store', 'etcd://127.0.0.1:1/meshd', '--replica-name', 'a/b', '--state-dir', path.join(work, 'state'), '--xds', '127.0.0.1:0', '--no-admin']);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /--replica-name "a\/b": use letters, digits/);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 });
