@@ -30,6 +30,11 @@ const PER_CHANNEL = 250;
 /** Client virtual nodes per store entry: one entry of 10,000 would pass etcd's 1.5 MiB request limit. */
 const CLIENTS_PER_ENTRY = 1000;
 const REGION = 'us-east-1';
+/**
+ * Generous: at K = 10,000 each of the three replicas translates every endpoint at start and on
+ * each write, so on two shared cores one step can take minutes.
+ */
+const STARTUP_MS = 600_000;
 const passThrough = (value: Buffer): Buffer => value;
 
 /** api-write's mesh, its clients file split into entries etcd accepts. */
@@ -108,7 +113,7 @@ function clientMain(): void {
         call.on('error', () => undefined);
         call.write(initialRequest(nodeId, TypeUrl.RouteConfiguration));
       }
-      const deadline = Date.now() + 180_000;
+      const deadline = Date.now() + STARTUP_MS;
       while (versions.some((v) => v === '')) {
         if (Date.now() > deadline) throw new Error(`${versions.filter((v) => v === '').length} streams got no routes`);
         await new Promise((r) => setTimeout(r, 50));
@@ -139,25 +144,28 @@ async function runK(k: number, rounds: number, etcdEndpoint: string): Promise<st
       seed.close();
     }
     const key = createKey(path.join(work, 'api-keys.json'), 'read-write');
-    const replicas: ChildPeer[] = [];
-    const addresses: { xds: string; api?: string }[] = [];
-    for (let index = 0; index < REPLICAS; index++) {
-      // Until the CA lives in etcd, replicas share replica 0's state directory by copy.
-      if (index > 0) fs.cpSync(path.join(work, 'replica-0', 'state'), path.join(work, `replica-${index}`, 'state'), { recursive: true });
+    const startReplica = (index: number): ChildPeer => {
       const replica = ChildPeer.start(`replica-${index}`, __filename, ['replica', work, String(index), prefix, etcdEndpoint], { MESHD_LOG_LEVEL: 'warn' });
       peers.push(replica);
-      replicas.push(replica);
-      addresses.push(await replica.request<{ xds: string; api?: string }>({ type: 'addresses' }));
+      return replica;
+    };
+    // Replica 0 creates the state directory; until the CA lives in etcd, the others get copies of it.
+    const replicas = [startReplica(0)];
+    const addresses = [await replicas[0]!.request<{ xds: string; api?: string }>({ type: 'addresses' }, STARTUP_MS)];
+    for (let index = 1; index < REPLICAS; index++) {
+      fs.cpSync(path.join(work, 'replica-0', 'state'), path.join(work, `replica-${index}`, 'state'), { recursive: true });
+      replicas.push(startReplica(index));
     }
+    addresses.push(...await Promise.all(replicas.slice(1).map((replica) => replica.request<{ xds: string; api?: string }>({ type: 'addresses' }, STARTUP_MS))));
     const load = ChildPeer.start('load', __filename, ['client']);
     peers.push(load);
-    await load.request({ type: 'open', xds: addresses.map((a) => a.xds), stateDir: path.join(work, 'replica-0', 'state'), k }, 240_000);
+    await load.request({ type: 'open', xds: addresses.map((a) => a.xds), stateDir: path.join(work, 'replica-0', 'state'), k }, STARTUP_MS);
     const sdk = new AppMeshClient({ endpoint: addresses[0]!.api!, region: REGION, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey }, maxAttempts: 1 });
     const updates: number[] = [];
     try {
       for (let round = 0; round <= rounds; round++) {
         await load.request({ type: 'watch' });
-        const allUpdated = load.waitForEvent((e) => e.type === 'allUpdated', 60_000, () => `not every stream updated (round ${round})`);
+        const allUpdated = load.waitForEvent((e) => e.type === 'allUpdated', STARTUP_MS, () => `not every stream updated (round ${round})`);
         const start = nowMs();
         await sdk.send(new UpdateRouteCommand({ meshName: 'bench', virtualRouterName: 'svc', routeName: 'split', spec: routeSpec(round % 2 === 0 ? 50 : 100) as never }));
         const event = await allUpdated;
