@@ -82,8 +82,9 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   });
   const model = meshd.currentModel;
   const endpoints = model ? Object.keys(model.endpoints) : [];
-  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}${replicaName ? ` as replica ${replicaName}` : ''}; ADS on ${meshd.xdsAddresses.join(', ')}; `
+  process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
     + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
+  if (replicaName) process.stderr.write(`meshd: in the fleet view as replica ${replicaName} (see meshd status)\n`);
   for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
   if (endpoints[0]) {
     const hint = bootstrapHint({
