@@ -115,6 +115,10 @@ export class FleetRegistry {
   private closed = false;
   /** Set while publishing fails, so an etcd outage is logged once, not every interval. */
   private failing = false;
+  /** Set once the first registration succeeded: a lease lost before that is start()'s failure. */
+  private registered = false;
+  /** Flushes run one after another, so an older one cannot land after a newer one. */
+  private flushChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FleetRegistryOptions) {
     this.base = `${fleetPrefix(options.prefix)}${checkReplicaName(options.replica.name)}/`;
@@ -171,7 +175,7 @@ export class FleetRegistry {
     const lease = this.options.client.lease(ttl, { autoKeepAlive: true });
     this.lease = lease;
     lease.on('lost', (err) => {
-      if (this.closed || this.lease !== lease) return;
+      if (this.closed || this.lease !== lease || !this.registered) return;
       log.warn({ err: err.message, replica: this.name }, 'lost the fleet lease (not renewed within its TTL: etcd unreachable, or this process starved of CPU); registering again');
       this.reregister();
     });
@@ -187,6 +191,7 @@ export class FleetRegistry {
     this.written = new Map();
     this.dirty = true;
     await this.flush();
+    this.registered = true;
   }
 
   /** After a lost lease: try again every interval until registered or closed. */
@@ -201,7 +206,14 @@ export class FleetRegistry {
     attempt();
   }
 
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
+    const run = this.flushChain.then(() => this.flushOnce());
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes the buckets whose text changed since the last successful flush. */
+  private async flushOnce(): Promise<void> {
     const lease = this.lease;
     if (this.closed || !lease || !this.dirty) return;
     this.dirty = false;
