@@ -25,11 +25,11 @@ const PER_CHANNEL = 250;
 const REGION = 'us-east-1';
 const passThrough = (value: Buffer): Buffer => value;
 
-function routeSpec(v1: number): Record<string, unknown> {
+export function routeSpec(v1: number): Record<string, unknown> {
   return { httpRoute: { match: { prefix: '/' }, action: { weightedTargets: [{ virtualNode: 'v1', weight: v1 }, { virtualNode: 'v2', weight: 100 - v1 }] } } };
 }
 
-function writeMesh(dir: string, k: number): void {
+export function writeMesh(dir: string, k: number): void {
   fs.mkdirSync(dir, { recursive: true });
   const server = (name: string): object => ({
     kind: 'VirtualNode', meshName: 'bench', virtualNodeName: name,
@@ -170,7 +170,10 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'server') {
+// Imported by bench/replicas.ts for its mesh: run only when started as a script.
+if (require.main !== module) {
+  // nothing to run
+} else if (process.argv[2] === 'server') {
   serverMain(process.argv[3]!).catch((err: Error) => { console.error(err); process.exit(1); });
 } else if (process.argv[2] === 'client') {
   clientMain();

@@ -4,12 +4,18 @@
 // it sent), ERROR (the version sent was NACKed; error_state says why), NOT_SENT (meshd has the
 // type for the node but never sent it). Secrets are listed without contents, and node credentials
 // inside resources are redacted, as in /config_dump.
+//
+// On a fleet of replicas (a shared store) every replica answers for the whole fleet: a proxy
+// served by another replica is listed with its resources computed here (the mesh is shared and
+// versions derive from content, so they are what that replica serves) and its status as that
+// replica last published it (SYNCED, STALE, ERROR with the NACK's start, NOT_SENT; at most one
+// fleet flush old). Every node carries `meshd_replica` in its metadata: the replica serving it.
 import * as grpc from '@grpc/grpc-js';
 import { redactedResourceBytes } from './config-dump';
 import { typeState, type StreamRecord, type StreamRegistry } from './stream-registry';
-import type { SnapshotSource } from './types';
+import type { FleetProxyStatus, FleetStatus, SnapshotSource } from './types';
 import { messageType } from '../xds/protos';
-import { TypeUrl } from '../xds/type-urls';
+import { shortTypeName, TypeUrl } from '../xds/type-urls';
 
 const SERVICE = 'envoy.service.status.v3.ClientStatusDiscoveryService';
 const REQUEST_TYPE = 'envoy.service.status.v3.ClientStatusRequest';
@@ -23,7 +29,12 @@ export interface CsdsOptions {
    * anyone who can reach the xDS port may. Return false to refuse with PERMISSION_DENIED.
    */
   authorize?: (metadata: grpc.Metadata) => boolean;
+  /** With a shared store: the fleet, so proxies on other replicas are answered for too. */
+  fleet?: () => FleetStatus | undefined;
 }
+
+/** The node metadata naming the replica that serves it. */
+export const REPLICA_METADATA_KEY = 'meshd_replica';
 
 /** envoy.type.matcher.v3.StringMatcher, as protobufjs decodes it. */
 interface StringMatcher { exact?: string; prefix?: string; suffix?: string; contains?: string; safeRegex?: { regex?: string }; ignoreCase?: boolean }
@@ -78,12 +89,73 @@ export function clientStatus(request: ClientStatusRequest, options: CsdsOptions)
     if (!list) byNode.set(nodeId, (list = []));
     list.push(record);
   }
-  const config = [...byNode.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, records]) => clientConfig(records, options, request.excludeResourceContents ?? false));
+  const fleet = options.fleet?.();
+  const exclude = request.excludeResourceContents ?? false;
+  const configs = new Map<string, Record<string, unknown>>();
+  for (const [nodeId, records] of byNode) configs.set(nodeId, clientConfig(records, options, exclude, fleet?.replica));
+  for (const proxy of remoteProxies(fleet, byNode)) {
+    if (matchers.length > 0 && !matchers.some((matches) => matches(proxy.nodeId))) continue;
+    configs.set(proxy.nodeId, remoteClientConfig(proxy, options, exclude));
+  }
+  const config = [...configs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry);
   return { config };
 }
 
-function clientConfig(records: StreamRecord[], options: CsdsOptions, excludeContents: boolean): Record<string, unknown> {
+/**
+ * Proxies other replicas serve and this one does not, one per node id: during a move the replica
+ * it left may still list it until its lease expires, so the newest connection wins.
+ */
+function remoteProxies(fleet: FleetStatus | undefined, local: ReadonlyMap<string, unknown>): FleetProxyStatus[] {
+  const newest = new Map<string, FleetProxyStatus>();
+  for (const proxy of fleet?.proxies ?? []) {
+    if (proxy.replica === fleet!.replica || local.has(proxy.nodeId)) continue;
+    const seen = newest.get(proxy.nodeId);
+    if (!seen || seen.since < proxy.since) newest.set(proxy.nodeId, proxy);
+  }
+  return [...newest.values()];
+}
+
+function nodeOf(node: { id: string; cluster?: string; userAgentName?: string }, replica: string | undefined): Record<string, unknown> {
+  return {
+    ...node,
+    ...(replica !== undefined ? { metadata: { fields: { [REPLICA_METADATA_KEY]: { stringValue: replica } } } } : {}),
+  };
+}
+
+/** A proxy on another replica: resources from this replica's snapshot, status as that replica published it. */
+function remoteClientConfig(proxy: FleetProxyStatus, options: CsdsOptions, excludeContents: boolean): Record<string, unknown> {
+  const snapshot = options.snapshots.getSnapshot(proxy.endpoint);
+  const generic: Record<string, unknown>[] = [];
+  for (const typeUrl of [...(snapshot?.typeUrls() ?? [])].sort()) {
+    const type = proxy.types[shortTypeName(typeUrl)];
+    for (const resource of snapshot!.get(typeUrl)?.resources.values() ?? []) {
+      const entry: Record<string, unknown> = { typeUrl, name: resource.name };
+      if (!type?.sent || type.state === 'not_sent') {
+        entry.configStatus = 'NOT_SENT';
+      } else {
+        entry.versionInfo = type.sent;
+        if (type.state === 'nacked') {
+          entry.configStatus = 'ERROR';
+          entry.clientStatus = 'NACKED';
+          entry.errorState = { details: type.nack ?? '', versionInfo: type.sent };
+        } else if (type.state === 'synced') {
+          entry.configStatus = 'SYNCED';
+          entry.clientStatus = 'ACKED';
+        } else {
+          entry.configStatus = 'STALE';
+          entry.clientStatus = 'REQUESTED';
+        }
+      }
+      if (!excludeContents && typeUrl !== TypeUrl.Secret) {
+        entry.xdsConfig = { type_url: typeUrl, value: redactedResourceBytes(typeUrl, resource.value) };
+      }
+      generic.push(entry);
+    }
+  }
+  return { node: nodeOf({ id: proxy.nodeId }, proxy.replica), genericXdsConfigs: generic };
+}
+
+function clientConfig(records: StreamRecord[], options: CsdsOptions, excludeContents: boolean, replica: string | undefined): Record<string, unknown> {
   // Newest stream last, so on a reconnect overlap the newest stream's view of a type wins.
   const ordered = [...records].sort((a, b) => a.info.connectedAt.getTime() - b.info.connectedAt.getTime() || a.info.id - b.info.id);
   const first = ordered[0]!;
@@ -127,7 +199,7 @@ function clientConfig(records: StreamRecord[], options: CsdsOptions, excludeCont
     }
   }
   const node = first.info.node;
-  return { node: { id: node.id, cluster: node.cluster, userAgentName: node.userAgentName }, genericXdsConfigs: generic };
+  return { node: nodeOf({ id: node.id, cluster: node.cluster, userAgentName: node.userAgentName }, replica), genericXdsConfigs: generic };
 }
 
 const raw = (value: Buffer): Buffer => value;

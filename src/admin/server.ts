@@ -16,7 +16,7 @@ import { UI_CONTENT_SECURITY_POLICY, UiAssets } from './ui-assets';
 import type { ViewChanges } from './view-changes';
 import { ViewStream } from './view-stream';
 import type { StreamRegistry } from './stream-registry';
-import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView, SnapshotSource } from './types';
+import type { AdminActions, FleetStatus, MeshStatus, ReadinessCheck, SecretStatus, SecretView, SnapshotSource } from './types';
 import type { MeshEndpointId } from '../identity/endpoint-id';
 import type { NodeCredentialStatus } from '../auth/node-credential';
 
@@ -46,6 +46,8 @@ export interface AdminServerOptions {
   credentialStatus?: () => NodeCredentialStatus;
   /** The mesh view (/ui, /view, /view/events): its facts and the signal that they changed. */
   view?: { sources: MeshViewSources; changes: ViewChanges; coalesceMs?: number };
+  /** With a shared store: every replica and the proxies each serves (absent on one machine). */
+  fleet?: () => FleetStatus | undefined;
 }
 
 /** What /status returns. */
@@ -58,6 +60,8 @@ export interface StatusDocument {
   secrets: SecretStatus[];
   /** Which key makes node credentials, which are being retired (until when), which endpoints were revoked. */
   nodeCredentials: NodeCredentialStatus | null;
+  /** Replicas on a shared store: the whole fleet, and which replica serves each proxy. `proxies` are this replica's. */
+  fleet?: FleetStatus;
 }
 
 export class HttpError extends Error {
@@ -146,6 +150,7 @@ export class AdminServer {
 
   /** The /status document. */
   async status(): Promise<StatusDocument> {
+    const fleet = this.options.fleet?.();
     return {
       generatedAt: new Date().toISOString(),
       proxies: this.options.registry.proxies(),
@@ -153,6 +158,7 @@ export class AdminServer {
       mesh: this.options.meshStatus?.() ?? null,
       secrets: (await this.options.secretStatus?.()) ?? [],
       nodeCredentials: this.options.credentialStatus?.() ?? null,
+      ...(fleet ? { fleet } : {}),
     };
   }
 

@@ -2,6 +2,7 @@
 // ours; mesh status, secret status, readiness and operator actions are implemented by the parts
 // that own them (spec loading, the CA, the listeners) and injected when the admin server starts.
 import type { Snapshot } from '../cache/snapshot';
+import type { FleetProxy, FleetReplicaInfo } from '../store/fleet-registry';
 
 /** How a proxy is served: Envoy resources, or the proxyless gRPC (xDS-based security) form. */
 export type ServedForm = 'envoy' | 'grpc';
@@ -152,4 +153,25 @@ export interface AdminActions {
 /** Where the current snapshots are read from (SnapshotCache satisfies this). */
 export interface SnapshotSource {
   getSnapshot(nodeKey: string): Snapshot | undefined;
+}
+
+/** A proxy somewhere in the fleet, and the replica serving it. */
+export interface FleetProxyStatus extends FleetProxy {
+  replica: string;
+}
+
+/** One replica in the fleet view. */
+export interface FleetReplicaStatus extends FleetReplicaInfo {
+  /** How many proxies (node ids) it serves. */
+  proxies: number;
+  /** Whether it is the replica that answered. */
+  self: boolean;
+}
+
+/** The fleet (replicas on a shared store): every replica and every proxy, with who serves it. */
+export interface FleetStatus {
+  /** The replica that answered. */
+  replica: string;
+  replicas: FleetReplicaStatus[];
+  proxies: FleetProxyStatus[];
 }

@@ -93,7 +93,8 @@ export function buildProgram(): Command {
     .option('--config <dir>', 'directory of mesh specs (watched); or --store')
     .option('--store <url>', 'read the mesh from etcd, shared by replicas: etcd://HOST:PORT[,HOST:PORT…]/PREFIX (see meshd store import)')
     .option('--store-key-file <file>', 'with --store (required): key-encryption key sealing the CA and node-credential keys replicas share in etcd; 32 bytes, base64 (as `meshd store keygen` writes) or raw, mode 0600; every replica gets the same file')
-    .option('--store-lease-ttl <seconds>', 'with --store: lease of the leader election and of each replica\'s rollover report (a dead leader is replaced after this long)', integer, 10)
+    .option('--store-lease-ttl <seconds>', 'with --store: lease of the leader election, of each replica\'s rollover report and of its fleet entries (a dead replica is replaced, and leaves the fleet view, after this long)', integer, 10)
+    .option('--replica-name <name>', 'with --store: this replica\'s name in the fleet view (default: host name and PID)')
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
     .option('--sds-socket <path>', 'SDS socket (default: $APPMESH_SDS_SOCKET_PATH, else <state-dir>/sds.sock)')
     .addOption(new Option('--sds-socket-mode <octal>', 'SDS socket file mode, e.g. 660 to share it with the Envoy user\'s group').argParser(octal).default(0o600, '0600'))
@@ -117,7 +118,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
   addEtcdClientOptions(addSpecLimitOptions(serve))
-    .action(async (opts: { config?: string; store?: string; storeKeyFile?: string; storeLeaseTtl: number; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags & EtcdClientFlags) => {
+    .action(async (opts: { config?: string; store?: string; storeKeyFile?: string; storeLeaseTtl: number; replicaName?: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags & EtcdClientFlags) => {
       const { adoptCa, newCa, newNodeKey, etcdCa, etcdCert, etcdKey, etcdUser, etcdPasswordFile, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,

@@ -8,6 +8,7 @@ import { bootstrapHint, exposureWarnings } from './serve-hints';
 import { openStore } from './store';
 import { loadStoreKey } from '../store/sealing';
 import type { EtcdClientFlags } from './etcd-options';
+import { checkReplicaName, defaultReplicaName } from '../store/fleet-registry';
 
 const log = logger('serve');
 import type { SpecLimits } from '../spec/limits';
@@ -37,6 +38,8 @@ export interface ServeCommandOptions {
   specLimits?: SpecLimits;
   /** The App Mesh API, when `--api` is given. */
   api?: ApiSettings;
+  /** With --store: this replica's name in the fleet view (default host name and PID). */
+  replicaName?: string;
 }
 
 /** `meshd serve`: runs until SIGINT/SIGTERM, then shuts down cleanly. */
@@ -65,6 +68,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     process.stderr.write(`meshd serve: ${(err as Error).message}\n`);
     return 2;
   }
+  const replicaName = store ? checkReplicaName(opts.replicaName ?? defaultReplicaName()) : undefined;
   const meshd = await Meshd.start({
     configDir: path.resolve(opts.config ?? '.'),
     ...(store ? { store, shared: { store, storeKey: storeKey!, storeKeyFile: storeKeyFile!, ...(opts.storeLeaseTtl ? { leaseTtlSeconds: opts.storeLeaseTtl } : {}) } } : {}),
@@ -80,6 +84,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     ...(opts.stateRecovery ? { stateRecovery: opts.stateRecovery } : {}),
     ...(opts.specLimits ? { specLimits: opts.specLimits } : {}),
     ...(opts.api ? { api: opts.api } : {}),
+    ...(store && replicaName ? { fleet: { ...store.shared, replicaName, ...(opts.storeLeaseTtl ? { leaseTtlSeconds: opts.storeLeaseTtl } : {}) } } : {}),
   });
   // Signal handlers first: the ready line below is what supervisors and tests wait for before
   // they may send SIGTERM, and without a handler that would kill the process uncleanly.
@@ -104,6 +109,7 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   const endpoints = model ? Object.keys(model.endpoints) : [];
   process.stderr.write(`meshd: serving ${endpoints.length} mesh endpoint(s) from ${store?.location ?? opts.config}; ADS on ${meshd.xdsAddresses.join(', ')}; `
     + `SDS on unix:${resolveSdsSocketPath(opts.sdsSocket, stateDir)}${meshd.adminServer ? `; admin on ${meshd.adminServer.url}` : ''}${meshd.apiServer ? `; App Mesh API on ${meshd.apiServer.url}` : ''}\n`);
+  if (replicaName) process.stderr.write(`meshd: in the fleet view as replica ${replicaName} (see meshd status)\n`);
   for (const warning of exposureWarnings({ xds: meshd.xdsAddresses, ...(meshd.adminServer ? { adminUrl: meshd.adminServer.url } : {}), ...(opts.adminToken ? { adminToken: opts.adminToken } : {}) })) log.warn(warning);
   if (endpoints[0]) {
     const hint = bootstrapHint({

@@ -1,9 +1,11 @@
 // `meshd status`: asks the admin endpoint for /status and prints one row per proxy stream and
 // resource type. A row is flagged (`!`) when the proxy NACKed the version meshd sent, or has not
 // ACKed it within the threshold, or has been connected that long without any configuration.
+// With replicas on a shared store, it also prints the fleet: every replica, and every proxy with
+// the replica serving it; a proxy another replica reports as NACKing counts as out of sync too.
 // Exit codes: 0 all in sync, 1 some proxy out of sync, 2 the admin endpoint could not be read.
 import type { StatusDocument } from '../admin/server';
-import type { ProxyStatus, TypeStatus } from '../admin/types';
+import type { FleetStatus, ProxyStatus, TypeStatus } from '../admin/types';
 
 export interface StatusCommandOptions {
   /** Base URL of meshd's admin endpoint, e.g. http://127.0.0.1:9902. */
@@ -109,6 +111,7 @@ export function renderStatus(doc: StatusDocument, options: { staleAfterSeconds: 
       if (row.flagged) outOfSync.add(proxy.nodeId);
     }
   }
+  const fleetLines = doc.fleet ? renderFleet(doc.fleet, options.color, outOfSync) : [];
   const lines: string[] = [];
   lines.push(`mesh revision: ${doc.mesh?.revision ?? 'none loaded'}`);
   if (doc.mesh?.lastRefused) {
@@ -120,7 +123,31 @@ export function renderStatus(doc: StatusDocument, options: { staleAfterSeconds: 
   lines.push(`${nodes} ${nodes === 1 ? 'proxy' : 'proxies'} on ${doc.proxies.length} ${doc.proxies.length === 1 ? 'stream' : 'streams'}; ${outOfSync.size} out of sync`, '');
   if (rows.length > 0) lines.push(table(['!', 'NODE', 'FORM', 'STREAM', 'TYPE', 'SENT', 'ACKED', 'STATE', 'LAST NACK', 'CERT EXPIRY'], rows, options.color));
   else lines.push('no proxies connected');
+  if (fleetLines.length > 0) lines.push('', ...fleetLines);
   return { text: `${lines.join('\n')}\n`, outOfSync: [...outOfSync].sort() };
+}
+
+/** Replicas, then one row per proxy of the fleet with the replica serving it; adds NACKing proxies to `outOfSync`. */
+function renderFleet(fleet: FleetStatus, color: boolean, outOfSync: Set<string>): string[] {
+  const replicaRows: Row[] = fleet.replicas.map((replica) => ({
+    flagged: false,
+    cells: [replica.self ? '*' : '', replica.name, String(replica.proxies), replica.xds.join(','), replica.admin ?? '-', replica.startedAt],
+  }));
+  const proxyRows: Row[] = fleet.proxies.map((proxy) => {
+    const types = Object.entries(proxy.types).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const nacked = types.filter(([, type]) => type.state === 'nacked');
+    if (nacked.length > 0) outOfSync.add(proxy.nodeId);
+    const states = types.map(([name, type]) => `${name}:${type.state === 'synced' ? short(type.acked) : type.state}`).join(' ') || 'waiting';
+    const nack = nacked[0]?.[1].nack;
+    return { flagged: nacked.length > 0, cells: [nacked.length > 0 ? '!' : '', proxy.nodeId, proxy.replica, proxy.streams.join(','), states, nack ? clip(nack, 60) : '-'] };
+  });
+  const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  return [
+    `fleet: ${count(fleet.replicas.length, 'replica', 'replicas')}, ${count(new Set(fleet.proxies.map((p) => p.nodeId)).size, 'proxy', 'proxies')}; this is ${fleet.replica}`,
+    table(['', 'REPLICA', 'PROXIES', 'XDS', 'ADMIN', 'STARTED'], replicaRows, false),
+    '',
+    proxyRows.length > 0 ? table(['!', 'NODE', 'REPLICA', 'STREAMS', 'ACKED', 'LAST NACK'], proxyRows, color) : 'no proxies in the fleet',
+  ];
 }
 
 export async function runStatus(options: StatusCommandOptions): Promise<StatusCommandResult> {

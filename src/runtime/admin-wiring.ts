@@ -8,6 +8,7 @@ import type { SnapshotCache } from '../cache/snapshot-cache';
 import { parseXdsAddress } from '../xds/address';
 import { actions, meshStatus, readiness, secretStatus, secretViews, type OperationsSources } from './operations';
 import type { ViewChanges } from '../admin/view-changes';
+import type { FleetStatus } from '../admin/types';
 import type { MeshApplier } from './mesh-applier';
 import { meshViewSources } from './view-sources';
 
@@ -22,6 +23,8 @@ export interface AdminWiring {
   /** The model being served and the signal that the mesh view changed (for /ui). */
   applier: MeshApplier;
   viewChanges: ViewChanges;
+  /** The fleet view, with a shared store. */
+  fleet?: () => FleetStatus | undefined;
 }
 
 /** Starts the admin server on `address` (HOST:PORT); rejects with the listen error. */
@@ -44,6 +47,7 @@ export async function startAdminServer(wiring: AdminWiring): Promise<AdminServer
     actions: actions(sources),
     credentialStatus: () => sources.credentials.status(),
     view: { sources: meshViewSources(sources, wiring.applier), changes: wiring.viewChanges },
+    ...(wiring.fleet ? { fleet: wiring.fleet } : {}),
   });
   await server.start();
   return server;

@@ -43,6 +43,7 @@ import { DirectoryStore, type ResourceStore } from '../store';
 import { openSharedParts, type SharedOptions, type SharedParts } from './shared-wiring';
 import { ViewChanges } from '../admin/view-changes';
 import { signalViewChanges } from './view-sources';
+import { FleetMembership, type FleetSettings } from './fleet';
 
 const log = logger('meshd');
 
@@ -99,6 +100,8 @@ export interface MeshdOptions {
   shared?: SharedOptions;
   /** Quiet period after the last spec change before it is loaded (default 100 ms; the benchmarks time a change without it). */
   reloadHoldOffMs?: number;
+  /** With a shared store: register this replica and its proxies, and show the whole fleet (see fleet.ts). */
+  fleet?: FleetSettings;
 }
 
 /** The parts of a running meshd, built before any of them is started. */
@@ -138,6 +141,8 @@ export class Meshd {
   xdsAddresses: string[] = [];
   adminServer: AdminServer | undefined;
   apiServer: ApiServer | undefined;
+  /** This replica's membership of the fleet view (with `options.fleet`). */
+  fleet: FleetMembership | undefined;
   private listening = false;
   private sdsServer: XdsServer | undefined;
   /** With `options.shared`: the CA state in etcd and the rollover leader. */
@@ -164,6 +169,7 @@ export class Meshd {
           registry: this.registry,
           snapshots: this.cache,
           ...(token ? { authorize: (metadata: grpc.Metadata) => metadata.get('authorization')[0] === `Bearer ${token}` } : {}),
+          ...(options.fleet ? { fleet: () => this.fleet?.status() } : {}),
         });
         options.extraServices?.(server);
       },
@@ -194,6 +200,14 @@ export class Meshd {
       meshd.listening = true;
       if (options.admin) await meshd.startAdmin(options.admin);
       if (options.api) await meshd.startApi(options.api);
+      if (options.fleet) {
+        meshd.fleet = await FleetMembership.start(options.fleet, {
+          xds: meshd.xdsAddresses,
+          ...(meshd.adminServer ? { admin: meshd.adminServer.url } : {}),
+          ...(meshd.apiServer ? { api: meshd.apiServer.url } : {}),
+        }, meshd.registry);
+        log.info({ replica: meshd.fleet.replicaName }, `registered in the fleet view as replica ${meshd.fleet.replicaName}`);
+      }
     } catch (err) {
       await meshd.stop();
       throw err;
@@ -225,6 +239,7 @@ export class Meshd {
       snapshots: this.cache,
       applier: this.applier,
       viewChanges: this.viewChanges,
+      ...(this.options.fleet ? { fleet: () => this.fleet?.status() } : {}),
       sources: {
         watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
         credentials: this.credentials, registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
@@ -257,6 +272,7 @@ export class Meshd {
   }
 
   async stop(): Promise<void> {
+    await this.fleet?.close();
     await this.apiServer?.close();
     await this.adminServer?.close();
     await this.watcher.close();

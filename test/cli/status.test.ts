@@ -154,4 +154,34 @@ describe('cli/status rendering', () => {
     assert.deepEqual(patient.outOfSync, []);
     assert.deepEqual(parseTable(patient.text).map((r) => r.STATE), ['pending', 'waiting']);
   });
+
+  it('prints the fleet of replicas with the replica serving each proxy, and counts a proxy NACKing on another replica as out of sync', () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const doc: StatusDocument = {
+      generatedAt: at, proxies: [], recentlyClosed: [], mesh: { revision: 'r1' }, secrets: [], nodeCredentials: null,
+      fleet: {
+        replica: 'a',
+        replicas: [
+          { name: 'a', xds: ['10.0.0.1:18000'], startedAt: at, proxies: 0, self: true },
+          { name: 'b', xds: ['10.0.0.2:18000'], admin: 'http://10.0.0.2:18001', startedAt: at, proxies: 2, self: false },
+        ],
+        proxies: [
+          { nodeId: BACK, endpoint: BACK, since: at, streams: ['ADS/sotw'], types: { CDS: { state: 'nacked', sent: 'v2', acked: 'v1', nack: 'cluster x: unknown secret' } }, replica: 'b' },
+          { nodeId: FRONT, endpoint: FRONT, since: at, streams: ['ADS/sotw', 'SDS/sotw'], types: { CDS: { state: 'synced', sent: 'v1', acked: 'v1' }, SDS: { state: 'pending', sent: 's2' } }, replica: 'b' },
+        ],
+      },
+    };
+    const { text, outOfSync } = renderStatus(doc, { staleAfterSeconds: 30, color: false });
+    assert.deepEqual(outOfSync, [BACK]);
+    assert.match(text, /^fleet: 2 replicas, 2 proxies; this is a$/m);
+    assert.match(text, /^\*\s+a\s+0\s+10\.0\.0\.1:18000\s+-/m);
+    assert.match(text, /^\s+b\s+2\s+10\.0\.0\.2:18000\s+http:\/\/10\.0\.0\.2:18001/m);
+    assert.match(text, new RegExp(`^!\\s+${BACK}\\s+b\\s+ADS/sotw\\s+CDS:nacked\\s+cluster x: unknown secret$`, 'm'));
+    assert.match(text, new RegExp(`^\\s+${FRONT}\\s+b\\s+ADS/sotw,SDS/sotw\\s+CDS:v1 SDS:pending\\s+-$`, 'm'));
+  });
+
+  it('prints no fleet section without a shared store', () => {
+    const doc: StatusDocument = { generatedAt: new Date().toISOString(), proxies: [], recentlyClosed: [], mesh: { revision: 'r1' }, secrets: [], nodeCredentials: null };
+    assert.doesNotMatch(renderStatus(doc, { staleAfterSeconds: 30, color: false }).text, /fleet/);
+  });
 });
