@@ -15,6 +15,8 @@ import { createKey } from '../src/api/keys';
 import { CREDENTIAL_HEADER, NodeCredentials } from '../src/auth/node-credential';
 import { Meshd } from '../src/runtime/meshd';
 import { EtcdStore, importDirectory } from '../src/store';
+import { createStoreKeyFile, loadStoreKey } from '../src/store/sealing';
+import { logger } from '../src/log';
 import { TypeUrl } from '../src/xds/type-urls';
 import { findEtcd, startEtcd } from '../test/support/etcd';
 import { routeSpec, writeMesh } from './api-write';
@@ -52,9 +54,12 @@ function writeStoreMesh(dir: string, k: number): void {
 async function replicaMain(work: string, index: number, storeUrlPrefix: string, etcdEndpoint: string): Promise<void> {
   const store = new EtcdStore({ endpoints: [etcdEndpoint], prefix: storeUrlPrefix });
   const dir = path.join(work, `replica-${index}`);
+  const storeKeyFile = path.join(work, 'store.key');
   const meshd = await Meshd.start({
     configDir: path.join(dir, 'unused'),
     store,
+    // One CA and node-credential key for all, through etcd (the first replica stores them).
+    shared: { store, storeKey: loadStoreKey(storeKeyFile, logger('bench')), storeKeyFile },
     xds: ['127.0.0.1:0'],
     sdsSocket: path.join(dir, 'sds.sock'),
     stateDir: path.join(dir, 'state'),
@@ -144,18 +149,16 @@ async function runK(k: number, rounds: number, etcdEndpoint: string): Promise<st
       seed.close();
     }
     const key = createKey(path.join(work, 'api-keys.json'), 'read-write');
+    createStoreKeyFile(path.join(work, 'store.key'));
     const startReplica = (index: number): ChildPeer => {
       const replica = ChildPeer.start(`replica-${index}`, __filename, ['replica', work, String(index), prefix, etcdEndpoint], { MESHD_LOG_LEVEL: 'warn' });
       peers.push(replica);
       return replica;
     };
-    // Replica 0 creates the state directory; until the CA lives in etcd, the others get copies of it.
+    // Replica 0 stores the CA and node-credential key in etcd; the others load them.
     const replicas = [startReplica(0)];
     const addresses = [await replicas[0]!.request<{ xds: string; api?: string }>({ type: 'addresses' }, STARTUP_MS)];
-    for (let index = 1; index < REPLICAS; index++) {
-      fs.cpSync(path.join(work, 'replica-0', 'state'), path.join(work, `replica-${index}`, 'state'), { recursive: true });
-      replicas.push(startReplica(index));
-    }
+    for (let index = 1; index < REPLICAS; index++) replicas.push(startReplica(index));
     addresses.push(...await Promise.all(replicas.slice(1).map((replica) => replica.request<{ xds: string; api?: string }>({ type: 'addresses' }, STARTUP_MS))));
     const load = ChildPeer.start('load', __filename, ['client']);
     peers.push(load);

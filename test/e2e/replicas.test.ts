@@ -16,6 +16,7 @@ import { createKey } from '../../src/api';
 import { CREDENTIAL_HEADER, NodeCredentials } from '../../src/auth/node-credential';
 import { runStatus } from '../../src/cli/status';
 import { EtcdStore, importDirectory } from '../../src/store';
+import { createStoreKeyFile } from '../../src/store/sealing';
 import { PROTO_INCLUDE_DIRS } from '../../src/xds/protos';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { useEtcd } from '../support/etcd';
@@ -66,6 +67,7 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
   let work: string;
   let storeUrl: string;
   let keysFile: string;
+  let storeKeyFile: string;
   let credentials: NodeCredentials;
   const replicas = new Map<string, ServeProcess>();
   const proxies: Proxy[] = [];
@@ -82,6 +84,8 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
       seed.close();
     }
     keysFile = path.join(work, 'api-keys.json');
+    storeKeyFile = path.join(work, 'store.key');
+    createStoreKeyFile(storeKeyFile);
     await startReplica('a', ['--api', '127.0.0.1:0', '--api-keys', keysFile]);
     await startReplica('b');
     await startReplica('c');
@@ -99,11 +103,10 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
   });
 
   async function startReplica(name: string, extra: string[] = []): Promise<ServeProcess> {
+    // Each its own empty state directory: the CA and node-credential key come from etcd.
     const stateDir = path.join(work, name, 'state');
-    // Until the CA and node-credential key live in etcd (h-ca), replicas share them by copy.
-    if (name !== 'a') fs.cpSync(path.join(work, 'a', 'state'), stateDir, { recursive: true });
     const replica = await startServe(path.join(work, 'unused'), stateDir, [
-      '--store', storeUrl, '--replica-name', name, '--store-lease-ttl', '2', '--sds-socket', path.join(work, name, 'sds.sock'), ...extra,
+      '--store', storeUrl, '--store-key-file', storeKeyFile, '--replica-name', name, '--store-lease-ttl', '2', '--sds-socket', path.join(work, name, 'sds.sock'), ...extra,
     ]);
     replicas.set(name, replica);
     return replica;
@@ -263,7 +266,9 @@ describe('e2e/replicas: serve flags', () => {
   it('refuses a replica name that cannot be one etcd key segment, naming the flag', async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-fleet-flags-'));
     try {
-      const result = await runCli(['serve', '--store', 'etcd://127.0.0.1:1/meshd', '--replica-name', 'a/b', '--state-dir', path.join(work, 'state'), '--xds', '127.0.0.1:0', '--no-admin']);
+      const keyFile = path.join(work, 'store.key');
+      createStoreKeyFile(keyFile);
+      const result = await runCli(['serve', '--store', 'etcd://127.0.0.1:1/meshd', '--store-key-file', keyFile, '--replica-name', 'a/b', '--state-dir', path.join(work, 'state'), '--xds', '127.0.0.1:0', '--no-admin']);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /--replica-name "a\/b": use letters, digits/);
     } finally {
