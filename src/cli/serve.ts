@@ -96,6 +96,12 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
       process.stderr.write(`meshd: ${signal}: shutting down\n`);
       meshd.stop().then(() => {
         store?.close();
+        // Everything meshd opened is closed; a client library's reconnect timer (etcd's, while
+        // etcd is unreachable) must not keep a stopped meshd alive. Unref'd: a clean exit comes first.
+        setTimeout(() => {
+          process.stderr.write('meshd: stopped; exiting although a connection to the store was still retrying\n');
+          process.exit(0);
+        }, 3_000).unref();
         resolve(0);
       }, (err: Error) => {
         process.stderr.write(`meshd: shutdown failed: ${err.message}\n`);

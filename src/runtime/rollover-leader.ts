@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { Campaign, Etcd3, Lease } from 'etcd3';
 import { logger, type Logger } from '../log';
 import type { TrustAuthority } from '../pki';
+import { ETCD_CLEANUP_MS, settleWithin } from '../util/settle-within';
 
 export interface RolloverLeaderOptions {
   client: Etcd3;
@@ -85,9 +86,10 @@ export class RolloverLeader {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    await this.#ticking;
-    await this.#campaign?.resign().catch(() => undefined);
-    await this.#lease?.revoke().catch(() => undefined);
+    await settleWithin(this.#ticking, ETCD_CLEANUP_MS);
+    // Bounded: with etcd gone, the lease simply expires.
+    if (this.#campaign) await settleWithin(this.#campaign.resign(), ETCD_CLEANUP_MS);
+    if (this.#lease) await settleWithin(this.#lease.revoke(), ETCD_CLEANUP_MS);
   }
 
   #campaignForLeader(): void {

@@ -14,6 +14,7 @@ import {
 import { DirectoryCredentialStore, formatStateDocument, parseStateDocument } from '../auth/credential-state';
 import { logger, type Logger } from '../log';
 import { SealError, seal, unseal } from '../store/sealing';
+import { ETCD_CLEANUP_MS, settleWithin } from '../util/settle-within';
 
 /** Where the shared state is and how to open it (shared-state.ts adds what the CA needs). */
 export interface SharedCredentialsOptions {
@@ -89,8 +90,8 @@ export class SharedCredentials implements CredentialStateStore {
   }
 
   async close(): Promise<void> {
-    await this.#watcher?.cancel().catch(() => undefined);
-    await this.#following;
+    if (this.#watcher) await settleWithin(this.#watcher.cancel(), ETCD_CLEANUP_MS);
+    await settleWithin(this.#following, ETCD_CLEANUP_MS);
     this.credentials.close();
   }
 

@@ -23,6 +23,7 @@ import { SealError, seal, unseal } from '../store/sealing';
 import { readIfExists, writeFileAtomic } from '../util/atomic-file';
 import { openStateDirectory, type StateRecovery } from './state-directory';
 import { SharedCredentials, type SharedCredentialsOptions } from './shared-credentials';
+import { ETCD_CLEANUP_MS, settleWithin } from '../util/settle-within';
 
 /**
  * State-directory files (besides the CA) every replica must hold the same copy of; each is stored
@@ -186,8 +187,8 @@ export class SharedState {
 
   async close(): Promise<void> {
     clearTimeout(this.#timer);
-    await this.#watcher?.cancel().catch(() => undefined);
-    await this.#syncing;
+    if (this.#watcher) await settleWithin(this.#watcher.cancel(), ETCD_CLEANUP_MS);
+    await settleWithin(this.#syncing, ETCD_CLEANUP_MS);
     await this.#sharedCredentials.close();
   }
 

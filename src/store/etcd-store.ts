@@ -8,6 +8,7 @@ import { Etcd3, type IOptions, type Watcher } from 'etcd3';
 import { isSpecFile } from '../spec/load';
 import { specKeyFor } from './keys';
 import { StoreConflictError, type ExpectedRevision, type ResourceIdentity, type ResourceStore, type StoreEntry } from './types';
+import { ETCD_CLEANUP_MS, settleWithin } from '../util/settle-within';
 
 /** Where a `--store etcd://HOST:PORT[,HOST:PORT…]/PREFIX` points. */
 export interface EtcdStoreTarget {
@@ -154,7 +155,7 @@ export class EtcdStore implements ResourceStore {
     return async () => {
       closed = true;
       clearTimeout(timer);
-      await current.watcher?.cancel().catch(() => undefined);
+      if (current.watcher) await settleWithin(current.watcher.cancel(), ETCD_CLEANUP_MS);
       current.client.close();
     };
   }

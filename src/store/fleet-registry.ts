@@ -15,6 +15,7 @@
 import { hostname } from 'node:os';
 import type { Etcd3, Lease } from 'etcd3';
 import { logger } from '../log';
+import { ETCD_CLEANUP_MS, settleWithin } from '../util/settle-within';
 
 const log = logger('fleet');
 
@@ -159,10 +160,11 @@ export class FleetRegistry {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    await this.flushing;
+    if (this.flushing) await settleWithin(this.flushing, ETCD_CLEANUP_MS);
     const lease = this.lease;
     this.lease = undefined;
-    await lease?.revoke().catch((err: Error) => log.warn({ err: err.message }, 'could not revoke the fleet lease; the entries vanish when it expires'));
+    const revoked = lease ? lease.revoke().then(() => true, (err: Error) => { log.warn({ err: err.message }, 'could not revoke the fleet lease; the entries vanish when it expires'); return false; }) : Promise.resolve(true);
+    if (!(await settleWithin(revoked, ETCD_CLEANUP_MS))) log.warn('etcd did not answer the fleet lease revocation in time; the entries vanish when it expires');
   }
 
   private get interval(): number {

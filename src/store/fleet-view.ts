@@ -5,6 +5,7 @@
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import { logger } from '../log';
 import { fleetPrefix, type FleetProxy, type FleetReplica, type FleetReplicaInfo } from './fleet-registry';
+import { ETCD_CLEANUP_MS, settleWithin } from '../util/settle-within';
 
 const log = logger('fleet');
 
@@ -44,8 +45,9 @@ export class FleetView {
   }
 
   async close(): Promise<void> {
-    await this.watcher?.cancel();
+    const watcher = this.watcher;
     this.watcher = undefined;
+    if (watcher) await settleWithin(watcher.cancel(), ETCD_CLEANUP_MS);
   }
 
   private changed(): void {

@@ -13,14 +13,18 @@ import { makeEtcdTls, type EtcdTlsFiles } from '../support/etcd-tls';
 import { COLORAPP } from '../support/meshd';
 import { runCli } from '../support/run-cli';
 import { startServe } from '../support/serve-process';
+import { createStoreKeyFile } from '../../src/store/sealing';
 
 describe('cli/etcd-options', function () {
   this.timeout(60_000);
   let work: string;
+  let storeKeyFile: string;
   let tls: EtcdTlsFiles;
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-etcd-options-'));
+    storeKeyFile = path.join(work, 'store.key');
+    createStoreKeyFile(storeKeyFile);
     tls = await makeEtcdTls(path.join(work, 'tls'));
   });
   after(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -65,7 +69,7 @@ describe('cli/etcd-options', function () {
       const exported = await runStoreExport(path.join(work, 'exported-tls'), { store: url, etcd: flags });
       assert.equal(exported.exitCode, 0, exported.output);
       assert.equal(fs.readdirSync(path.join(work, 'exported-tls')).length, 5);
-      const serve = await startServe(work, path.join(work, 'state-tls'), ['--store', url, '--etcd-ca', tls.caFile, '--etcd-cert', tls.clientCertFile, '--etcd-key', tls.clientKeyFile]);
+      const serve = await startServe(work, path.join(work, 'state-tls'), ['--store', url, '--store-key-file', storeKeyFile, '--etcd-ca', tls.caFile, '--etcd-cert', tls.clientCertFile, '--etcd-key', tls.clientKeyFile]);
       try {
         assert.match(serve.stderr(), /serving 4 mesh endpoint\(s\) from etcd:\/\//);
       } finally {
@@ -88,9 +92,9 @@ describe('cli/etcd-options', function () {
     });
 
     it('makes serve exit with the store named when the credentials are refused', async () => {
-      const result = await runCli(['serve', '--store', url, '--state-dir', path.join(work, 'state-refused'), '--xds', '127.0.0.1:0', '--no-admin', '--etcd-ca', tls.otherCaFile]);
+      const result = await runCli(['serve', '--store', url, '--store-key-file', storeKeyFile, '--state-dir', path.join(work, 'state-refused'), '--xds', '127.0.0.1:0', '--no-admin', '--etcd-ca', tls.otherCaFile]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /etcd store etcd:\/\/127\.0\.0\.1:\d+\/tls\/: could not watch the entries: /);
+      assert.match(result.stderr, /etcd store etcd:\/\/127\.0\.0\.1:\d+\/tls\/: could not (read the key check|watch the entries): /);
     });
   });
 

@@ -97,7 +97,12 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
       if (replica.child.exitCode !== null || replica.child.signalCode !== null) continue;
       const exited = new Promise((resolve) => replica.child.once('exit', resolve));
       process.kill(replica.child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => {
+        console.log(`replica did not exit 20 s after SIGTERM:\n${replica.stderr().split('\n').slice(-25).join('\n')}`);
+        replica.kill();
+      }, 20_000);
       await exited;
+      clearTimeout(timer);
     }
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
