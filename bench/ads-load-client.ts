@@ -4,6 +4,7 @@
 // own cost per message stays small. It reports when every stream has ACKed the version it was
 // told to expect, with the time of the last ACK.
 //   open {target, k, perChannel, version}  opens the streams; replies once all have ACKed `version`
+//                                          (after a close, opens them anew: a reconnect storm)
 //   expect {version}                       the version the next push carries
 //   stats                                  own RSS, streams alive, ACKs sent
 //   close                                  ends every stream and channel
@@ -20,10 +21,12 @@ const passThrough = (value: Buffer): Buffer => value;
 interface LoadStream {
   call: grpc.ClientDuplexStream<Buffer, Buffer>;
   ackedVersion: string;
+  /** Set when the orchestrator closed it: its ending is not a failure, and it is not counted. */
+  retired: boolean;
 }
 
-const channels: grpc.Client[] = [];
-const streams: LoadStream[] = [];
+let channels: grpc.Client[] = [];
+let streams: LoadStream[] = [];
 let expected = '';
 let ackedExpected = 0;
 let firstResponseAt = 0;
@@ -31,8 +34,6 @@ let lastAckAt = 0;
 let acksSent = 0;
 let alive = 0;
 let failureReported = false;
-/** Set once the orchestrator asks to close, so the streams ending then are not failures. */
-let closing = false;
 let onAllAcked: (() => void) | undefined;
 
 /** The last ACK built, reused while versions and nonces repeat across streams. */
@@ -45,6 +46,7 @@ function ackFor(typeUrl: string, versionInfo: string, nonce: string): Buffer {
 }
 
 function onResponse(stream: LoadStream, bytes: Buffer): void {
+  if (stream.retired) return;
   const header = readResponseHeader(bytes);
   const isExpected = header.versionInfo === expected;
   if (isExpected && firstResponseAt === 0) firstResponseAt = nowMs();
@@ -79,13 +81,13 @@ function openStreams(target: string, count: number, perChannel: number): void {
   for (let i = 0; i < count; i++) {
     const channel = channels[Math.floor(i / perChannel)]!;
     const call = channel.makeBidiStreamRequest(ADS_PATH, passThrough, passThrough, new grpc.Metadata());
-    const stream: LoadStream = { call, ackedVersion: '' };
+    const stream: LoadStream = { call, ackedVersion: '', retired: false };
     streams.push(stream);
     alive++;
     call.on('data', (bytes: Buffer) => onResponse(stream, bytes));
     call.on('status', (status: grpc.StatusObject) => {
       alive--;
-      if (!closing) reportFailure(i, `ended with status ${grpc.status[status.code]}: ${status.details}`);
+      if (!stream.retired) reportFailure(i, `ended with status ${grpc.status[status.code]}: ${status.details}`);
     });
     call.on('error', () => undefined); // reported through 'status'
     call.write(initialRequest(benchNodeId(i), TypeUrl.Cluster));
@@ -125,10 +127,15 @@ serveCommands('ads-load-client', async (command) => {
     case 'stats':
       return { rssBytes: process.memoryUsage().rss, alive, acked: ackedExpected, acksSent };
     case 'close': {
-      closing = true;
-      for (const stream of streams) stream.call.end();
+      const closed = streams.length;
+      for (const stream of streams) {
+        stream.retired = true;
+        stream.call.end();
+      }
       for (const channel of channels) channel.close();
-      return { closed: streams.length };
+      streams = [];
+      channels = [];
+      return { closed };
     }
     default:
       throw new Error(`unknown command "${String(command.type)}"`);

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatSummary, readVerdicts, VERDICTS_FILE_ENV } from './verdict';
 
-const SCRIPTS = ['run.js', 'pki-issuance.js', 'translate-mesh.js', 'sds-rotation.js', 'api-write.js', 'replicas.js'];
+const SCRIPTS = ['run.js', 'idle-rss.js', 'translate-mesh.js', 'one-file-change.js', 'pki-issuance.js', 'sds-rotation.js', 'api-write.js', 'replicas.js'];
 
 function main(): number {
   const results = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-bench-')), 'verdicts.jsonl');

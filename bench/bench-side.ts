@@ -7,8 +7,11 @@ import { mb, type PushSample } from './report';
 
 export type ServerKind = 'meshd' | 'baseline';
 
-/** A generation as meshd encoded it: its CDS version and shared response body (base64). */
-export interface Generation { version: string; body: string }
+/**
+ * A generation as meshd encoded it: its CDS version and shared response body (base64), and the
+ * CPU meshd spent building (translating) and encoding it (absent on the baseline, which loads it).
+ */
+export interface Generation { version: string; body: string; translateCpuMs?: number; encodeCpuMs?: number }
 
 /** Every child process the run started, so all can be killed whatever happens. */
 export const children = new Set<ChildPeer>();
@@ -36,8 +39,14 @@ export class BenchSide {
   rssOpenBytes = 0;
   openMs = 0;
   readonly samples: PushSample[] = [];
+  /** Reconnect storms: K streams opened anew on a running server, ms until all ACKed (measured rounds). */
+  readonly subscribeSamples: number[] = [];
   private client: ChildPeer | undefined;
   private generationsSent = 0;
+  private target = '';
+  private perChannel = 0;
+  private reopens = 0;
+  private lastVersion = '';
 
   private constructor(readonly kind: ServerKind, readonly k: number, private readonly server: ChildPeer) {
     this.label = `[K=${k} ${kind}]`;
@@ -63,9 +72,11 @@ export class BenchSide {
     client.onEvent((event: BenchEvent) => {
       if (event.type === 'progress') console.log(`${side.label} opening: ${event.opened} streams started, ${event.acked} have ACKed generation 0`);
     });
-    const target = `127.0.0.1:${Number(listening.port)}`;
+    side.target = `127.0.0.1:${Number(listening.port)}`;
+    side.perChannel = options.perChannel;
+    side.lastVersion = initial.version;
     const opened = await client.request<{ ms: number; channels: number }>(
-      { type: 'open', target, k, perChannel: options.perChannel, version: initial.version }, OPEN_TIMEOUT_MS);
+      { type: 'open', target: side.target, k, perChannel: options.perChannel, version: initial.version }, OPEN_TIMEOUT_MS);
     const stats = await server.request<ServerStats>({ type: 'stats' });
     side.rssOpenBytes = stats.rssBytes;
     side.openMs = opened.ms;
@@ -98,6 +109,7 @@ export class BenchSide {
     this.generationsSent++;
     await sleep(SETTLE_MS);
     const stats = await this.server.request<ServerStats>({ type: 'stats' });
+    this.lastVersion = version;
     const sample: PushSample = { wallMs: Number(event.lastAckAt) - publishedAt, cpuMs: stats.cpuMs - published.cpuMsAtStart, syncMs: published.syncMs };
     console.log(`${this.label} ${name}: all ${this.k} ACKed in ${sample.wallMs.toFixed(1)} ms; server CPU ${sample.cpuMs.toFixed(1)} ms ` +
       `(publish call ${sample.syncMs.toFixed(1)} ms)`);
@@ -105,19 +117,44 @@ export class BenchSide {
     return sample;
   }
 
+  /** Server stats now (RSS after the pushes). */
+  stats(): Promise<ServerStats> {
+    return this.server.request<ServerStats>({ type: 'stats' });
+  }
+
   /**
-   * RSS after the pushes, and a check that each stream got exactly one response per generation
+   * A reconnect storm, as after a restart: every stream is closed, and once the server has seen
+   * them all go, K streams open at once and subscribe; timed until each has ACKed the current
+   * version. `record` false for a warm-up.
+   */
+  async resubscribe(name: string, record: boolean): Promise<number> {
+    const client = this.client!;
+    await client.request({ type: 'close' });
+    const deadline = nowMs() + OPEN_TIMEOUT_MS;
+    while ((await this.stats()).openStreams > 0) {
+      if (nowMs() > deadline) throw new Error(`${this.label} the server still has streams open after every client stream was closed`);
+      await sleep(50);
+    }
+    const opened = await client.request<{ ms: number }>(
+      { type: 'open', target: this.target, k: this.k, perChannel: this.perChannel, version: this.lastVersion }, OPEN_TIMEOUT_MS);
+    this.reopens++;
+    console.log(`${this.label} ${name}: ${this.k} streams reconnected and ACKed in ${opened.ms.toFixed(0)} ms`);
+    if (record) this.subscribeSamples.push(opened.ms);
+    return opened.ms;
+  }
+
+  /**
+   * A check that each stream got exactly one response per generation
    * (more would mean a server sent something twice, and the timings would not compare).
    */
-  async finish(): Promise<{ rssAfterBytes: number }> {
-    const stats = await this.server.request<ServerStats>({ type: 'stats' });
+  async finish(): Promise<void> {
     const clientStats = await this.client!.request<{ acksSent: number }>({ type: 'stats' });
-    const expected = this.k * this.generationsSent;
+    // One ACK per stream per generation pushed, and one per stream for each reconnection.
+    const expected = this.k * (this.generationsSent + this.reopens);
     if (clientStats.acksSent !== expected) {
       console.log(`${this.label} WARNING: the client sent ${clientStats.acksSent} ACKs, expected ${expected} (one per stream per generation)`);
     }
     await this.client!.request({ type: 'close' });
-    return { rssAfterBytes: stats.rssBytes };
   }
 
   /** Stops both processes (killing them if they do not exit promptly). */

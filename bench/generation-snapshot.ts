@@ -37,13 +37,18 @@ function loadAssignment(clusterName: string, index: number, generation: number):
   };
 }
 
-/** Generation g: CDS with a few EDS clusters whose content depends on g, plus matching EDS. */
-export function generationSnapshot(generation: number): Snapshot {
+/** Generation g's resources as objects (the translation's output): a few EDS clusters whose content depends on g, plus matching EDS. */
+export function generationResources(generation: number): Record<string, ResourceInput[]> {
   const names = Array.from({ length: CLUSTERS_PER_SNAPSHOT }, (_, i) => `bench-service-${i}`);
-  return Snapshot.fromResources({
+  return {
     [TypeUrl.Cluster]: names.map((name) => cluster(name, generation)),
     [TypeUrl.ClusterLoadAssignment]: names.map((name, i) => loadAssignment(name, i, generation)),
-  });
+  };
+}
+
+/** Generation g, encoded: CDS with a few EDS clusters whose content depends on g, plus matching EDS. */
+export function generationSnapshot(generation: number): Snapshot {
+  return Snapshot.fromResources(generationResources(generation));
 }
 
 /** The node id (and snapshot key) of the i-th simulated proxy. */

@@ -1,18 +1,19 @@
 // The meshd side of the bench, in its own process: meshd's XdsServer serving ADS on loopback
 // from a SnapshotCache, driven by the orchestrator over IPC.
-//   prepare {generation}  builds (encodes) generation g; replies with its CDS version and the
-//                         shared response body meshd will send, for the baseline to replay
+//   prepare {generation}  builds (translates, then encodes) generation g; replies with its CDS
+//                         version and the shared response body meshd will send, for the baseline
+//                         to replay, and the CPU each stage took
 //   publish {generation}  sets g's snapshot for every one of the K node keys (this is the push)
 //   stats                 own CPU time, RSS and open stream count
 // Usage: node dist/bench/meshd-server.js <K>
 import { SnapshotCache } from '../src/cache/snapshot-cache';
-import type { Snapshot } from '../src/cache/snapshot';
+import { Snapshot } from '../src/cache/snapshot';
 import { ADS } from '../src/server/services';
 import { trustNodeIdClaims } from '../src/auth/node-id-claims';
 import { XdsServer } from '../src/server/xds-server';
 import type { StreamObserver } from '../src/server/observer';
 import { TypeUrl } from '../src/xds/type-urls';
-import { benchNodeId, generationSnapshot } from './generation-snapshot';
+import { benchNodeId, generationResources } from './generation-snapshot';
 import { emitEvent, nowMs, ownStats, serveCommands } from './ipc';
 
 const streamCount = Number(process.argv[2]);
@@ -37,11 +38,18 @@ async function main(): Promise<void> {
     switch (command.type) {
       case 'prepare': {
         const generation = Number(command.generation);
-        const snapshot = generationSnapshot(generation);
-        prepared.set(generation, snapshot);
+        // The stages of a push before any stream is written to: building the resource objects
+        // (what translation produces), then encoding them and the response every stream shares.
+        const startCpu = ownStats(openStreams).cpuMs;
+        const resources = generationResources(generation);
+        const translatedCpu = ownStats(openStreams).cpuMs;
+        const snapshot = Snapshot.fromResources(resources);
         const clusters = snapshot.get(TypeUrl.Cluster)!;
+        clusters.sotwResponse(null, '*');
         const body = clusters.sotwBody(null, '*');
-        return { version: clusters.version, body: body.toString('base64') };
+        const encodedCpu = ownStats(openStreams).cpuMs;
+        prepared.set(generation, snapshot);
+        return { version: clusters.version, body: body.toString('base64'), translateCpuMs: translatedCpu - startCpu, encodeCpuMs: encodedCpu - translatedCpu };
       }
       case 'publish': {
         const generation = Number(command.generation);

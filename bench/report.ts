@@ -1,4 +1,5 @@
-// Turning measured pushes into the summary table and the verdict against issue 2's targets.
+// Turning measured pushes into the summary tables and issue 18's rows (bench/verdict.ts).
+import { recordVerdict } from './verdict';
 
 /** One measured push: from the publish command to the last stream's ACK. */
 export interface PushSample {
@@ -15,22 +16,22 @@ export interface PhaseResult {
   rssOpenBytes: number;
   rssAfterBytes: number;
   openMs: number;
+  /** Reconnect storms of K streams (ms until every stream ACKed), measured rounds; empty if not run. */
+  subscribeMs: number[];
+}
+
+/** meshd's CPU per push before the fan-out, by stage (medians over measured rounds). */
+export interface CpuSplit {
+  translateMs: number;
+  encodeMs: number;
 }
 
 export interface KResult {
   k: number;
   meshd: PhaseResult;
   baseline: PhaseResult;
+  split: CpuSplit;
 }
-
-export const TARGETS = {
-  /** At 10,000 streams every stream has the update within this time. */
-  wallMsAt10k: 1000,
-  /** meshd's RSS at 10,000 streams. */
-  rssMbAt10k: 400,
-  /** meshd's time (and CPU) as a multiple of the bare baseline's. */
-  ratio: 1.5,
-} as const;
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,24 +81,45 @@ export function formatTable(results: readonly KResult[]): string {
   return [pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((row) => pad(row, widths))].join('\n');
 }
 
-/** One line per target: met, missed, or not measured in this run. */
-export function formatVerdict(results: readonly KResult[]): string {
-  const lines: string[] = [];
-  const at10k = results.find((r) => r.k === 10_000);
-  if (at10k) {
-    const m = summarize(at10k.meshd);
-    lines.push(`${m.wallMax <= TARGETS.wallMsAt10k ? 'MET   ' : 'MISSED'} 10,000 streams updated within ${TARGETS.wallMsAt10k} ms: slowest push ${fixed(m.wallMax)} ms (p50 ${fixed(m.wallP50)} ms)`);
-    lines.push(`${m.rssMb < TARGETS.rssMbAt10k ? 'MET   ' : 'MISSED'} RSS under ${TARGETS.rssMbAt10k} MB at 10,000 streams: ${fixed(m.rssMb)} MB`);
-  } else {
-    lines.push('n/a    10,000-stream targets (time, RSS): K=10000 was not run');
-  }
-  for (const r of results) {
+/**
+ * meshd's CPU per push by stage: translation (building the resource objects), encoding (protobuf
+ * and the shared response), writing (the fan-out to every stream and reading the ACKs, the part
+ * the baseline also does); the baseline's writing beside it, and what is left over per push.
+ */
+export function formatCpuSplit(results: readonly KResult[]): string {
+  const header = ['K', 'translate ms', 'encode ms', 'write ms', 'meshd total ms', 'base write ms', 'write - base ms', 'per stream us (meshd/base)'];
+  const rows = results.map((r) => {
+    const write = summarize(r.meshd).cpuP50;
+    const base = summarize(r.baseline).cpuP50;
+    return [
+      String(r.k), fixed(r.split.translateMs, 2), fixed(r.split.encodeMs, 2), fixed(write), fixed(r.split.translateMs + r.split.encodeMs + write),
+      fixed(base), fixed(write - base), `${fixed((write * 1000) / r.k)}/${fixed((base * 1000) / r.k)}`,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  return [pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((row) => pad(row, widths))].join('\n');
+}
+
+/** Records issue 18's rows that this run measured (bench/verdict.ts prints and collects them). */
+export function recordPushVerdicts(results: readonly KResult[]): void {
+  const rows = [
+    { k: 10_000, ratio: 'push-cpu-ratio-10k', slowest: 'slowest-push-10k', rss: 'rss-10k', slowestMs: 1000, rssMb: 250 },
+    { k: 20_000, ratio: 'push-cpu-ratio-20k', slowest: 'slowest-push-20k', rss: 'rss-20k', slowestMs: 2000, rssMb: 400 },
+  ] as const;
+  for (const row of rows) {
+    const r = results.find((candidate) => candidate.k === row.k);
+    if (!r) continue;
     const m = summarize(r.meshd);
     const b = summarize(r.baseline);
-    const wallRatio = m.wallP50 / b.wallP50;
-    const cpuRatio = m.cpuP50 / b.cpuP50;
-    const met = wallRatio < TARGETS.ratio && cpuRatio < TARGETS.ratio;
-    lines.push(`${met ? 'MET   ' : 'MISSED'} ratio to bare baseline under ${TARGETS.ratio} at K=${r.k}: wall ${fixed(wallRatio, 2)}, CPU ${fixed(cpuRatio, 2)}`);
+    const ratio = m.cpuP50 / b.cpuP50;
+    recordVerdict({ id: row.ratio, measured: `${fixed(ratio, 2)}x (meshd ${fixed(m.cpuP50)} ms / baseline ${fixed(b.cpuP50)} ms CPU, p50 of ${r.meshd.samples.length})`, met: ratio <= 1.15 });
+    recordVerdict({ id: row.slowest, measured: `${fixed(m.wallMax)} ms (p50 ${fixed(m.wallP50)} ms; baseline max ${fixed(b.wallMax)} ms)`, met: m.wallMax <= row.slowestMs });
+    recordVerdict({ id: row.rss, measured: `${fixed(m.rssMb)} MB (baseline ${fixed(b.rssMb)} MB)`, met: m.rssMb <= row.rssMb });
   }
-  return lines.join('\n');
+  const storm = results.find((r) => r.k === 10_000 && r.meshd.subscribeMs.length > 0);
+  if (storm) {
+    const m = median(storm.meshd.subscribeMs);
+    const b = median(storm.baseline.subscribeMs);
+    recordVerdict({ id: 'subscribe-ratio-10k', measured: `${fixed(m / b, 2)}x (meshd ${fixed(m, 0)} ms / baseline ${fixed(b, 0)} ms, p50 of ${storm.meshd.subscribeMs.length})`, met: m / b <= 1.2 });
+  }
 }

@@ -5,17 +5,21 @@
 // baseline (alternating which goes first): one warm-up round, then N measured ones. A push is
 // timed from the publish command to the last stream's ACK; the server's CPU for it is its own
 // cpuUsage delta, which is the fair comparison on a small machine where the client competes.
-// Options: --k 100,1000,10000  --rounds 5  --per-channel 250
+// At the storm K (10,000), a reconnect storm follows: every stream closes and K streams connect and
+// subscribe at once, as after a restart, timed until each has ACKed (meshd and baseline alternate).
+// Options: --k 100,1000,10000,20000  --rounds 5  --per-channel 250  --storm-k 10000 (0: none)
 //          --profile DIR  (writes a V8 CPU profile of each server process into DIR)
 import * as path from 'node:path';
 import { BenchSide, children } from './bench-side';
 import { nowMs } from './ipc';
-import { formatTable, formatVerdict, median, type KResult, type PhaseResult } from './report';
+import { formatCpuSplit, formatTable, median, recordPushVerdicts, type KResult, type PhaseResult } from './report';
 
-interface Options { ks: number[]; rounds: number; perChannel: number; profileDir?: string }
+interface Options { ks: number[]; rounds: number; perChannel: number; stormK: number; profileDir?: string }
+
+const STORM_ROUNDS = 3;
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { ks: [100, 1000, 10_000], rounds: 5, perChannel: 250 };
+  const options: Options = { ks: [100, 1000, 10_000, 20_000], rounds: 5, perChannel: 250, stormK: 10_000 };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -23,8 +27,9 @@ function parseOptions(argv: string[]): Options {
     if (flag === '--k') options.ks = value.split(',').map((k) => Number(k.replace(/_/g, '')));
     else if (flag === '--rounds') options.rounds = Number(value);
     else if (flag === '--per-channel') options.perChannel = Number(value);
+    else if (flag === '--storm-k') options.stormK = Number(value.replace(/_/g, ''));
     else if (flag === '--profile') options.profileDir = path.resolve(value);
-    else throw new Error(`unknown option ${flag} (known: --k 100,1000,10000 --rounds N --per-channel N --profile DIR)`);
+    else throw new Error(`unknown option ${flag} (known: --k 100,1000,10000,20000 --rounds N --per-channel N --storm-k K --profile DIR)`);
   }
   const positive = (n: number): boolean => Number.isInteger(n) && n > 0;
   if (!options.ks.every(positive)) throw new Error(`--k must be positive integers, got ${argv.join(' ')}`);
@@ -53,23 +58,44 @@ async function benchOneK(k: number, options: Options): Promise<KResult> {
     sides.push(baseline);
 
     let responseBytes = 0;
+    const translateCpu: number[] = [];
+    const encodeCpu: number[] = [];
     for (let round = 0; round <= options.rounds; round++) {
       const generation = round + 1;
       const built = await meshd.ready(generation, undefined);
       await baseline.ready(generation, built);
       responseBytes = Buffer.from(built.body, 'base64').length;
+      if (round > 0) {
+        translateCpu.push(built.translateCpuMs ?? 0);
+        encodeCpu.push(built.encodeCpuMs ?? 0);
+      }
       const name = round === 0 ? 'warm-up' : `round ${round} of ${options.rounds}`;
       // Alternate the order so neither side always runs right after the other's garbage.
       const order = round % 2 === 0 ? [meshd, baseline] : [baseline, meshd];
       for (const side of order) await side.push(generation, built.version, name, round > 0);
     }
-    const phase = async (side: BenchSide): Promise<PhaseResult> => ({
-      samples: side.samples,
-      rssOpenBytes: side.rssOpenBytes,
-      rssAfterBytes: (await side.finish()).rssAfterBytes,
-      openMs: side.openMs,
-    });
-    const result: KResult = { k, meshd: await phase(meshd), baseline: await phase(baseline) };
+    const rssAfterPushes = new Map<BenchSide, number>();
+    for (const side of sides) rssAfterPushes.set(side, (await side.stats()).rssBytes);
+    if (k === options.stormK) {
+      // Three storms a side (the median of three): each reopens K streams, the slowest part of a run.
+      const storms = Math.min(options.rounds, STORM_ROUNDS);
+      for (let round = 1; round <= storms; round++) {
+        const order = round % 2 === 0 ? [meshd, baseline] : [baseline, meshd];
+        for (const side of order) await side.resubscribe(`reconnect storm ${round} of ${storms}`, true);
+      }
+    }
+    const phase = async (side: BenchSide): Promise<PhaseResult> => {
+      await side.finish();
+      return {
+        samples: side.samples,
+        rssOpenBytes: side.rssOpenBytes,
+        rssAfterBytes: rssAfterPushes.get(side)!,
+        openMs: side.openMs,
+        subscribeMs: side.subscribeSamples,
+      };
+    };
+    const split = { translateMs: median(translateCpu), encodeMs: median(encodeCpu) };
+    const result: KResult = { k, meshd: await phase(meshd), baseline: await phase(baseline), split };
     const ratio = median(result.meshd.samples.map((s) => s.wallMs)) / median(result.baseline.samples.map((s) => s.wallMs));
     console.log(`[K=${k}] done: wall ratio meshd/baseline ${ratio.toFixed(2)}; each response ${responseBytes} bytes (+ nonce)`);
     return result;
@@ -88,8 +114,11 @@ async function main(): Promise<void> {
   console.log('');
   console.log(formatTable(results));
   console.log('');
+  console.log('meshd CPU per push by stage (p50 of measured rounds; "write" is the server CPU from publish to the last ACK read):');
+  console.log(formatCpuSplit(results));
+  console.log('');
   console.log('Targets (p50 of measured rounds; CPU = server process CPU per push; RSS = max of after-open and after-pushes):');
-  console.log(formatVerdict(results));
+  recordPushVerdicts(results);
   console.log(`\ntotal ${((nowMs() - startedAt) / 1000).toFixed(1)} s`);
 }
 

@@ -18,6 +18,7 @@ import { ViewStream } from './view-stream';
 import type { StreamRegistry } from './stream-registry';
 import type { AdminActions, FleetStatus, MeshStatus, ReadinessCheck, SecretStatus, SecretView, SnapshotSource } from './types';
 import type { MeshEndpointId } from '../identity/endpoint-id';
+import type { NodeCredentialStatus } from '../auth/node-credential';
 
 const log = logger('admin');
 
@@ -41,6 +42,8 @@ export interface AdminServerOptions {
   secretsFor?: (endpoint: MeshEndpointId) => SecretView[] | Promise<SecretView[]>;
   readiness?: readonly ReadinessCheck[];
   actions?: AdminActions;
+  /** The node credential keys and revocations (fingerprints and times only). */
+  credentialStatus?: () => NodeCredentialStatus;
   /** The mesh view (/ui, /view, /view/events): its facts and the signal that they changed. */
   view?: { sources: MeshViewSources; changes: ViewChanges; coalesceMs?: number };
   /** With a shared store: every replica and the proxies each serves (absent on one machine). */
@@ -55,6 +58,8 @@ export interface StatusDocument {
   recentlyClosed: ReturnType<StreamRegistry['recentlyClosed']>;
   mesh: MeshStatus | null;
   secrets: SecretStatus[];
+  /** Which key makes node credentials, which are being retired (until when), which endpoints were revoked. */
+  nodeCredentials: NodeCredentialStatus | null;
   /** Replicas on a shared store: the whole fleet, and which replica serves each proxy. `proxies` are this replica's. */
   fleet?: FleetStatus;
 }
@@ -106,6 +111,8 @@ export class AdminServer {
       ['/config_dump', new Map([['GET', (url) => this.configDump(url)]])],
       ['/rotate', new Map([['POST', (url, req) => this.act(req, 'rotate', () => options.actions?.rotate?.(nodeKeyParam(url)))]])],
       ['/ca/rollover', new Map([['POST', (_url, req) => this.act(req, 'caRollover', () => options.actions?.caRollover?.())]])],
+      ['/credentials/rotate', new Map([['POST', (url, req) => this.act(req, 'rotateCredentialKey', () => options.actions?.rotateCredentialKey?.(overlapParam(url)))]])],
+      ['/credentials/revoke', new Map([['POST', (url, req) => this.act(req, 'revokeCredential', () => options.actions?.revokeCredential?.(requiredNodeKeyParam(url)))]])],
       ['/view', new Map([['GET', async () => ({ json: this.view() })]])],
     ]);
     const view = options.view;
@@ -150,6 +157,7 @@ export class AdminServer {
       recentlyClosed: this.options.registry.recentlyClosed(),
       mesh: this.options.meshStatus?.() ?? null,
       secrets: (await this.options.secretStatus?.()) ?? [],
+      nodeCredentials: this.options.credentialStatus?.() ?? null,
       ...(fleet ? { fleet } : {}),
     };
   }
@@ -243,6 +251,23 @@ export class AdminServer {
     log.info({ action: name }, 'admin action done');
     return { json: result ?? { message: 'done' } };
   }
+}
+
+/** Default overlap of a node credential key rotation: a day to print every bootstrap again. */
+export const DEFAULT_CREDENTIAL_OVERLAP_SECONDS = 24 * 3600;
+
+/** `?overlap=SECONDS` (default a day) in milliseconds; anything but a whole number of seconds is a 400. */
+function overlapParam(url: URL): number {
+  const given = url.searchParams.get('overlap');
+  if (given === null) return DEFAULT_CREDENTIAL_OVERLAP_SECONDS * 1000;
+  if (!/^\d{1,9}$/.test(given)) throw new HttpError(400, `overlap=${given.slice(0, 40)}: expected a whole number of seconds`);
+  return Number(given) * 1000;
+}
+
+function requiredNodeKeyParam(url: URL): string {
+  const key = nodeKeyParam(url);
+  if (!key) throw new HttpError(400, 'give the node whose credentials to revoke: ?node=mesh/<mesh>/virtualNode/<name>');
+  return key;
 }
 
 /** `?node=ID` as a canonical endpoint key; an invalid id is a 400. */

@@ -144,6 +144,10 @@ export interface AdminActions {
   rotate?(nodeKey?: string): Promise<ActionResult>;
   /** Start a CA rollover (new CA into the bundle, leaves re-issued, old CA retired later). */
   caRollover?(): Promise<ActionResult>;
+  /** Make a new node credential key current; the old one is accepted for `overlapMs` more. */
+  rotateCredentialKey?(overlapMs: number): Promise<ActionResult>;
+  /** Revoke one endpoint's node credentials: its streams end, its earlier bootstraps are refused. */
+  revokeCredential?(nodeKey: string): Promise<ActionResult>;
 }
 
 /** Where the current snapshots are read from (SnapshotCache satisfies this). */

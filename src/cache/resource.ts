@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { messageType } from '../xds/protos';
 import { TypeUrl, messageNameOf } from '../xds/type-urls';
-import { deltaResourceField, encodeAny, lengthDelimitedField, SotwField } from '../xds/wire';
+import { anyField, deltaResourceField, SotwField } from '../xds/wire';
 
 export interface ResourceRef {
   typeUrl: string;
@@ -27,8 +27,9 @@ export class EncodedResource {
     readonly version: string,
     readonly dependsOn: readonly ResourceRef[],
   ) {
-    this.any = encodeAny(typeUrl, value);
-    this.sotwField = lengthDelimitedField(SotwField.resources, this.any);
+    const { field, any } = anyField(SotwField.resources, typeUrl, value);
+    this.sotwField = field;
+    this.any = any;
   }
 
   /** `resources` field of a DeltaDiscoveryResponse; built on first use, then shared. */
@@ -48,8 +49,9 @@ export function contentVersion(bytes: Uint8Array | string): string {
  */
 export function encodeResource(typeUrl: string, name: string, message: object): EncodedResource {
   const Type = messageType(messageNameOf(typeUrl));
-  const bytes = Type.encode(Type.fromObject(message)).finish();
-  return new EncodedResource(typeUrl, name, bytes, contentVersion(bytes), referencesOf(typeUrl, name, bytes));
+  const normalized = Type.fromObject(message);
+  const bytes = Type.encode(normalized).finish();
+  return new EncodedResource(typeUrl, name, bytes, contentVersion(bytes), referencesOf(typeUrl, name, normalized as unknown as ConvertedMessage));
 }
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
@@ -59,19 +61,22 @@ interface DecodedAny { type_url?: string; value?: Uint8Array }
 interface DecodedFilterChain { filters?: { typedConfig?: DecodedAny }[] }
 interface DecodedListener { filterChains?: DecodedFilterChain[]; defaultFilterChain?: DecodedFilterChain; apiListener?: { apiListener?: DecodedAny } }
 interface DecodedCluster { type?: number; edsClusterConfig?: { serviceName?: string } }
+/** A message as protobufjs's fromObject made it: the shape decoding gives (enums as numbers, Any as type_url and value). */
+type ConvertedMessage = DecodedCluster & DecodedListener;
 
 /**
  * What a cluster or listener points at (EDS service names, RDS route configuration names), read
- * from the encoded bytes so it holds whatever shape the message was built from.
+ * from the message as converted for encoding (the same shape decoding its bytes would give, so
+ * it holds whatever shape the message was built from, without decoding it again).
  */
-function referencesOf(typeUrl: string, name: string, bytes: Uint8Array): ResourceRef[] {
+function referencesOf(typeUrl: string, name: string, message: ConvertedMessage): ResourceRef[] {
   if (typeUrl === TypeUrl.Cluster) {
-    const cluster = messageType(messageNameOf(typeUrl)).decode(bytes) as unknown as DecodedCluster;
+    const cluster: DecodedCluster = message;
     if (cluster.type !== EDS_DISCOVERY_TYPE) return [];
     return [{ typeUrl: TypeUrl.ClusterLoadAssignment, name: cluster.edsClusterConfig?.serviceName || name }];
   }
   if (typeUrl !== TypeUrl.Listener) return [];
-  const listener = messageType(messageNameOf(typeUrl)).decode(bytes) as unknown as DecodedListener;
+  const listener: DecodedListener = message;
   const hcms: DecodedAny[] = [];
   for (const chain of [...(listener.filterChains ?? []), ...(listener.defaultFilterChain ? [listener.defaultFilterChain] : [])]) {
     for (const filter of chain.filters ?? []) if (filter.typedConfig) hcms.push(filter.typedConfig);

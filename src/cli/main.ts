@@ -9,7 +9,7 @@ import { runAgent } from './agent';
 import { runServe, type ServeCommandOptions } from './serve';
 import { runStatus } from './status';
 import { runStatusEdges } from './status-edges';
-import { runAdminAction } from './admin-action';
+import { parseDurationSeconds, runAdminAction } from './admin-action';
 import { runDevCerts } from './dev-certs';
 import { stateRecoveryFromFlags } from './state-dir';
 import { routeGrpcLogs } from './grpc-logging';
@@ -17,7 +17,7 @@ import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-l
 import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
 import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
-import { runStoreExport, runStoreImport } from './store';
+import { runStoreExport, runStoreImport, runStoreKeygen } from './store';
 
 export const DEFAULT_STATE_DIR = '.meshd';
 export const DEFAULT_XDS = '127.0.0.1:18000';
@@ -86,6 +86,8 @@ export function buildProgram(): Command {
     .description('serve xDS (ADS) and SDS for the mesh specs in a directory, applying valid changes as they happen')
     .option('--config <dir>', 'directory of mesh specs (watched); or --store')
     .option('--store <url>', 'read the mesh from etcd, shared by replicas: etcd://HOST:PORT[,HOST:PORT…]/PREFIX (see meshd store import)')
+    .option('--store-key-file <file>', 'with --store (required): key-encryption key sealing the CA and node-credential keys replicas share in etcd; 32 bytes, base64 (as `meshd store keygen` writes) or raw, mode 0600; every replica gets the same file')
+    .option('--store-lease-ttl <seconds>', 'with --store: lease of the leader election and of each replica\'s rollover report (a dead leader is replaced after this long)', integer, 10)
     .option('--replica-name <name>', 'with --store: this replica\'s name in the fleet view (default: host name and PID)')
     .option('--fleet-lease-ttl <seconds>', 'with --store: a dead replica\'s fleet entries vanish this long after it stops renewing its lease', integer, 10)
     .option('--xds <addr>', 'ADS listen address, HOST:PORT or unix:PATH (repeatable)', collect, [])
@@ -111,7 +113,7 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nOnly serve creates a state directory, and a new CA only where it holds no CA material at all. A partial or inconsistent '
       + 'state directory is refused, naming the file; restore it from a backup or choose a recovery flag (they do nothing to intact state).\n');
   addSpecLimitOptions(serve)
-    .action(async (opts: { config?: string; store?: string; replicaName?: string; fleetLeaseTtl: number; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
+    .action(async (opts: { config?: string; store?: string; storeKeyFile?: string; storeLeaseTtl: number; replicaName?: string; fleetLeaseTtl: number; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags) => {
       const { adoptCa, newCa, newNodeKey, ...serveOpts } = opts;
       process.exitCode = await runServe({
         ...serveOpts,
@@ -160,6 +162,23 @@ export function buildProgram(): Command {
     .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
     .action(async (opts: { admin: string }) => {
       finish(await runAdminAction({ adminUrl: opts.admin, path: '/ca/rollover', ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
+    });
+
+  const credentials = program.command('credentials').description('node credentials (the tokens in every bootstrap) on a running meshd');
+  credentials.command('rotate')
+    .description('make a new node credential key; credentials made with the old one stay accepted for the overlap, then their streams end (print every bootstrap again before)')
+    .option('--overlap <duration>', 'how long the old key stays accepted: 90s, 30m, 24h, 7d', '24h')
+    .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
+    .action(async (opts: { overlap: string; admin: string }) => {
+      const overlap = parseDurationSeconds(opts.overlap, '--overlap');
+      finish(await runAdminAction({ adminUrl: opts.admin, path: '/credentials/rotate', params: { overlap: String(overlap) }, ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
+    });
+  credentials.command('revoke')
+    .description("revoke one node's credentials: its streams end now and its earlier bootstraps are refused; `meshd bootstrap` then prints it a new one")
+    .requiredOption('--node <id>', 'node id: mesh/<mesh>/virtualNode/<name> or mesh/<mesh>/virtualGateway/<name>')
+    .option('--admin <url>', "meshd's admin URL", `http://${DEFAULT_ADMIN}`)
+    .action(async (opts: { node: string; admin: string }) => {
+      finish(await runAdminAction({ adminUrl: opts.admin, path: '/credentials/revoke', node: opts.node, ...(process.env.MESHD_ADMIN_TOKEN ? { token: process.env.MESHD_ADMIN_TOKEN } : {}) }));
     });
 
   const validate = program.command('validate')
@@ -290,6 +309,10 @@ export function buildProgram(): Command {
     .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags) => {
       finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts) }));
     });
+  storeCommand.command('keygen')
+    .description('write a new key-encryption key for serve --store-key-file (32 random bytes, base64, mode 0600); never replaces a file')
+    .argument('<file>', 'where to write it')
+    .action((file: string) => finish(runStoreKeygen(file)));
   storeCommand.command('export')
     .description('write every entry of the store into a directory, one file each')
     .argument('<dir>', 'directory to write (created if missing)')

@@ -6,6 +6,7 @@ import type { StateRecovery } from '../runtime/state-directory';
 import { logger } from '../log';
 import { bootstrapHint, exposureWarnings } from './serve-hints';
 import { openStore } from './store';
+import { loadStoreKey } from '../store/sealing';
 import { checkReplicaName, defaultReplicaName } from '../store/fleet-registry';
 
 const log = logger('serve');
@@ -16,6 +17,10 @@ export interface ServeCommandOptions {
   config?: string;
   /** `etcd://HOST:PORT[,…]/PREFIX`: the mesh from etcd, shared by replicas. */
   store?: string;
+  /** With `store`: the key-encryption key file sealing the private keys replicas share in etcd. */
+  storeKeyFile?: string;
+  /** With `store`: seconds of the leader-election lease and each replica's report lease. */
+  storeLeaseTtl?: number;
   xds: string[];
   sdsSocket?: string;
   sdsSocketMode?: number;
@@ -41,12 +46,20 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
     process.stderr.write('meshd serve: give exactly one of --config DIR (a spec directory) or --store etcd://HOST:PORT/PREFIX\n');
     return 2;
   }
+  if ((opts.store === undefined) !== (opts.storeKeyFile === undefined)) {
+    process.stderr.write(opts.store === undefined ? 'meshd serve: --store-key-file goes with --store\n'
+      : 'meshd serve: --store needs --store-key-file FILE, the key that seals the CA and node-credential keys replicas share in etcd (create it once with `meshd store keygen FILE`)\n');
+    return 2;
+  }
   const stateDir = path.resolve(opts.stateDir);
+  // The key first: a missing or malformed one is refused before anything is opened or written.
+  const storeKeyFile = opts.storeKeyFile !== undefined ? path.resolve(opts.storeKeyFile) : undefined;
+  const storeKey = storeKeyFile !== undefined ? loadStoreKey(storeKeyFile, log) : undefined;
   const store = opts.store !== undefined ? openStore(opts.store) : undefined;
   const replicaName = store ? checkReplicaName(opts.replicaName ?? defaultReplicaName()) : undefined;
   const meshd = await Meshd.start({
     configDir: path.resolve(opts.config ?? '.'),
-    ...(store ? { store } : {}),
+    ...(store ? { store, shared: { store, storeKey: storeKey!, storeKeyFile: storeKeyFile!, ...(opts.storeLeaseTtl ? { leaseTtlSeconds: opts.storeLeaseTtl } : {}) } } : {}),
     xds: opts.xds,
     sdsSocket: resolveSdsSocketPath(opts.sdsSocket, stateDir),
     stateDir,

@@ -85,6 +85,22 @@ function table(header: string[], rows: Row[], color: boolean): string {
 }
 
 /** The readable report and whether anything is out of sync. */
+/** The node credential key, the keys being retired with their deadline, and revoked endpoints. */
+function credentialLines(doc: StatusDocument, now: Date): string[] {
+  const credentials = doc.nodeCredentials;
+  if (!credentials) return [];
+  const lines = [`node credential key: ${credentials.key}`];
+  for (const retiring of credentials.retiring) {
+    const left = Math.max(0, Math.round((Date.parse(retiring.acceptedUntil) - now.getTime()) / 1000));
+    lines.push(`  retiring key ${retiring.key}: accepted until ${retiring.acceptedUntil} (${duration(left)} left); print every node's bootstrap again before then`);
+  }
+  if (credentials.revoked.length > 0) {
+    const named = credentials.revoked.slice(0, 5).map((r) => `${r.endpoint} (${r.revokedAt})`).join(', ');
+    lines.push(`  revoked: ${named}${credentials.revoked.length > 5 ? ` (+${credentials.revoked.length - 5} more)` : ''}`);
+  }
+  return lines;
+}
+
 export function renderStatus(doc: StatusDocument, options: { staleAfterSeconds: number; color: boolean }): { text: string; outOfSync: string[] } {
   const now = new Date(doc.generatedAt);
   const rows: Row[] = [];
@@ -102,6 +118,7 @@ export function renderStatus(doc: StatusDocument, options: { staleAfterSeconds: 
     const errors = doc.mesh.lastRefused.errors;
     lines.push(`last refused change (${doc.mesh.lastRefused.at}): ${errors[0] ?? 'no details'}${errors.length > 1 ? ` (+${errors.length - 1} more)` : ''}`);
   }
+  lines.push(...credentialLines(doc, now));
   const nodes = new Set(doc.proxies.map((p) => p.nodeId)).size;
   lines.push(`${nodes} ${nodes === 1 ? 'proxy' : 'proxies'} on ${doc.proxies.length} ${doc.proxies.length === 1 ? 'stream' : 'streams'}; ${outOfSync.size} out of sync`, '');
   if (rows.length > 0) lines.push(table(['!', 'NODE', 'FORM', 'STREAM', 'TYPE', 'SENT', 'ACKED', 'STATE', 'LAST NACK', 'CERT EXPIRY'], rows, options.color));

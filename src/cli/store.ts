@@ -6,6 +6,7 @@ import { loadMesh } from '../model/load-mesh';
 import { formatError } from '../spec/errors';
 import type { SpecLimits } from '../spec/limits';
 import { EtcdStore, exportDirectory, importDirectory, parseStoreUrl } from '../store';
+import { createStoreKeyFile } from '../store/sealing';
 
 export interface StoreCommandResult {
   exitCode: number;
@@ -55,4 +56,14 @@ export function runStoreExport(dir: string, options: { store: string }): Promise
     const keys = await exportDirectory(store, path.resolve(dir));
     return { exitCode: 0, output: `${store.location} -> ${dir}: ${keys.length} file(s) written` };
   });
+}
+
+/** `meshd store keygen FILE`: a new key-encryption key for `serve --store-key-file`. */
+export function runStoreKeygen(file: string): StoreCommandResult {
+  try {
+    createStoreKeyFile(file);
+  } catch (err) {
+    return { exitCode: 1, output: (err as Error).message };
+  }
+  return { exitCode: 0, output: `wrote a new key-encryption key to ${file} (mode 0600); give every replica a copy (serve --store-key-file ${file}) and keep a backup: the CA and node-credential keys in etcd open only with it` };
 }

@@ -197,6 +197,18 @@ function runSteps(resources: readonly Resource[], trustDomain: string, invalid: 
   reportOrphanGatewayRoutes(context, index, services);
 
   const endpoints: EndpointModel[] = [];
+  // A target node is among the inputs of every endpoint that calls it; in their hashes its own
+  // digest stands for it, computed once per build (hashing the full text of every caller's
+  // targets was most of a build's time). A change to the target still changes its digest.
+  const targetDigests = new Map<TargetNodeModel, string>();
+  const digestOf = (target: TargetNodeModel): string => {
+    let digest = targetDigests.get(target);
+    if (digest === undefined) {
+      digest = contentHash(target);
+      targetDigests.set(target, digest);
+    }
+    return digest;
+  };
   const assemble = (
     resource: VirtualNodeResource | VirtualGatewayResource,
     name: string,
@@ -224,7 +236,8 @@ function runSteps(resources: readonly Resource[], trustDomain: string, invalid: 
       meshd: facts.meshd,
       sdsSecrets: sdsSecretsOf(facts.scope),
     } satisfies Omit<EndpointModel, 'source' | 'hash'>;
-    endpoints.push({ ...content, source: resource.source, hash: contentHash(content) });
+    const hashed = { ...content, backends: content.backends.map((backend) => ({ ...backend, targets: backend.targets.map(digestOf) })) };
+    endpoints.push({ ...content, source: resource.source, hash: contentHash(hashed) });
   };
 
   for (const [key, node] of index.nodes) {

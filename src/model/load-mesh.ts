@@ -15,11 +15,13 @@ export interface LoadMeshOptions {
   readonly limits?: SpecLimits;
   /** Parsed files kept between loads of the same directory (a watcher's), so unchanged files are not parsed again. */
   readonly parseCache?: ParsedSpecCache;
+  /** With `parseCache`: the files that may have changed since its last load (the rest are not read again). */
+  readonly changedFiles?: ReadonlySet<string>;
 }
 
 /** Load, validate and build the mesh in `dir`; every error found is returned at once. */
 export async function loadMesh(dir: string, options: LoadMeshOptions = {}): Promise<BuildResult> {
-  return buildLoadedMesh(await loadSpecDir(dir, options.limits, options.parseCache), options);
+  return buildLoadedMesh(await loadSpecDir(dir, options.limits, options.parseCache, options.changedFiles), options);
 }
 
 /** Validate and build the mesh of specs already read (from a directory or a store); every error at once. */

@@ -17,6 +17,7 @@ import { logger, type Logger } from '../log';
 import { writeFileAtomic } from '../util/atomic-file';
 import type { CertificateAuthority, CaKeyAlgorithm } from './ca';
 import { generationNumber, inspectCaRoot, STATE_FILE, writeStateFile } from './ca-state';
+import { StateDirectoryError } from './state-error';
 import { LEAVES_VALID_UNTIL_FILE, openGeneration, openGenerations, type CaOrigin, type CaRecovery, type Generation, type OpenedGenerations } from './ca-generations';
 import { DEFAULT_LEAF_TTL_MS, issueLeaf } from './issuer';
 import { contentVersion, type IssuedLeaf, type MeshEndpoint, type TrustBundleMaterial } from './types';
@@ -219,6 +220,46 @@ export class TrustAuthority extends EventEmitter<TrustAuthorityEvents> {
       this.#log.info({ currentCaId: this.#current.ca.id, previousCaId: previous.ca.id }, 'CA rollover finished');
       this.emit('trustBundle', this.#bundle);
       this.emit('rolloverFinished', { currentCaId: this.#current.ca.id, previousCaId: previous.ca.id });
+      return true;
+    });
+  }
+
+  /**
+   * Follows a state.json that something else rewrote (a replica sharing this CA through a store
+   * started or finished a rollover and the new state was materialized here): loads the generations
+   * it names, drops the ones it no longer names (their directories too, as finishRollover does),
+   * and emits the same events as a local rollover so bundles and leaves move. Returns whether
+   * anything changed. Damaged state is a StateDirectoryError and changes nothing.
+   */
+  followState(): Promise<boolean> {
+    return this.#serialize(async () => {
+      const inventory = await inspectCaRoot(this.#caRoot);
+      if (inventory.state.kind !== 'valid') {
+        throw new StateDirectoryError(inventory.stateFile, inventory.state.kind === 'invalid' ? inventory.state.problem : `${inventory.stateFile}: missing`);
+      }
+      const named = inventory.state.state;
+      if (named.current === this.#current.name && named.previous === this.#previous?.name) return false;
+      const held = [this.#current, ...(this.#previous ? [this.#previous] : [])];
+      const load = (name: string): Promise<Generation> => {
+        const known = held.find((generation) => generation.name === name);
+        return known ? Promise.resolve(known) : openGeneration(this.#caRoot, name, this.#options, this.#log, 'load');
+      };
+      const current = await load(named.current);
+      const previous = named.previous ? await load(named.previous) : undefined;
+      const before = this.#current;
+      this.#current = current;
+      this.#previous = previous;
+      this.#bundle = this.#buildBundle();
+      const dropped = held.filter((generation) => generation !== current && generation !== previous);
+      for (const generation of dropped) {
+        for (const [serial, leaf] of this.#live) if (leaf.caId === generation.ca.id) this.#live.delete(serial);
+        await fs.rm(generation.ca.dir, { recursive: true, force: true });
+      }
+      this.#log.info({ currentCaId: current.ca.id, previousCaId: previous?.ca.id, dropped: dropped.map((generation) => generation.ca.id) }, 'following the shared CA state');
+      this.emit('trustBundle', this.#bundle);
+      if (current !== before) this.emit('rolloverStarted', this.rolloverStatus());
+      for (const generation of dropped) this.emit('rolloverFinished', { currentCaId: current.ca.id, previousCaId: generation.ca.id });
+      this.#scheduleAutoFinish();
       return true;
     });
   }

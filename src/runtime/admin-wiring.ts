@@ -45,6 +45,7 @@ export async function startAdminServer(wiring: AdminWiring): Promise<AdminServer
     secretsFor: (endpoint) => secretViews(sources, endpoint),
     readiness: readiness(sources),
     actions: actions(sources),
+    credentialStatus: () => sources.credentials.status(),
     view: { sources: meshViewSources(sources, wiring.applier), changes: wiring.viewChanges },
     ...(wiring.fleet ? { fleet: wiring.fleet } : {}),
   });

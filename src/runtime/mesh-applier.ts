@@ -27,7 +27,7 @@ export interface MeshApplierParts {
 export type AppliedListener = (model: MeshModel, revision: number, translation: MeshTranslation) => void;
 
 export class MeshApplier {
-  private current: { model: MeshModel; translation: MeshTranslation } | undefined;
+  private current: { model: MeshModel; translation: MeshTranslation; revision: number } | undefined;
   private readonly listeners: AppliedListener[] = [];
 
   constructor(private readonly parts: MeshApplierParts) {}
@@ -51,7 +51,7 @@ export class MeshApplier {
     // The model first: publishing notifies watchers that derive from it (per-proxy port variants).
     // The publisher checks the whole batch before it publishes any of it, so on a refusal nothing
     // was served from the new model and the old one is current again.
-    this.current = { model, translation };
+    this.current = { model, translation, revision };
     try {
       publisher.publish(translation.rebuilt.map((id) => [id, translation.snapshots.get(id)!] as const));
     } catch (err) {
@@ -71,6 +71,14 @@ export class MeshApplier {
     // Accepted but not honoured (e.g. Cloud Map attributes): said on every apply, and in /status.
     for (const warning of model.warnings) log.warn({ revision }, `mesh warning: ${formatError(warning)}`);
     for (const listener of this.listeners) listener(model, revision, translation);
+  }
+
+  /**
+   * Translates the served model again after something outside it changed (node credentials):
+   * only the endpoints whose translation inputs changed are rebuilt and pushed.
+   */
+  reapply(): void {
+    if (this.current) this.apply(this.current.model, this.current.revision);
   }
 
   /** The endpoint's snapshot with its own listeners on the ports its proxy asked for. */

@@ -86,12 +86,17 @@ export abstract class ReloadingMeshSource implements MeshSource {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.firstPendingAt = undefined;
-      void this.reload();
+      void this.reloadSerialized();
     }, Math.max(0, Math.min(this.sourceOptions.holdOffMs ?? 100, latest - now)));
   }
 
   /** Loads and applies now (serialized: a reload during a reload runs once more after it). */
   reload(): Promise<void> {
+    return this.reloadSerialized();
+  }
+
+  /** The reload a scheduled change runs; `reload()` is the one asked for from outside. */
+  private reloadSerialized(): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;

@@ -37,6 +37,12 @@ const CONFIGMAP_DATA_LINK = '..data';
 export class MeshWatcher extends ReloadingMeshSource {
   /** Files parsed by earlier loads: a change to one file parses only that file. */
   private readonly parseCache = new ParsedSpecCache();
+  /**
+   * Spec files the fs watcher saw change since the last load began: only these are read again.
+   * 'all' when that is not known: the first load, a watch (re)opened, the directory or a
+   * ConfigMap's `..data` link replaced, a load that failed.
+   */
+  private changedFiles: Set<string> | 'all' = 'all';
   private fsWatcher: FSWatcher | undefined;
   /** Identity of the source the fs watcher was opened on, or the problem that prevented it. */
   private watchedSource: string | undefined;
@@ -70,6 +76,8 @@ export class MeshWatcher extends ReloadingMeshSource {
         this.watchedSource = source;
         await this.closeFsWatcher();
         if (probe.kind !== 'unreadable') await this.openFsWatcher();
+        // Whatever changed while nothing was watching is caught by reading everything once.
+        this.changedFiles = 'all';
         if (reloadOnChange) this.schedule();
       } finally {
         this.checking = undefined;
@@ -89,7 +97,13 @@ export class MeshWatcher extends ReloadingMeshSource {
         return;
       }
       const name = path.basename(file);
-      if (file === root || isSpecFile(name) || name === CONFIGMAP_DATA_LINK) this.schedule();
+      if (file === root || name === CONFIGMAP_DATA_LINK) {
+        this.changedFiles = 'all';
+        this.schedule();
+      } else if (isSpecFile(name)) {
+        if (this.changedFiles !== 'all') this.changedFiles.add(name);
+        this.schedule();
+      }
     });
     watcher.on('error', (err) => {
       log.error({ dir: root, err: (err as Error).message }, 'spec directory watch failed; watching it anew');
@@ -102,6 +116,7 @@ export class MeshWatcher extends ReloadingMeshSource {
     if (this.fsWatcher !== watcher) return;
     this.fsWatcher = undefined;
     this.watchedSource = undefined;
+    this.changedFiles = 'all';
     void watcher.close();
     void this.checkSource(true);
   }
@@ -112,14 +127,31 @@ export class MeshWatcher extends ReloadingMeshSource {
     await watcher?.close();
   }
 
+  /** Loads and applies now, reading every file: a reload asked for from outside does not wait for the watcher's events. */
+  override reload(): Promise<void> {
+    this.changedFiles = 'all';
+    return super.reload();
+  }
+
   protected async load(): Promise<LoadOutcome> {
-    const probe = await probeSpecSource(this.options.dir);
-    if (probe.kind === 'unreadable') return { unreadable: probe.problem };
-    return loadMesh(this.options.dir, {
-      parseCache: this.parseCache,
-      ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}),
-      ...(this.options.limits ? { limits: this.options.limits } : {}),
-    });
+    const changed = this.changedFiles;
+    this.changedFiles = new Set();
+    try {
+      const probe = await probeSpecSource(this.options.dir);
+      if (probe.kind === 'unreadable') {
+        this.changedFiles = 'all';
+        return { unreadable: probe.problem };
+      }
+      return await loadMesh(this.options.dir, {
+        parseCache: this.parseCache,
+        ...(changed !== 'all' ? { changedFiles: changed } : {}),
+        ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}),
+        ...(this.options.limits ? { limits: this.options.limits } : {}),
+      });
+    } catch (err) {
+      this.changedFiles = 'all';
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

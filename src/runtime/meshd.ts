@@ -40,6 +40,7 @@ import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
 import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
 import { DirectoryStore, type ResourceStore } from '../store';
+import { openSharedParts, type SharedOptions, type SharedParts } from './shared-wiring';
 import { ViewChanges } from '../admin/view-changes';
 import { signalViewChanges } from './view-sources';
 import { FleetMembership, type FleetSettings } from './fleet';
@@ -95,6 +96,10 @@ export interface MeshdOptions {
   api?: ApiSettings;
   /** Read the mesh from this store (etcd, shared by replicas) instead of watching `configDir`; the caller closes it. */
   store?: ResourceStore;
+  /** Share the CA and node-credential key with the other replicas through this etcd store (shared-wiring.ts). */
+  shared?: SharedOptions;
+  /** Quiet period after the last spec change before it is loaded (default 100 ms; the benchmarks time a change without it). */
+  reloadHoldOffMs?: number;
   /** With a shared store: register this replica and its proxies, and show the whole fleet (see fleet.ts). */
   fleet?: FleetSettings;
 }
@@ -113,6 +118,7 @@ interface MeshdParts {
   watcher: MeshSource;
   registry: StreamRegistry;
   viewChanges: ViewChanges;
+  shared?: SharedParts;
 }
 
 export class Meshd {
@@ -139,12 +145,14 @@ export class Meshd {
   fleet: FleetMembership | undefined;
   private listening = false;
   private sdsServer: XdsServer | undefined;
+  /** With `options.shared`: the CA state in etcd and the rollover leader. */
+  readonly shared: SharedParts | undefined;
 
   private constructor(readonly options: MeshdOptions, parts: MeshdParts) {
     ({
       credentials: this.credentials, authority: this.authority, certificates: this.certificates, metrics: this.metrics,
       cache: this.cache, publisher: this.publisher, secrets: this.secrets, fileSecrets: this.fileSecrets,
-      applier: this.applier, watcher: this.watcher, registry: this.registry, viewChanges: this.viewChanges,
+      applier: this.applier, watcher: this.watcher, registry: this.registry, viewChanges: this.viewChanges, shared: this.shared,
     } = parts);
     const applier = parts.applier;
     this.xdsServer = new XdsServer({
@@ -234,8 +242,9 @@ export class Meshd {
       ...(this.options.fleet ? { fleet: () => this.fleet?.status() } : {}),
       sources: {
         watcher: this.watcher, certificates: this.certificates, authority: this.authority, secrets: this.secrets,
-        registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
+        credentials: this.credentials, registry: this.registry, trustDomain: this.options.trustDomain, listening: () => this.listening,
         rolloverGraceMs: this.options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
+        ...(this.shared ? { startRollover: () => this.shared!.state.startRollover() } : {}),
       },
     }).catch((err: Error) => {
       throw listenFailure('the admin server', address, '--admin', err);
@@ -271,7 +280,9 @@ export class Meshd {
     this.secrets.close();
     this.certificates.stop();
     await this.fileSecrets.close();
+    await this.shared?.close();
     await this.authority.close();
+    this.credentials.close();
   }
 }
 
@@ -280,12 +291,10 @@ export class Meshd {
  * needs the Meshd object.
  */
 async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
-  const { credentials, authority } = await openStateDirectory({
-    stateDir: options.stateDir,
-    trustDomain: options.trustDomain,
-    autoFinishGraceMs: options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS,
-    ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}),
-  });
+  const graceMs = options.rolloverGraceMs ?? DEFAULT_ROLLOVER_GRACE_MS;
+  const stateOptions = { stateDir: options.stateDir, trustDomain: options.trustDomain, ...(options.stateRecovery ? { recovery: options.stateRecovery } : {}) };
+  const shared = options.shared ? await openSharedParts({ ...stateOptions, ...options.shared, graceMs }) : undefined;
+  const { credentials, authority } = shared?.state ?? await openStateDirectory({ ...stateOptions, autoFinishGraceMs: graceMs });
   const metrics = new MeshdMetrics();
   const viewChanges = new ViewChanges();
   const certificates = new EndpointCertificates({
@@ -318,9 +327,19 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
     secrets.refreshAll();
   });
   if (options.onApplied) applier.onApplied((_model, revision, translation) => options.onApplied!(revision, translation));
+  // The SDS config sources carry each node's credential: after a key rotation or a revocation the
+  // snapshots whose credential changed are rebuilt (revoked streams have ended by then).
+  credentials.onChange(() => {
+    try {
+      applier.reapply();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'could not re-translate the mesh after the node credentials changed; proxies keep their last configuration');
+    }
+  });
   const sourceOptions = {
     trustDomain: options.trustDomain,
     ...(options.specLimits ? { limits: options.specLimits } : {}),
+    ...(options.reloadHoldOffMs !== undefined ? { holdOffMs: options.reloadHoldOffMs } : {}),
     apply: (model: MeshModel, revision: number) => applier.apply(model, revision),
     refused: (change: RefusedChange) => {
       metrics.configReload('refused');
@@ -339,7 +358,7 @@ async function buildParts(options: MeshdOptions): Promise<MeshdParts> {
     },
   });
   signalViewChanges(viewChanges, { applier, registry, certificates, authority });
-  return { credentials, authority, certificates, metrics, cache, publisher, secrets, fileSecrets, applier, watcher, registry, viewChanges };
+  return { credentials, authority, certificates, metrics, cache, publisher, secrets, fileSecrets, applier, watcher, registry, viewChanges, ...(shared ? { shared } : {}) };
 }
 
 function watchCertificateMetrics(metrics: MeshdMetrics, certificates: EndpointCertificates, authority: TrustAuthority): void {

@@ -6,10 +6,12 @@ import { HttpError } from '../admin/server';
 import type { StreamRegistry } from '../admin/stream-registry';
 import type { AdminActions, MeshStatus, ReadinessCheck, SecretStatus, SecretView } from '../admin/types';
 import type { SecretCache } from '../sds/secret-cache';
+import type { NodeCredentials } from '../auth/node-credential';
 import type { MeshSource } from './mesh-source';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { formatError } from '../spec/errors';
+import { SharedStateConflictError } from './shared-state';
 
 export interface OperationsSources {
   /** The mesh source: the watched spec directory, or a store. */
@@ -17,11 +19,14 @@ export interface OperationsSources {
   certificates: EndpointCertificates;
   authority: TrustAuthority;
   secrets: SecretCache;
+  credentials: NodeCredentials;
   registry: StreamRegistry;
   trustDomain: string;
   listening: () => boolean;
   /** How long after the last leaf of the previous CA moves a rollover finishes by itself. */
   rolloverGraceMs: number;
+  /** Starts a rollover for every replica sharing the CA (etcd); absent: the authority's own. */
+  startRollover?: () => Promise<RolloverStatus>;
 }
 
 export function meshStatus(sources: OperationsSources): MeshStatus {
@@ -113,13 +118,31 @@ export function actions(sources: OperationsSources): AdminActions {
       const leaves = await sources.certificates.rotate(id);
       return { message: `re-issued ${leaves.length} leaf certificate(s)`, rotated: leaves.length, serials: leaves.map((l) => l.serial) };
     },
+    async rotateCredentialKey(overlapMs: number) {
+      const rotated = await sources.credentials.rotateKey(overlapMs);
+      return {
+        message: `node credential key rotated: new credentials are made with key ${rotated.key}; credentials made with key ${rotated.retired} are accepted until `
+          + `${rotated.acceptedUntil.toISOString()}: print every node's bootstrap again (\`meshd bootstrap\`) before then`,
+        key: rotated.key, retired: rotated.retired, acceptedUntil: rotated.acceptedUntil.toISOString(),
+      };
+    },
+    async revokeCredential(nodeKey: string) {
+      const before = sources.registry.proxies().filter((proxy) => proxy.endpoint === nodeKey).length;
+      const revocation = await sources.credentials.revoke(nodeKey);
+      return {
+        message: `revoked the credentials of ${nodeKey}: ${before} stream(s) ended, earlier bootstraps are refused; print its bootstrap again (\`meshd bootstrap --node ${nodeKey}\`) to give it a new one`,
+        endpoint: nodeKey, generation: revocation.generation, revokedAt: revocation.revokedAt.toISOString(), streamsEnded: before,
+      };
+    },
     async caRollover() {
       const before = sources.authority.rolloverStatus();
       if (before.inProgress) throw rolloverInProgress(before, sources.rolloverGraceMs);
       let status: RolloverStatus;
       try {
-        status = await sources.authority.startRollover();
+        status = await (sources.startRollover ? sources.startRollover() : sources.authority.startRollover());
       } catch (err) {
+        // Another replica started one first: this one follows it, and says so.
+        if (err instanceof SharedStateConflictError) throw new HttpError(409, err.message);
         // Another request started one between the check and this start.
         const now = sources.authority.rolloverStatus();
         if (now.inProgress && now.previousCaId !== undefined && now.currentCaId !== before.currentCaId) throw rolloverInProgress(now, sources.rolloverGraceMs);

@@ -20,9 +20,9 @@ interface SotwTypeState {
   lastNonce: string | undefined;
   /** The last nonce the client ACKed: a second request for it asks for the resources again. */
   ackedNonce: string | undefined;
-  /** Identifies what was last sent: resource set version plus the names asked for. */
-  sentKey: string | undefined;
+  /** What was last sent: the version of the names asked for, and those names (undefined: nothing yet). */
   sentVersion: string | undefined;
+  sentNamesKey: string | undefined;
   ackedVersion: string | undefined;
 }
 
@@ -50,7 +50,8 @@ export class SotwStream extends XdsStream {
     const admitted = this.admitNames(typeUrl, request.resourceNames);
     // A subscription whose every name was refused must not turn into a wildcard one.
     if (admitted.length === 0 && request.resourceNames.length > 0) admitted.push(REFUSED_PLACEHOLDER);
-    this.onRequest(typeUrl, { ...request, resourceNames: admitted });
+    request.resourceNames = admitted;
+    this.onRequest(typeUrl, request);
   }
 
   private onRequest(typeUrl: string, request: SotwRequest): void {
@@ -65,7 +66,7 @@ export class SotwStream extends XdsStream {
       return;
     }
     if (!state) {
-      state = { names: null, namesKey: '*', nameSet: null, lastNonce: undefined, ackedNonce: undefined, sentKey: undefined, sentVersion: undefined, ackedVersion: undefined };
+      state = { names: null, namesKey: '*', nameSet: null, lastNonce: undefined, ackedNonce: undefined, sentVersion: undefined, sentNamesKey: undefined, ackedVersion: undefined };
       this.types.set(typeUrl, state);
     }
     // The same names again for a response already ACKed: the client re-created a watch (Envoy
@@ -115,14 +116,13 @@ export class SotwStream extends XdsStream {
     if (!state || !this.snapshot) return null;
     const set = this.snapshot.get(typeUrl) ?? emptySet(typeUrl);
     const version = set.versionFor(state.names, state.namesKey);
-    const sentKey = `${version}|${state.namesKey}`;
-    if (!force && sentKey === state.sentKey) return null;
+    if (!force && version === state.sentVersion && state.namesKey === state.sentNamesKey) return null;
     let resourceCount = set.resources.size;
     if (state.names !== null) {
       resourceCount = state.names.reduce((n, name) => n + (set.resources.has(name) ? 1 : 0), 0);
       // For types where absence means nothing (routes, endpoints), an empty answer says nothing:
       // wait until something asked for exists, unless this stream already holds some of them.
-      if (resourceCount === 0 && !isWildcardType(typeUrl) && state.sentKey === undefined) return null;
+      if (resourceCount === 0 && !isWildcardType(typeUrl) && state.sentVersion === undefined) return null;
     }
     // Usually the response every stream shares; a resend of the same response to this stream
     // needs a nonce of its own.
@@ -131,8 +131,8 @@ export class SotwStream extends XdsStream {
       nonce = nextNonce();
       bytes = Buffer.concat([set.sotwBody(state.names, state.namesKey), lengthDelimitedField(SotwField.nonce, nonce)]);
     }
-    state.sentKey = sentKey;
     state.sentVersion = version;
+    state.sentNamesKey = state.namesKey;
     state.lastNonce = nonce;
     return { bytes, nonce, version, resourceCount, set, selection: state.names };
   }

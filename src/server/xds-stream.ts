@@ -33,6 +33,12 @@ export type RawDuplex = grpc.ServerDuplexStream<Buffer, Buffer>;
  */
 export interface NodeIdentity {
   key: string;
+  /**
+   * For identities that can stop being valid while the stream is open (a revoked credential):
+   * calls `onRevoked` when that happens, and the stream ends with its status. Returns the
+   * unsubscribe, called when the stream closes.
+   */
+  watchRevocation?: (onRevoked: (error: StatusError) => void) => () => void;
 }
 
 /** Decides who a stream's node is; throws StatusError (PERMISSION_DENIED, INVALID_ARGUMENT). */
@@ -83,6 +89,7 @@ export abstract class XdsStream {
   protected info: StreamInfo | undefined;
   protected snapshot: Snapshot | undefined;
   private cancelWatch: (() => void) | undefined;
+  private stopRevocationWatch: (() => void) | undefined;
   private writing = false;
   /** Types waiting to be pushed, with whether the push is forced (a fresh subscription). */
   private readonly pending = new Map<string, boolean>();
@@ -141,7 +148,8 @@ export abstract class XdsStream {
   protected establish(node: NodeInfo | undefined): void {
     if (this.info) return;
     if (!node || !node.id) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'the first request on a stream must carry node.id');
-    const { key } = this.opts.identify(node, this.call.metadata);
+    const identity = this.opts.identify(node, this.call.metadata);
+    const key = identity.key;
     this.info = {
       id: nextStreamId++,
       service: this.opts.service,
@@ -154,6 +162,7 @@ export abstract class XdsStream {
     this.opts.observer?.streamOpened?.(this.info);
     log.debug({ stream: this.info.id, service: this.opts.service, node: node.id, peer: this.info.peer }, 'stream opened');
     this.cancelWatch = this.opts.watcher.watch(key, (snapshot) => this.onSnapshot(snapshot));
+    this.stopRevocationWatch = identity.watchRevocation?.((error) => this.fail(error.code, error.message));
   }
 
   /**
@@ -246,12 +255,13 @@ export abstract class XdsStream {
 
   /**
    * Drops, logs and reports the names this node may not subscribe to: one log line and one
-   * report per request, however many names it refuses (a request may name thousands).
+   * report per request, however many names it refuses (a request may name thousands). When
+   * nothing is refused, `names` itself is returned (no copy: this runs for every ACK).
    */
-  protected admitNames(typeUrl: string, names: readonly string[]): string[] {
-    if (!this.opts.refusedNames || !this.info || names.length === 0) return [...names];
+  protected admitNames(typeUrl: string, names: string[]): string[] {
+    if (!this.opts.refusedNames || !this.info || names.length === 0) return names;
     const refused = new Set(this.opts.refusedNames(this.info.nodeKey, typeUrl, names));
-    if (refused.size === 0) return [...names];
+    if (refused.size === 0) return names;
     const sample = [...refused].slice(0, REFUSED_NAME_SAMPLE).map((name) => name.slice(0, 200));
     const more = refused.size > sample.length ? ` and ${refused.size - sample.length} more` : '';
     log.warn({ stream: this.info.id, node: this.info.node.id, type: shortTypeName(typeUrl), refused: refused.size, sample }, 'refused resources this node is not entitled to');
@@ -283,6 +293,8 @@ export abstract class XdsStream {
     this.pending.clear();
     this.cancelWatch?.();
     this.cancelWatch = undefined;
+    this.stopRevocationWatch?.();
+    this.stopRevocationWatch = undefined;
     if (this.info) {
       this.opts.observer?.streamClosed?.(this.info);
       log.debug({ stream: this.info.id, node: this.info.node.id }, 'stream closed');

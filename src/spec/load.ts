@@ -5,8 +5,8 @@
 // starting with a dot (those ConfigMap internals, editor swap files) are never read. A single
 // file may stand in for the directory. Every file is size-checked on disk before it is read.
 import type { ParsedSpecCache } from './parse-cache';
-import { access, open, readdir, readlink, stat } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { access, readdir, readlink, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { sortErrors, type SpecError } from './errors';
 import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_FLAGS, type SpecLimits } from './limits';
@@ -101,43 +101,64 @@ async function brokenLinkMessage(link: string, error: unknown): Promise<string> 
 /**
  * The text of one file, read only if it is within the size limit. The size is taken from the
  * opened file (so a file swapped in after a check cannot slip past) and the read is bounded (so a
- * file growing while it is read cannot either).
+ * file growing while it is read cannot either). Synchronous on purpose: spec files are small and
+ * local, and for a directory of thousands of them the thread-pool round trips of asynchronous
+ * open, stat, read and close (not the reads) were most of a reload, which then builds the model
+ * synchronously anyway.
  */
-async function readBounded(file: string, maxBytes: number): Promise<{ text: string } | { problem: string }> {
+function readBounded(file: string, maxBytes: number): { text: string; stamp: string } | { problem: string } {
   const overLimit = (size: number | string): string =>
     `is ${size} bytes, over the limit of ${maxBytes} bytes for one spec file (${SPEC_LIMIT_FLAGS.maxFileBytes}); not read`;
-  const handle = await open(file, 'r');
+  const fd = openSync(file, 'r');
   try {
-    const stats = await handle.stat();
+    const stats = fstatSync(fd, { bigint: true });
     if (!stats.isFile()) return { problem: 'is not a regular file' };
-    if (stats.size > maxBytes) return { problem: overLimit(stats.size) };
-    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    if (stats.size > BigInt(maxBytes)) return { problem: overLimit(String(stats.size)) };
+    const buffer = Buffer.alloc(Math.min(Number(stats.size), maxBytes) + 1);
     let filled = 0;
     while (filled < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+      const bytesRead = readSync(fd, buffer, filled, buffer.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
     if (filled > maxBytes) return { problem: overLimit(`more than ${maxBytes}`) };
-    return { text: buffer.toString('utf8', 0, filled) };
+    return { text: buffer.toString('utf8', 0, filled), stamp: fileStamp(stats) };
   } finally {
-    await handle.close();
+    closeSync(fd);
+  }
+}
+
+/** Which version of a file this is, as far as its metadata tells (nanosecond times). */
+function fileStamp(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`;
+}
+
+/** The stamp of a file now (following links, as a read does); undefined when it cannot be had. */
+function currentStamp(file: string): string | undefined {
+  try {
+    return fileStamp(statSync(file, { bigint: true }));
+  } catch {
+    return undefined;
   }
 }
 
 /**
  * Read and validate every spec file in `source` (not its subdirectories), or the one file
  * `source` names. Errors name files relative to the directory (a single file by its base name).
+ * With a cache and `changed` (the names of files that may have changed since the cache's last
+ * load, as a watcher saw them), any other file the cache holds is taken from it without being
+ * read when a stat finds it as it was read (inode, size, change times: a change whose event was
+ * lost is still read); the directory is still listed, so added and removed files are found.
  */
-export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache): Promise<LoadedSpecs> {
+export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache, changed?: ReadonlySet<string>): Promise<LoadedSpecs> {
   try {
-    return await readSpecSource(source, limits, cache);
+    return await readSpecSource(source, limits, cache, changed);
   } finally {
     cache?.endLoad();
   }
 }
 
-async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedSpecCache | undefined): Promise<LoadedSpecs> {
+async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedSpecCache | undefined, changed: ReadonlySet<string> | undefined): Promise<LoadedSpecs> {
   const refused = (message: string, file = source): LoadedSpecs => ({ resources: [], invalid: [], errors: [{ file, message }] });
   const probe = await probeSpecSource(source);
   if (probe.kind === 'unreadable') return refused(probe.problem);
@@ -158,18 +179,23 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
   const resources: Resource[] = [];
   const invalid: DeclaredResource[] = [];
   for (const { name, file } of files) {
-    let read: { text: string } | { problem: string };
-    try {
-      read = await readBounded(file, limits.maxFileBytes);
-    } catch (error) {
-      read = { problem: `cannot read: ${reason(error)}` };
-    }
-    if ('problem' in read) {
-      errors.push({ file: name, message: read.problem });
-      continue;
+    // A file the watcher saw no event for is taken from the cache, if a stat agrees it is the same file.
+    const stamp = cache && changed && !changed.has(name) ? currentStamp(file) : undefined;
+    let parsed = stamp !== undefined ? cache!.reuse(name, limits, stamp) : undefined;
+    if (!parsed) {
+      let read: { text: string; stamp: string } | { problem: string };
+      try {
+        read = readBounded(file, limits.maxFileBytes);
+      } catch (error) {
+        read = { problem: `cannot read: ${reason(error)}` };
+      }
+      if ('problem' in read) {
+        errors.push({ file: name, message: read.problem });
+        continue;
+      }
+      parsed = cache ? cache.parse(name, read.text, limits, read.stamp) : parseSpecText(name, read.text, limits);
     }
     // Appended one by one: a spread of an unbounded array into push() overflows the stack.
-    const parsed = cache ? cache.parse(name, read.text, limits) : parseSpecText(name, read.text, limits);
     for (const resource of parsed.resources) resources.push(resource);
     for (const declared of parsed.invalid) invalid.push(declared);
     for (const error of parsed.errors) errors.push(error);

@@ -5,17 +5,36 @@ import type { SpecLimits } from './limits';
 import { parseSpecText, type ParsedFile } from './parse';
 
 export class ParsedSpecCache {
-  private readonly files = new Map<string, { text: string; limits: SpecLimits; parsed: ParsedFile }>();
+  private readonly files = new Map<string, { text: string; limits: SpecLimits; parsed: ParsedFile; stamp: string | undefined }>();
   private seen = new Set<string>();
 
-  /** The parse of `text` as file `name`: from the cache when both are as last time. */
-  parse(name: string, text: string, limits: SpecLimits): ParsedFile {
+  /**
+   * The parse of `text` as file `name`: from the cache when both are as last time. `stamp` says
+   * which version of the file on disk the text was read from (see reuse).
+   */
+  parse(name: string, text: string, limits: SpecLimits, stamp?: string): ParsedFile {
     this.seen.add(name);
     const cached = this.files.get(name);
-    if (cached && cached.text === text && sameLimits(cached.limits, limits)) return cached.parsed;
+    if (cached && cached.text === text && sameLimits(cached.limits, limits)) {
+      cached.stamp = stamp;
+      return cached.parsed;
+    }
     const parsed = parseSpecText(name, text, limits);
-    this.files.set(name, { text, limits, parsed });
+    this.files.set(name, { text, limits, parsed, stamp });
     return parsed;
+  }
+
+  /**
+   * The last parse of file `name`, without reading it again, for a load that believes the file
+   * has not changed since (a watcher that saw no event for it) and whose stat of it gives the same
+   * `stamp` as when it was read; undefined otherwise, and the file must be read.
+   */
+  reuse(name: string, limits: SpecLimits, stamp: string): ParsedFile | undefined {
+    const cached = this.files.get(name);
+    // The stamp (inode, size, change times) guards against a change whose event was lost.
+    if (!cached || cached.stamp !== stamp || !sameLimits(cached.limits, limits)) return undefined;
+    this.seen.add(name);
+    return cached.parsed;
   }
 
   /** Ends one load: forgets the files it did not read (deleted or renamed). */

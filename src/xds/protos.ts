@@ -69,7 +69,14 @@ export function envoyRoot(): protobuf.Root {
   return root;
 }
 
-/** Looks a message type up by its full name (without a leading dot). */
+const typesByName = new Map<string, protobuf.Type>();
+
+/** Looks a message type up by its full name (without a leading dot); remembered, as lookups split and walk the name. */
 export function messageType(fullName: string): protobuf.Type {
-  return envoyRoot().lookupType(fullName);
+  let type = typesByName.get(fullName);
+  if (!type) {
+    type = envoyRoot().lookupType(fullName);
+    typesByName.set(fullName, type);
+  }
+  return type;
 }

@@ -2,7 +2,6 @@
 // of a message is the concatenation of its fields in any order, so a DiscoveryResponse for N
 // streams is one shared body (version, resources, type URL) plus a per-stream nonce field.
 // Requests are decoded with protobufjs and checked for absurd sizes before anything else.
-import { Writer } from 'protobufjs';
 import { messageType } from './protos';
 
 const WIRE_LEN = 2;
@@ -11,18 +10,55 @@ function tag(fieldNumber: number): number {
   return (fieldNumber << 3) | WIRE_LEN;
 }
 
-/** One length-delimited field (string, bytes or embedded message) as its own buffer. */
-export function lengthDelimitedField(fieldNumber: number, payload: Uint8Array | string): Buffer {
-  const writer = Writer.create();
-  writer.uint32(tag(fieldNumber));
-  if (typeof payload === 'string') writer.string(payload);
-  else writer.bytes(payload);
-  return Buffer.from(writer.finish());
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value >>> 7; rest > 0; rest >>>= 7) size++;
+  return size;
 }
 
-/** A serialized google.protobuf.Any. */
-export function encodeAny(typeUrl: string, value: Uint8Array): Buffer {
-  return Buffer.concat([lengthDelimitedField(1, typeUrl), lengthDelimitedField(2, value)]);
+/** Writes `value` (a tag or a length: below 2^32) as a varint at `at`; returns the next offset. */
+function writeVarint(target: Buffer, at: number, value: number): number {
+  let rest = value >>> 0;
+  let next = at;
+  while (rest >= 0x80) {
+    target[next++] = (rest & 0x7f) | 0x80;
+    rest >>>= 7;
+  }
+  target[next++] = rest;
+  return next;
+}
+
+// The fields below are written straight into one buffer of the exact size: a resource or a
+// response part is built once and shared, but a translation builds thousands of them, and a
+// protobufjs Writer plus a copy for each was a good part of its time.
+
+/** One length-delimited field (string, bytes or embedded message) as its own buffer. */
+export function lengthDelimitedField(fieldNumber: number, payload: Uint8Array | string): Buffer {
+  const key = tag(fieldNumber);
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const field = Buffer.allocUnsafe(varintSize(key) + varintSize(length) + length);
+  const at = writeVarint(field, writeVarint(field, 0, key), length);
+  if (typeof payload === 'string') field.write(payload, at, 'utf8');
+  else field.set(payload, at);
+  return field;
+}
+
+/**
+ * A field holding a google.protobuf.Any (type_url = 1, value = 2), and the Any itself: a view
+ * into the same bytes, so both forms of a resource cost one buffer.
+ */
+export function anyField(fieldNumber: number, typeUrl: string, value: Uint8Array): { field: Buffer; any: Buffer } {
+  const urlLength = Buffer.byteLength(typeUrl);
+  const anyLength = varintSize(tag(1)) + varintSize(urlLength) + urlLength + varintSize(tag(2)) + varintSize(value.length) + value.length;
+  const key = tag(fieldNumber);
+  const headerLength = varintSize(key) + varintSize(anyLength);
+  const field = Buffer.allocUnsafe(headerLength + anyLength);
+  let at = writeVarint(field, writeVarint(field, 0, key), anyLength);
+  at = writeVarint(field, writeVarint(field, at, tag(1)), urlLength);
+  at += field.write(typeUrl, at, 'utf8');
+  at = writeVarint(field, writeVarint(field, at, tag(2)), value.length);
+  field.set(value, at);
+  return { field, any: field.subarray(headerLength) };
 }
 
 // DiscoveryResponse: version_info = 1, resources = 2, type_url = 4, nonce = 5.

@@ -135,11 +135,15 @@ describe('cli/status rendering', () => {
     recentlyClosed: [],
     mesh: { revision: 'r42', lastRefused: { at: tenMinutesAgo, errors: ['a.yaml: VirtualNode x: spec.listeners: required', 'b.yaml: Route y: spec.httpRoute: required'] } },
     secrets: [{ name: 'leaf', kind: 'certificate', version: '1', serial: '0a', sans: [], notAfter: '2026-03-01T11:00:00.000Z', holders: [{ nodeId: FRONT, version: '1' }] }],
+    nodeCredentials: { key: 'a1b2c3d4e5f6', retiring: [{ key: '0f0e0d0c0b0a', acceptedUntil: '2026-03-01T14:00:00.000Z' }], revoked: [{ endpoint: BACK, generation: 1, revokedAt: tenMinutesAgo }] },
   };
 
   it('judges staleness against the document time, and shows refused changes and expired certificates', () => {
     const stale = renderStatus(doc, { staleAfterSeconds: 300, color: false });
     assert.deepEqual(stale.outOfSync, [BACK, FRONT]);
+    assert.match(stale.text, /^node credential key: a1b2c3d4e5f6$/m);
+    assert.match(stale.text, /^ {2}retiring key 0f0e0d0c0b0a: accepted until 2026-03-01T14:00:00.000Z \(2h left\)/m);
+    assert.match(stale.text, new RegExp(`^ {2}revoked: ${BACK} \\(${tenMinutesAgo}\\)$`, 'm'));
     assert.match(stale.text, /^last refused change \(2026-03-01T11:50:00.000Z\): a\.yaml: VirtualNode x: spec\.listeners: required \(\+1 more\)$/m);
     const rows = parseTable(stale.text);
     assert.deepEqual(rows.map((r) => [r['!'], r.NODE, r.FORM, r.STREAM, r.TYPE, r.SENT, r.ACKED, r.STATE, r['CERT EXPIRY']]), [
@@ -154,7 +158,7 @@ describe('cli/status rendering', () => {
   it('prints the fleet of replicas with the replica serving each proxy, and counts a proxy NACKing on another replica as out of sync', () => {
     const at = '2026-01-01T00:00:00.000Z';
     const doc: StatusDocument = {
-      generatedAt: at, proxies: [], recentlyClosed: [], mesh: { revision: 'r1' }, secrets: [],
+      generatedAt: at, proxies: [], recentlyClosed: [], mesh: { revision: 'r1' }, secrets: [], nodeCredentials: null,
       fleet: {
         replica: 'a',
         replicas: [
@@ -177,7 +181,7 @@ describe('cli/status rendering', () => {
   });
 
   it('prints no fleet section without a shared store', () => {
-    const doc: StatusDocument = { generatedAt: new Date().toISOString(), proxies: [], recentlyClosed: [], mesh: { revision: 'r1' }, secrets: [] };
+    const doc: StatusDocument = { generatedAt: new Date().toISOString(), proxies: [], recentlyClosed: [], mesh: { revision: 'r1' }, secrets: [], nodeCredentials: null };
     assert.doesNotMatch(renderStatus(doc, { staleAfterSeconds: 30, color: false }).text, /fleet/);
   });
 });

@@ -69,7 +69,9 @@ describe('cli: meshd store import/export and serve --store', function () {
 
   it('serves the mesh of the store with serve --store, and wants exactly one of --config and --store', async () => {
     assert.equal((await runCli(['store', 'import', COLORAPP, '--store', url])).code, 0);
-    const serve = await startServe(work, path.join(work, 'state'), ['--store', url]);
+    const keyFile = path.join(work, 'store.key');
+    assert.equal((await runCli(['store', 'keygen', keyFile])).code, 0);
+    const serve = await startServe(work, path.join(work, 'state'), ['--store', url, '--store-key-file', keyFile]);
     try {
       assert.match(serve.stderr(), new RegExp(`serving 4 mesh endpoint\\(s\\) from ${url.replace(/[.]/g, '\\.')}; ADS on`));
     } finally {

@@ -3,8 +3,8 @@
 // App Mesh API write on replica a reaches proxies on b and c within a second; and replica b
 // killed with SIGKILL while its proxies stream: they reconnect to c and get the same versions
 // (content-derived, so no churn), and b's fleet entries vanish once its lease expires.
-// Until the CA lives in etcd, the replicas share one state directory by copy.
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,6 +66,7 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
   let work: string;
   let storeUrl: string;
   let keysFile: string;
+  let storeKeyFile: string;
   let credentials: NodeCredentials;
   const replicas = new Map<string, ServeProcess>();
   const proxies: Proxy[] = [];
@@ -82,6 +83,8 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
       seed.close();
     }
     keysFile = path.join(work, 'api-keys.json');
+    storeKeyFile = path.join(work, 'store.key');
+    fs.writeFileSync(storeKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
     await startReplica('a', ['--api', '127.0.0.1:0', '--api-keys', keysFile]);
     await startReplica('b');
     await startReplica('c');
@@ -93,17 +96,22 @@ describe('e2e/replicas: three meshd serve replicas on one etcd', function () {
       if (replica.child.exitCode !== null || replica.child.signalCode !== null) continue;
       const exited = new Promise((resolve) => replica.child.once('exit', resolve));
       process.kill(replica.child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => {
+        console.log(`    replica did not stop within 15 s of SIGTERM; killed. Its last lines:\n${replica.stderr().split('\n').slice(-6).join('\n')}`);
+        replica.kill();
+      }, 15_000);
       await exited;
+      clearTimeout(timer);
     }
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
   async function startReplica(name: string, extra: string[] = []): Promise<ServeProcess> {
     const stateDir = path.join(work, name, 'state');
-    // Until the CA and node-credential key live in etcd (h-ca), replicas share them by copy.
+    // The CA and node key are shared through etcd; a copy of a's state directory only saves b and c a download.
     if (name !== 'a') fs.cpSync(path.join(work, 'a', 'state'), stateDir, { recursive: true });
     const replica = await startServe(path.join(work, 'unused'), stateDir, [
-      '--store', storeUrl, '--replica-name', name, '--fleet-lease-ttl', '2', '--sds-socket', path.join(work, name, 'sds.sock'), ...extra,
+      '--store', storeUrl, '--store-key-file', storeKeyFile, '--replica-name', name, '--fleet-lease-ttl', '2', '--sds-socket', path.join(work, name, 'sds.sock'), ...extra,
     ]);
     replicas.set(name, replica);
     return replica;
@@ -263,7 +271,9 @@ describe('e2e/replicas: serve flags', () => {
   it('refuses a replica name that cannot be one etcd key segment, naming the flag', async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-fleet-flags-'));
     try {
-      const result = await runCli(['serve', '--store', 'etcd://127.0.0.1:1/meshd', '--replica-name', 'a/b', '--state-dir', path.join(work, 'state'), '--xds', '127.0.0.1:0', '--no-admin']);
+      const keyFile = path.join(work, 'store.key');
+      fs.writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+      const result = await runCli(['serve', '--store', 'etcd://127.0.0.1:1/meshd', '--store-key-file', keyFile, '--replica-name', 'a/b', '--state-dir', path.join(work, 'state'), '--xds', '127.0.0.1:0', '--no-admin']);
       assert.equal(result.code, 1);
       assert.match(result.stderr, /--replica-name "a\/b": use letters, digits/);
     } finally {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, writeFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { TrustAuthority } from '../../src/pki/authority';
 import type { IssuedLeaf, MeshEndpoint, TrustBundleMaterial } from '../../src/pki/types';
@@ -127,6 +127,40 @@ describe('pki/authority', () => {
     assert.notEqual(event.previousCaId, replacement.caId);
     assert.equal(pemCount(authority.trustBundle()), 1);
     assert.ok(lines.every((line) => !line.includes('PRIVATE KEY')));
+  });
+
+  it('follows a state.json another writer changed: a rollover started, then finished, with the same events', async () => {
+    // `leader` rolls over in its own directory; `follower` gets copies of the files (as a replica
+    // sharing the CA through etcd does) and follows them.
+    const leader = await open();
+    const followerDir = path.join(temp.dir, 'follower');
+    cpSync(path.join(temp.dir, 'ca'), path.join(followerDir, 'ca'), { recursive: true });
+    const follower = await TrustAuthority.open({ stateDir: followerDir, trustDomain: TD });
+    opened.push(follower);
+    assert.equal(await follower.followState(), false, 'nothing to follow yet');
+    const old = await follower.issue(nodeA);
+    await leader.startRollover();
+    cpSync(path.join(temp.dir, 'ca'), path.join(followerDir, 'ca'), { recursive: true });
+    const started = nextEvent<{ currentCaId: string }>(follower, 'rolloverStarted');
+    const bundle = nextEvent<TrustBundleMaterial>(follower, 'trustBundle');
+    assert.equal(await follower.followState(), true);
+    assert.equal((await started).currentCaId, leader.currentCa.id);
+    assert.equal((await bundle).version, leader.trustBundle().version, 'the same bundle as the writer');
+    assert.equal(follower.rolloverStatus().dependentLeaves, 1, 'its own leaf from the previous CA is still tracked');
+    const fresh = await follower.issue(nodeB);
+    assert.equal(fresh.caId, leader.currentCa.id);
+    assert.ok((await handshake(fresh, old, follower.trustBundle())).ok, 'leaves of both CAs verify during the rollover');
+    assert.equal(await leader.finishRollover({ force: true }), true);
+    writeFileSync(path.join(followerDir, 'ca', 'state.json'), readFileSync(path.join(temp.dir, 'ca', 'state.json')));
+    const finished = nextEvent<{ previousCaId: string }>(follower, 'rolloverFinished');
+    assert.equal(await follower.followState(), true);
+    assert.equal((await finished).previousCaId, old.caId);
+    assert.equal(follower.trustBundle().version, leader.trustBundle().version);
+    assert.equal(existsSync(path.join(followerDir, 'ca', 'ca-1')), false, 'the retired key is removed');
+    // A damaged state.json is refused and changes nothing.
+    writeFileSync(path.join(followerDir, 'ca', 'state.json'), '{"current":7}');
+    await assert.rejects(follower.followState(), /"current" must name a CA directory/);
+    assert.equal(follower.currentCa.id, leader.currentCa.id);
   });
 
   describe('a damaged CA state is refused, never replaced', () => {

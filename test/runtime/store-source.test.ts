@@ -1,6 +1,7 @@
 // The mesh read from etcd, by two in-process meshd replicas sharing one key prefix: a write
 // through the store reaches the ADS clients of both within a second, with identical versions.
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,6 +37,7 @@ describe('runtime/store-source', function () {
   let prefixCount = 0;
   let prefix: string;
   const replicas: Replica[] = [];
+  const storeKey = randomBytes(32);
 
   beforeEach(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-replicas-'));
@@ -56,16 +58,16 @@ describe('runtime/store-source', function () {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  async function startReplica(name: string, stateFrom?: Replica, extra: Partial<MeshdOptions> = {}): Promise<Replica> {
+  async function startReplica(name: string, extra: Partial<MeshdOptions> = {}): Promise<Replica> {
     const store = new EtcdStore({ endpoints: [fixture.etcd.endpoint], prefix });
     const stateDir = path.join(work, name, 'state');
-    // Until the CA and the node-credential key live in etcd (issue 15, later), replicas share them by copy.
-    if (stateFrom) fs.cpSync(stateFrom.meshd.options.stateDir, stateDir, { recursive: true });
     const refused: RefusedChange[] = [];
     const waiting: ((change: RefusedChange) => void)[] = [];
     const meshd = await Meshd.start({
       configDir: path.join(work, name, 'unused'),
       store,
+      // The CA and node-credential key come from etcd, sealed under one key for every replica.
+      shared: { store, storeKey, storeKeyFile: path.join(work, 'store.key') },
       xds: ['127.0.0.1:0'],
       sdsSocket: path.join(work, name, 'sds.sock'),
       stateDir,
@@ -108,7 +110,7 @@ describe('runtime/store-source', function () {
 
   it("carries a write on one replica's store to the ADS clients of both within a second, with identical versions", async () => {
     const a = await startReplica('a');
-    const b = await startReplica('b', a);
+    const b = await startReplica('b');
     const [onA, onB] = [await listenersOf(a), await listenersOf(b)];
     assert.equal(onB.first.versionInfo, onA.first.versionInfo, 'both replicas serve the same version');
     const writtenAt = Date.now();
@@ -125,8 +127,8 @@ describe('runtime/store-source', function () {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const keysFile = path.join(work, 'api-keys.json');
     const key = createKey(keysFile, 'read-write');
-    const a = await startReplica('a', undefined, { api: { address: '127.0.0.1:0', keysFile, region: 'eu-west-1', account: '111122223333' } });
-    const b = await startReplica('b', a);
+    const a = await startReplica('a', { api: { address: '127.0.0.1:0', keysFile, region: 'eu-west-1', account: '111122223333' } });
+    const b = await startReplica('b');
     const onB = await listenersOf(b);
     const api = new AppMeshClient({
       endpoint: a.meshd.apiServer!.url, region: 'eu-west-1', maxAttempts: 1,

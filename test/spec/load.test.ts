@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { formatErrors } from '../../src/spec/errors';
 import { isSpecFile, loadSpecDir } from '../../src/spec/load';
+import { DEFAULT_SPEC_LIMITS } from '../../src/spec/limits';
+import { ParsedSpecCache } from '../../src/spec/parse-cache';
 import { writeConfigMap } from '../support/configmap';
 
 describe('spec/load', () => {
@@ -41,6 +43,25 @@ describe('spec/load', () => {
     assert.deepEqual(formatErrors((await loadSpecDir(dir)).errors), `${dir}: no .yaml, .yml or .json spec files`);
     const missing = path.join(dir, 'nope');
     assert.deepEqual(formatErrors((await loadSpecDir(missing)).errors), `${missing}: cannot read spec directory: ENOENT`);
+  });
+
+  it('with a cache and the names that changed, reads those files again (and any other whose stat changed: a lost event), and finds added and removed files', async () => {
+    const service = (name: string): string => `kind: VirtualService\nmeshName: m\nvirtualServiceName: ${name}\nspec: {}\n`;
+    await writeFile(path.join(dir, 'a.yaml'), service('a1'));
+    await writeFile(path.join(dir, 'b.yaml'), service('b1'));
+    const cache = new ParsedSpecCache();
+    const names = async (changed?: ReadonlySet<string>): Promise<string[]> =>
+      (await loadSpecDir(dir, DEFAULT_SPEC_LIMITS, cache, changed)).resources.map((r) => `${r.source.file}:${(r as { virtualServiceName: string }).virtualServiceName}`);
+    assert.deepEqual(await names(), ['a.yaml:a1', 'b.yaml:b1']);
+    await writeFile(path.join(dir, 'a.yaml'), service('a2'));
+    await writeFile(path.join(dir, 'b.yaml'), service('b2'));
+    await writeFile(path.join(dir, 'c.yaml'), service('c1'));
+    // Only a.yaml is said to have changed; b.yaml changed too but its event was lost: its stat
+    // differs from the one it was read with, so it is read again; c.yaml (new) is read.
+    assert.deepEqual(await names(new Set(['a.yaml'])), ['a.yaml:a2', 'b.yaml:b2', 'c.yaml:c1']);
+    await rm(path.join(dir, 'a.yaml'));
+    assert.deepEqual(await names(new Set()), ['b.yaml:b2', 'c.yaml:c1']);
+    assert.deepEqual(await names(), ['b.yaml:b2', 'c.yaml:c1']);
   });
 
   it('knows which names are spec files', () => {

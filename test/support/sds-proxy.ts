@@ -87,8 +87,14 @@ export class SdsProxy {
   }
 }
 
+/** Whatever holds a proxy's latest SDS material (an SdsProxy, or one that moves between replicas). */
+export interface MaterialHolder {
+  readonly material: SdsMaterial | undefined;
+  secureContext(): tls.SecureContext;
+}
+
 /** A mutual-TLS server whose certificate and trust follow an SdsProxy's latest material. */
-export async function startMtlsServer(proxy: SdsProxy): Promise<{ server: tls.Server; port: number; peers: string[] }> {
+export async function startMtlsServer(proxy: MaterialHolder): Promise<{ server: tls.Server; port: number; peers: string[] }> {
   const peers: string[] = [];
   const server = tls.createServer({
     requestCert: true,
@@ -105,7 +111,7 @@ export async function startMtlsServer(proxy: SdsProxy): Promise<{ server: tls.Se
   return { server, port, peers };
 }
 
-function proxyMaterialOptions(proxy: SdsProxy): tls.TlsOptions {
+function proxyMaterialOptions(proxy: MaterialHolder): tls.TlsOptions {
   const m = proxy.material!;
   return { cert: m.certificateChainPem, key: m.privateKeyPem, ca: m.trustedCaPem };
 }

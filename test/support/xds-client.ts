@@ -97,6 +97,11 @@ class Inbox<T> {
     return this.items.length;
   }
 
+  /** Every response received and not yet taken, taken now. */
+  drain(): T[] {
+    return this.items.splice(0);
+  }
+
   ended(timeoutMs = 5000): Promise<grpc.StatusObject> {
     if (this.status) return Promise.resolve(this.status);
     return new Promise((resolve, reject) => {
