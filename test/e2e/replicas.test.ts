@@ -3,8 +3,8 @@
 // App Mesh API write on replica a reaches proxies on b and c within a second; and replica b
 // killed with SIGKILL while its proxies stream: they reconnect to c and get the same versions
 // (content-derived, so no churn), and b's fleet entries vanish once its lease expires.
-// Until the CA lives in etcd, the replicas share one state directory by copy.
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
