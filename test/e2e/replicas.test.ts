@@ -4,7 +4,6 @@
 // killed with SIGKILL while its proxies stream: they reconnect to c and get the same versions
 // (content-derived, so no churn), and b's fleet entries vanish once its lease expires.
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -9,7 +9,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
-import { NODE_CREDENTIAL_KEY_FILE } from '../../src/auth/node-credential';
 import { buildProgram } from '../../src/cli/main';
 import { buildEnvoyBootstrap, renderBootstrapYaml, XDS_CLUSTER_NAME } from '../../src/envoy/bootstrap';
 import { parseStoreUrl } from '../../src/store';
@@ -78,7 +77,7 @@ function checkAgainstCli(args: readonly string[], where: string): void {
 describe('envoy-e2e: docker-compose.replicas.yml', () => {
   const compose = load(REPLICAS_FILE);
   const services = compose.services;
-  const replicaArgs = REPLICAS.map((name) => meshdArgs(services[name]!, name !== 'meshd-1'));
+  const replicaArgs = REPLICAS.map((name) => meshdArgs(services[name]!, false));
   const storeUrl = flagValue(replicaArgs[0]!, '--store')!;
 
   it('runs meshd with flags the meshd CLI defines', () => {
@@ -103,21 +102,26 @@ describe('envoy-e2e: docker-compose.replicas.yml', () => {
     }
   });
 
-  it('gives each replica its own state and SDS socket on the shared volume, seeded from the first replica\'s state', () => {
+  it('gives each replica its own state and SDS socket on the shared volume, and the one key-encryption key the store-key service makes', () => {
     const sockets = replicaArgs.map((args) => flagValue(args, '--sds-socket'));
     assert.deepEqual(sockets, REPLICAS.map((name) => `/run/meshd/${name}.sock`));
     REPLICAS.forEach((name, n) => {
       const service = services[name]!;
       assert.equal(flagValue(replicaArgs[n]!, '--xds'), '0.0.0.0:18000');
+      assert.equal(flagValue(replicaArgs[n]!, '--replica-name'), name);
+      assert.equal(flagValue(replicaArgs[n]!, '--store-key-file'), '/etc/meshd-key/store.key');
       assert.ok(service.volumes!.includes(`${name}-state:/var/lib/meshd`));
       assert.ok(service.volumes!.includes('meshd-sds:/run/meshd'));
+      assert.ok(service.volumes!.includes('meshd-store-key:/etc/meshd-key:ro'), `${name} reads the key, never writes it`);
       assert.match(service.healthcheck!.test.join(' '), /127\.0\.0\.1:18001\/readyz/, 'healthy means ready, store included');
-      if (n > 0) {
-        assert.ok(service.volumes!.includes('meshd-1-state:/seed:ro'));
-        assert.match(service.command!.join('\n'), new RegExp(`\\[ -e /var/lib/meshd/${NODE_CREDENTIAL_KEY_FILE.replace('.', '\\.')} \\] \\|\\| cp -a /seed/\\. /var/lib/meshd/`));
-      }
+      assert.equal(service.depends_on!['store-import']!.condition, 'service_completed_successfully');
+      assert.equal(service.depends_on!['store-key']!.condition, 'service_completed_successfully');
     });
-    assert.equal(services['meshd-1']!.depends_on!['store-import']!.condition, 'service_completed_successfully');
+    const keygen = services['store-key']!;
+    assert.ok(keygen.volumes!.includes('meshd-store-key:/etc/meshd-key'));
+    const script = keygen.command!.join('\n');
+    assert.match(script, /^\[ -e \/etc\/meshd-key\/store\.key \] \|\| node bin\/meshd\.js store keygen \/etc\/meshd-key\/store\.key$/, 'made once, never replaced');
+    checkAgainstCli(['store', 'keygen', '/etc/meshd-key/store.key'], 'store-key');
   });
 
   it('bootstraps every Envoy with all three replicas as xDS endpoints and one replica\'s SDS socket', () => {
@@ -143,7 +147,7 @@ describe('envoy-e2e: docker-compose.replicas.yml', () => {
     for (const name of ['gateway', 'front', 'front-envoy', 'color-blue', 'color-blue-envoy', 'color-green', 'color-green-envoy']) {
       assert.deepEqual(services[name], single[name], `${name} differs from docker-compose.envoy.yml`);
     }
-    assert.deepEqual(Object.keys(compose.volumes).sort(), [...MEMBERS.map((m) => `${m}-data`), ...REPLICAS.map((r) => `${r}-state`), 'envoy-bootstraps', 'meshd-sds'].sort());
+    assert.deepEqual(Object.keys(compose.volumes).sort(), [...MEMBERS.map((m) => `${m}-data`), ...REPLICAS.map((r) => `${r}-state`), 'envoy-bootstraps', 'meshd-sds', 'meshd-store-key'].sort());
   });
 
   it('parses with `docker compose config`', function () {
