@@ -9,7 +9,8 @@
 //               once; time from the reconnect until every stream holds its leaf and bundle
 // The server and the load client are separate processes; server CPU per rotation is reported.
 // Run: node dist/bench/sds-rotation.js [--k 1000,10000] [--scenario bundle,replicas,leaves,cold-start]
-//      [--profile DIR]  (each server process writes a V8 CPU profile into DIR when it exits)
+//      [--profile DIR]  (each server process writes V8 CPU profiles, one per thread, into a
+//      directory of its own under DIR when it exits)
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -191,8 +192,9 @@ async function runScenario(scenario: Scenario, k: number, profileDir: string | u
   const peers: Peer[] = [];
   let serverRuns = 0;
   const startServer = async (): Promise<Peer> => {
-    const name = `sds-${scenario}-k${k}-${++serverRuns}.cpuprofile`;
-    const server = await start(['server', stateDir], profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`] : []);
+    // A directory per server process: its key workers write profiles of their own beside the main thread's.
+    const dir = profileDir && path.join(profileDir, `sds-${scenario}-k${k}-server-${++serverRuns}`);
+    const server = await start(['server', stateDir], dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
     peers.push(server);
     return server;
   };

@@ -19,12 +19,36 @@ export function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
 
 export const TAG_INTEGER = 0x02;
 export const TAG_BIT_STRING = 0x03;
+const TAG_OCTET_STRING = 0x04;
+const TAG_UTF8_STRING = 0x0c;
+const TAG_PRINTABLE_STRING = 0x13;
 export const TAG_SEQUENCE = 0x30;
+const TAG_SET = 0x31;
 const TAG_UTC_TIME = 0x17;
 const TAG_GENERALIZED_TIME = 0x18;
 
 export function sequence(...parts: Uint8Array[]): Buffer {
   return tlv(TAG_SEQUENCE, ...parts);
+}
+
+export function set(...parts: Uint8Array[]): Buffer {
+  return tlv(TAG_SET, ...parts);
+}
+
+export function octetString(...parts: Uint8Array[]): Buffer {
+  return tlv(TAG_OCTET_STRING, ...parts);
+}
+
+/** A context-specific primitive tag, e.g. `[6] IMPLICIT IA5String` (a GeneralName URI). */
+export function implicitPrimitive(tagNumber: number, content: Uint8Array): Buffer {
+  return tlv(0x80 | tagNumber, content);
+}
+
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/** DirectoryString as @peculiar/x509 writes it: PrintableString when the text allows, else UTF8String. */
+export function directoryString(text: string): Buffer {
+  return tlv(PRINTABLE.test(text) ? TAG_PRINTABLE_STRING : TAG_UTF8_STRING, Buffer.from(text, 'utf8'));
 }
 
 /** A context-specific constructed tag, e.g. `[0] EXPLICIT` (number 0) or `[3]` extensions. */
