@@ -57,6 +57,7 @@ async function serverMain(stateDir: string): Promise<void> {
       reply({ cpuMs: cpuMs(before) });
     } else if (message.command === 'cpu') reply(process.cpuUsage());
     else if (message.command === 'rss') reply(process.memoryUsage().rss);
+    else if (message.command === 'memory') reply(process.memoryUsage());
     // A clean exit, so that --cpu-prof writes its profile (a killed process writes none).
     else if (message.command === 'exit') process.exit(0);
   });
@@ -221,7 +222,9 @@ async function runScenario(scenario: Scenario, k: number, profileDir: string | u
       server = await startServer();
       await server.request<string>('socket');
     }
-    const rssOpen = await server.request<number>('rss');
+    const memory = await server.request<NodeJS.MemoryUsage>('memory');
+    console.log(`${label} server memory: RSS ${(memory.rss / MB).toFixed(0)} MB, JS heap ${(memory.heapUsed / MB).toFixed(0)} MB used of ${(memory.heapTotal / MB).toFixed(0)}, buffers ${(memory.arrayBuffers / MB).toFixed(0)} MB`);
+    const rssOpen = memory.rss;
     const cpuBefore = await server.request<NodeJS.CpuUsage>('cpu');
     let startedAt: number;
     let done: { at: number };
