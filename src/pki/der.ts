@@ -3,18 +3,35 @@
 // issuer composes the TBSCertificate from pieces that are encoded once (names, extensions, algorithm
 // identifiers, built with @peculiar/x509) and the few that change per leaf (serial, validity, key).
 
-/** Encodes a definite length in DER (short form below 128, long form above). */
-function encodeLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** Bytes of a definite length in DER: short form below 128, else 0x80 + count, then big-endian. */
+function lengthOctets(length: number): number {
+  let count = 1;
+  if (length >= 0x80) for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) count++;
+  return count;
 }
 
-/** One tag-length-value element whose content is the concatenation of `parts`. */
+/**
+ * One tag-length-value element whose content is the concatenation of `parts`, written into one
+ * buffer (issuance builds a dozen of these per leaf: no intermediate copies).
+ */
 export function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
-  const content = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag]), encodeLength(content.length), content]);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const header = 1 + lengthOctets(length);
+  const out = Buffer.allocUnsafe(header + length);
+  out[0] = tag;
+  if (length < 0x80) {
+    out[1] = length;
+  } else {
+    out[1] = 0x80 | (header - 2);
+    for (let i = header - 1, rest = length; i >= 2; i--, rest = Math.floor(rest / 256)) out[i] = rest & 0xff;
+  }
+  let at = header;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 export const TAG_INTEGER = 0x02;

@@ -90,10 +90,17 @@ function partsFor(trustDomain: string, endpoint: MeshEndpoint): EndpointParts {
   if (parts) return parts;
   validateEndpoint(trustDomain, endpoint);
   const spiffeId = leafSpiffeIdFor(trustDomain, endpoint);
-  parts = { spiffeId, subjectDer: subjectNameDer(endpoint), sanExtensionDer: subjectAltNameDer(spiffeId, endpoint.dnsNames) };
+  // Copies of their own: kept for as long as the endpoint is cached, they must not pin the pool slab they were cut from.
+  parts = { spiffeId, subjectDer: ownCopy(subjectNameDer(endpoint)), sanExtensionDer: ownCopy(subjectAltNameDer(spiffeId, endpoint.dnsNames)) };
   if (endpointParts.size >= MAX_CACHED_ENDPOINTS) endpointParts.delete(endpointParts.keys().next().value as string);
   endpointParts.set(cacheKey, parts);
   return parts;
+}
+
+function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
 }
 
 /** The leaf's subject: CN = the endpoint's name, O = `meshd <mesh>` (each at most 64 characters). */
