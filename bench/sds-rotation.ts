@@ -73,6 +73,10 @@ function cpuMs(before: NodeJS.CpuUsage): number {
 async function clientMain(socketPath: string, stateDir: string, k: number, endpoints: number): Promise<void> {
   const credentials = NodeCredentials.loadOrCreate(stateDir);
   const Request = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+  const names = ['default', 'ROOTCA'];
+  // Envoy repeats its subscription in every request, ACKs included; an ACK without names would
+  // turn the stream into a wildcard one (every secret the node may have, pushed once more).
+  const ackNames = Buffer.from(Request.encode(Request.fromObject({ resourceNames: names })).finish());
   let versions: string[] = [];
   const baseline: string[] = new Array(k).fill('');
   let changed = 0;
@@ -102,7 +106,7 @@ async function clientMain(socketPath: string, stateDir: string, k: number, endpo
       call.on('data', (bytes: Buffer) => {
         if (generation !== versions) return; // a stream of the connections before the restart
         const header = readResponseHeader(bytes);
-        call.write(ackRequest(TypeUrl.Secret, header.versionInfo, header.nonce));
+        call.write(Buffer.concat([ackRequest(TypeUrl.Secret, header.versionInfo, header.nonce), ackNames]));
         if (versions[i] === '' && ++held === k) process.send!({ id: -1, event: 'all-held', at: nowMs() });
         versions[i] = header.versionInfo;
         if (watching && versions[i] !== baseline[i] && baseline[i] !== '__counted') {
@@ -112,7 +116,7 @@ async function clientMain(socketPath: string, stateDir: string, k: number, endpo
         }
       });
       call.on('error', () => undefined);
-      call.write(Buffer.from(Request.encode(Request.fromObject({ node: { id: nodeId }, typeUrl: TypeUrl.Secret, resourceNames: ['default', 'ROOTCA'] })).finish()));
+      call.write(Buffer.from(Request.encode(Request.fromObject({ node: { id: nodeId }, typeUrl: TypeUrl.Secret, resourceNames: names })).finish()));
     }
   };
   process.on('message', (message: { id: number; command: string }) => {
