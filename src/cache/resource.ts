@@ -1,7 +1,7 @@
 // A resource encoded once: the bytes every stream shares, its content version, and the names of
 // the resources it depends on (a listener's route configurations, a cluster's endpoints), which
 // the snapshot's consistency check and the warming order rely on.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { messageType } from '../xds/protos';
 import { TypeUrl, messageNameOf } from '../xds/type-urls';
 import { deltaResourceField, SotwField } from '../xds/wire';
@@ -77,7 +77,7 @@ function writeLengthPrefix(buffer: Buffer, at: number, fieldNumber: number, leng
 }
 
 export function contentVersion(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  return hash('sha256', bytes, 'hex').slice(0, 16);
 }
 
 /**

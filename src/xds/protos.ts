@@ -71,5 +71,12 @@ export function envoyRoot(): protobuf.Root {
 
 /** Looks a message type up by its full name (without a leading dot). */
 export function messageType(fullName: string): protobuf.Type {
-  return envoyRoot().lookupType(fullName);
+  // Memoized: every encoded resource asks, and protobufjs walks its namespaces on each lookup.
+  let type = messageTypes.get(fullName);
+  if (!type) {
+    type = envoyRoot().lookupType(fullName);
+    messageTypes.set(fullName, type);
+  }
+  return type;
 }
+const messageTypes = new Map<string, protobuf.Type>();
