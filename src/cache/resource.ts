@@ -1,7 +1,7 @@
 // A resource encoded once: the bytes every stream shares, its content version, and the names of
 // the resources it depends on (a listener's route configurations, a cluster's endpoints), which
 // the snapshot's consistency check and the warming order rely on.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { messageType } from '../xds/protos';
 import { TypeUrl, messageNameOf } from '../xds/type-urls';
 import { anyField, deltaResourceField, SotwField } from '../xds/wire';
@@ -16,20 +16,24 @@ export class EncodedResource {
   readonly any: Buffer;
   /** `resources` field of a DiscoveryResponse, ready to concatenate. */
   readonly sotwField: Buffer;
+  /** Serialized message (the Any's value). */
+  readonly value: Uint8Array;
   private deltaFieldBytes: Buffer | undefined;
 
   constructor(
     readonly typeUrl: string,
     readonly name: string,
-    /** Serialized message (the Any's value). */
-    readonly value: Uint8Array,
+    value: Uint8Array,
     /** Content-derived: the same bytes give the same version across restarts. */
     readonly version: string,
     readonly dependsOn: readonly ResourceRef[],
   ) {
+    // The three encodings nest (field > Any > value): the Any and the value are views into the
+    // field, so a resource is held once, not three times (10,000 SDS snapshots held ~7 KB each).
     const { field, any } = anyField(SotwField.resources, typeUrl, value);
     this.sotwField = field;
     this.any = any;
+    this.value = field.subarray(field.length - value.length);
   }
 
   /** `resources` field of a DeltaDiscoveryResponse; built on first use, then shared. */
@@ -40,7 +44,8 @@ export class EncodedResource {
 }
 
 export function contentVersion(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  // One-shot: no Hash object per resource.
+  return hash('sha256', bytes, 'hex').slice(0, 16);
 }
 
 /**

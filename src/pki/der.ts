@@ -3,28 +3,69 @@
 // issuer composes the TBSCertificate from pieces that are encoded once (names, extensions, algorithm
 // identifiers, built with @peculiar/x509) and the few that change per leaf (serial, validity, key).
 
-/** Encodes a definite length in DER (short form below 128, long form above). */
-function encodeLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** Bytes of a definite length in DER: short form below 128, else 0x80 + count, then big-endian. */
+function lengthOctets(length: number): number {
+  let count = 1;
+  if (length >= 0x80) for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) count++;
+  return count;
 }
 
-/** One tag-length-value element whose content is the concatenation of `parts`. */
+/**
+ * One tag-length-value element whose content is the concatenation of `parts`, written into one
+ * buffer (issuance builds a dozen of these per leaf: no intermediate copies).
+ */
 export function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
-  const content = Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag]), encodeLength(content.length), content]);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const header = 1 + lengthOctets(length);
+  const out = Buffer.allocUnsafe(header + length);
+  out[0] = tag;
+  if (length < 0x80) {
+    out[1] = length;
+  } else {
+    out[1] = 0x80 | (header - 2);
+    for (let i = header - 1, rest = length; i >= 2; i--, rest = Math.floor(rest / 256)) out[i] = rest & 0xff;
+  }
+  let at = header;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 export const TAG_INTEGER = 0x02;
 export const TAG_BIT_STRING = 0x03;
+const TAG_OCTET_STRING = 0x04;
+const TAG_UTF8_STRING = 0x0c;
+const TAG_PRINTABLE_STRING = 0x13;
 export const TAG_SEQUENCE = 0x30;
+const TAG_SET = 0x31;
 const TAG_UTC_TIME = 0x17;
 const TAG_GENERALIZED_TIME = 0x18;
 
 export function sequence(...parts: Uint8Array[]): Buffer {
   return tlv(TAG_SEQUENCE, ...parts);
+}
+
+export function set(...parts: Uint8Array[]): Buffer {
+  return tlv(TAG_SET, ...parts);
+}
+
+export function octetString(...parts: Uint8Array[]): Buffer {
+  return tlv(TAG_OCTET_STRING, ...parts);
+}
+
+/** A context-specific primitive tag, e.g. `[6] IMPLICIT IA5String` (a GeneralName URI). */
+export function implicitPrimitive(tagNumber: number, content: Uint8Array): Buffer {
+  return tlv(0x80 | tagNumber, content);
+}
+
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+/** DirectoryString as @peculiar/x509 writes it: PrintableString when the text allows, else UTF8String. */
+export function directoryString(text: string): Buffer {
+  return tlv(PRINTABLE.test(text) ? TAG_PRINTABLE_STRING : TAG_UTF8_STRING, Buffer.from(text, 'utf8'));
 }
 
 /** A context-specific constructed tag, e.g. `[0] EXPLICIT` (number 0) or `[3]` extensions. */

@@ -5,19 +5,18 @@
 // Speed: @peculiar/x509's generator costs about 1.7 ms a leaf, nearly all of it asn1js
 // (parsing every extension, the names and the key back from DER, serializing the TBS twice and
 // re-parsing the finished certificate). Here the parts that do not change per leaf (issuer name,
-// algorithm, extensions, and per endpoint the subject and SANs) are built once with @peculiar/x509
-// and kept as DER; per leaf only serial, validity and key are encoded, by hand (der.ts), and the
-// key generation and signature run in node:crypto on the libuv thread pool, so concurrent
-// issuances use every core.
-import { generateKeyPair, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+// algorithm, extensions) are built once with @peculiar/x509 and kept as DER; per endpoint the
+// subject and SANs are encoded by hand (der.ts: 10,000 distinct endpoints after a restart cost
+// about 150 µs each through asn1js) and cached; per leaf only serial, validity and key. The key
+// comes from the leaf key pool (generated ahead on worker threads, key-pool.ts) and the signature
+// runs in node:crypto on the libuv thread pool, so concurrent issuances use every core.
+import { randomBytes } from 'node:crypto';
 import type { CertificateAuthority } from './ca';
 import { CLOCK_SKEW_MS } from './ca';
-import { bitString, explicit, sequence, toPem, unsignedInteger, x509Time } from './der';
+import { bitString, directoryString, explicit, implicitPrimitive, octetString, sequence, set, toPem, unsignedInteger, x509Time } from './der';
 import { contentVersion, leafSpiffeIdFor, type IssuedLeaf, type MeshEndpoint } from './types';
+import { sharedLeafKeyPool } from './key-pool';
 import { x509 } from './x509';
-
-const generateKeyPairAsync = promisify(generateKeyPair);
 
 export const DEFAULT_LEAF_TTL_MS = 24 * 3600 * 1000;
 const MIN_LEAF_TTL_MS = 1000;
@@ -34,6 +33,13 @@ const LEAF_EXTENSIONS = [
   new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
   new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth], false),
 ].map((extension) => Buffer.from(extension.rawData));
+// Object identifiers (DER, tag included): commonName, organizationName, subjectAltName.
+const OID_COMMON_NAME = Buffer.from('0603550403', 'hex');
+const OID_ORGANIZATION = Buffer.from('060355040a', 'hex');
+const OID_SUBJECT_ALT_NAME = Buffer.from('0603551d11', 'hex');
+// GeneralName choices: [2] dNSName, [6] uniformResourceIdentifier (both IA5String).
+const GENERAL_NAME_DNS = 2;
+const GENERAL_NAME_URI = 6;
 
 export interface IssueOptions {
   /** SPIFFE trust domain for the URI SAN. */
@@ -84,16 +90,43 @@ function partsFor(trustDomain: string, endpoint: MeshEndpoint): EndpointParts {
   if (parts) return parts;
   validateEndpoint(trustDomain, endpoint);
   const spiffeId = leafSpiffeIdFor(trustDomain, endpoint);
-  const names = [{ type: 'url' as const, value: spiffeId }, ...endpoint.dnsNames.map((value) => ({ type: 'dns' as const, value }))];
-  parts = {
-    spiffeId,
-    subjectDer: Buffer.from(new x509.Name([{ CN: [endpoint.name.slice(0, 64)] }, { O: [`meshd ${endpoint.mesh}`.slice(0, 64)] }]).toArrayBuffer()),
-    sanExtensionDer: Buffer.from(new x509.SubjectAlternativeNameExtension(names, false).rawData),
-  };
+  // Copies of their own: kept for as long as the endpoint is cached, they must not pin the pool slab they were cut from.
+  parts = { spiffeId, subjectDer: ownCopy(subjectNameDer(endpoint)), sanExtensionDer: ownCopy(subjectAltNameDer(spiffeId, endpoint.dnsNames)) };
   if (endpointParts.size >= MAX_CACHED_ENDPOINTS) endpointParts.delete(endpointParts.keys().next().value as string);
   endpointParts.set(cacheKey, parts);
   return parts;
 }
+
+function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
+/** The leaf's subject: CN = the endpoint's name, O = `meshd <mesh>` (each at most 64 characters). */
+export function subjectNameDer(endpoint: Pick<MeshEndpoint, 'mesh' | 'name'>): Buffer {
+  const attribute = (oid: Buffer, value: string): Buffer => set(sequence(oid, directoryString(value)));
+  return sequence(attribute(OID_COMMON_NAME, endpoint.name.slice(0, 64)), attribute(OID_ORGANIZATION, `meshd ${endpoint.mesh}`.slice(0, 64)));
+}
+
+/** A non-critical subjectAltName extension: the SPIFFE ID as URI, then the DNS names (validated ASCII). */
+export function subjectAltNameDer(spiffeId: string, dnsNames: readonly string[]): Buffer {
+  const generalName = (tag: number, value: string): Buffer => implicitPrimitive(tag, Buffer.from(value, 'latin1'));
+  const names = sequence(generalName(GENERAL_NAME_URI, spiffeId), ...dnsNames.map((name) => generalName(GENERAL_NAME_DNS, name)));
+  return sequence(OID_SUBJECT_ALT_NAME, octetString(names));
+}
+
+/** 16 random bytes for a serial, cut from a buffer refilled 4 KiB at a time (one call per 256 leaves). */
+function randomSerialBytes(): Buffer {
+  if (randomAt + 16 > random.length) {
+    random = randomBytes(4096);
+    randomAt = 0;
+  }
+  randomAt += 16;
+  return random.subarray(randomAt - 16, randomAt);
+}
+let random = Buffer.alloc(0);
+let randomAt = 0;
 
 /** Issues a leaf certificate and key for `endpoint`, signed by `ca`. */
 export async function issueLeaf(ca: CertificateAuthority, endpoint: MeshEndpoint, options: IssueOptions): Promise<IssuedLeaf> {
@@ -106,13 +139,9 @@ export async function issueLeaf(ca: CertificateAuthority, endpoint: MeshEndpoint
   const notAfter = new Date(Math.min(Math.floor((now + ttlMs) / 1000) * 1000, ca.notAfter.getTime()));
   if (notAfter.getTime() <= now) throw new Error(`CA ${ca.id} (${ca.dir}) expires at ${ca.notAfter.toISOString()}: cannot issue a leaf that is valid now`);
 
-  const serial = randomBytes(16);
+  const serial = randomSerialBytes();
   serial[0] = (serial[0]! & 0x7f) | 0x40; // positive, no leading zero octet, 126 random bits
-  const keys = await generateKeyPairAsync('ec', {
-    namedCurve: 'prime256v1',
-    publicKeyEncoding: { type: 'spki', format: 'der' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
+  const keys = await sharedLeafKeyPool().take();
   const tbs = sequence(
     VERSION_3,
     unsignedInteger(serial),
@@ -120,14 +149,14 @@ export async function issueLeaf(ca: CertificateAuthority, endpoint: MeshEndpoint
     ca.subjectNameDer,
     sequence(x509Time(notBefore), x509Time(notAfter)),
     parts.subjectDer,
-    keys.publicKey,
+    keys.publicKeySpkiDer,
     explicit(3, sequence(...LEAF_EXTENSIONS, ca.authorityKeyIdentifierExtensionDer, parts.sanExtensionDer)),
   );
   const signature = await ca.signAsync(tbs);
   const certificateChainPem = toPem('CERTIFICATE', sequence(tbs, ca.signatureAlgorithmDer, bitString(signature)));
   return {
     certificateChainPem,
-    privateKeyPem: keys.privateKey,
+    privateKeyPem: keys.privateKeyPem,
     serial: serial.toString('hex'),
     notBefore,
     notAfter,

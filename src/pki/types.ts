@@ -2,7 +2,7 @@
 // a content-derived `version` that changes exactly when the served bytes change, so a server can
 // compare versions instead of contents and push only real changes.
 import { spiffeIdOf, type EndpointKind } from '../identity/endpoint-id';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Subject alternative names of a certificate. */
 export interface SubjectAltNames {
@@ -72,9 +72,9 @@ export interface IssuedLeaf extends TlsCertificateMaterial {
 
 /** Hex SHA-256 prefix of the given strings: the version scheme of every material here. */
 export function contentVersion(...parts: string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part).update('\0');
-  return hash.digest('hex').slice(0, 16);
+  // One-shot hash of the parts, each followed by NUL (what hashing them one update at a time gave,
+  // without a Hash object per leaf).
+  return hash('sha256', parts.map((part) => `${part}\0`).join(''), 'hex').slice(0, 16);
 }
 
 /** The SPIFFE ID an endpoint's leaf certifies (its URI SAN): the assigned one, else its default. */

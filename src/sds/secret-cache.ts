@@ -147,8 +147,12 @@ export class SecretCache implements ConfigWatcher {
       this.issue(node);
       return; // the certificate event that follows the issuance refreshes this node
     }
-    const snapshot = new Snapshot([new ResourceSet(TypeUrl.Secret, [...this.leafResources(node, leaf), ...this.sharedBundle(), ...this.fileResources(node.endpoint)])]);
-    if (node.snapshot && node.snapshot.get(TypeUrl.Secret)!.version === snapshot.get(TypeUrl.Secret)!.version) return;
+    const resources = [...this.leafResources(node, leaf), ...this.sharedBundle(), ...this.fileResources(node.endpoint)];
+    // Unchanged (a refresh after an issuance the certificate event already pushed): the same
+    // names at the same versions make the same set version, without building and hashing a set.
+    const current = node.snapshot?.get(TypeUrl.Secret);
+    if (current && current.resources.size === resources.length && resources.every((r) => current.resources.get(r.name)?.version === r.version)) return;
+    const snapshot = new Snapshot([new ResourceSet(TypeUrl.Secret, resources)]);
     node.snapshot = snapshot;
     for (const listener of [...node.listeners]) listener(snapshot);
   }

@@ -52,7 +52,8 @@ export function anyField(fieldNumber: number, typeUrl: string, value: Uint8Array
   const anyLength = varintSize(tag(1)) + varintSize(urlLength) + urlLength + varintSize(tag(2)) + varintSize(value.length) + value.length;
   const key = tag(fieldNumber);
   const headerLength = varintSize(key) + varintSize(anyLength);
-  const field = Buffer.allocUnsafe(headerLength + anyLength);
+  // Memory of its own: a long-lived slice of Node's shared pool would pin the whole 8 KB slab.
+  const field = Buffer.allocUnsafeSlow(headerLength + anyLength);
   let at = writeVarint(field, writeVarint(field, 0, key), anyLength);
   at = writeVarint(field, writeVarint(field, at, tag(1)), urlLength);
   at += field.write(typeUrl, at, 'utf8');
@@ -70,12 +71,29 @@ const ResourceField = { version: 1, resource: 2, name: 3 } as const;
 
 /** A DiscoveryResponse without its nonce (or with it, passed as a trailing field). */
 export function sotwBody(versionInfo: string, typeUrl: string, resourceFields: readonly Buffer[], ...trailing: Buffer[]): Buffer {
-  return Buffer.concat([
+  return concatOwned([
     lengthDelimitedField(SotwField.versionInfo, versionInfo),
     ...resourceFields,
     lengthDelimitedField(SotwField.typeUrl, typeUrl),
     ...trailing,
   ]);
+}
+
+/**
+ * Buffer.concat into memory of its own. Buffer.concat cuts results under 4 KB from an 8 KB pool
+ * slab shared with whatever is allocated next; a response kept for as long as its snapshot lives
+ * (one per SDS node) then keeps the whole slab alive: with 10,000 nodes, tens of MB of slabs.
+ */
+function concatOwned(parts: readonly Uint8Array[]): Buffer {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** The `resources` entry of a DeltaDiscoveryResponse for one resource. */

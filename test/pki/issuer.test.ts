@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import * as path from 'node:path';
 import { CertificateAuthority } from '../../src/pki/ca';
-import { issueLeaf } from '../../src/pki/issuer';
+import { issueLeaf, subjectAltNameDer, subjectNameDer } from '../../src/pki/issuer';
 import type { MeshEndpoint } from '../../src/pki/types';
 import { x509 } from '../../src/pki/x509';
 import { expectSpiffeId, mutualTlsHandshake, tempDir } from './helpers';
@@ -76,6 +76,16 @@ describe('pki/issuer', () => {
     // Issued just after the CA was created, a leaf's notBefore is clamped to the CA's.
     const early = await issueLeaf(ca, nodeA, { trustDomain: TD, now: new Date(ca.notBefore.getTime() + 1000) });
     assert.equal(early.notBefore.getTime(), ca.notBefore.getTime());
+  });
+
+  it('encodes subject and SANs byte for byte as @peculiar/x509 does (PrintableString or UTF8String)', () => {
+    for (const endpoint of [nodeA, { mesh: 'my_mesh', kind: 'virtualNode' as const, name: 'node_1', dnsNames: [] }, { mesh: 'm', kind: 'virtualGateway' as const, name: 'x'.repeat(80), dnsNames: ['*.a.example', 'b.example.'] }]) {
+      const subject = new x509.Name([{ CN: [endpoint.name.slice(0, 64)] }, { O: [`meshd ${endpoint.mesh}`.slice(0, 64)] }]);
+      assert.deepEqual(subjectNameDer(endpoint), Buffer.from(subject.toArrayBuffer()), endpoint.name);
+      const spiffeId = `spiffe://${TD}/mesh/${endpoint.mesh}/${endpoint.kind}/${endpoint.name}`;
+      const names = [{ type: 'url' as const, value: spiffeId }, ...endpoint.dnsNames.map((value) => ({ type: 'dns' as const, value }))];
+      assert.deepEqual(subjectAltNameDer(spiffeId, endpoint.dnsNames), Buffer.from(new x509.SubjectAlternativeNameExtension(names, false).rawData), endpoint.name);
+    }
   });
 
   it('rejects bad endpoints and TTLs with messages naming the field', async () => {
