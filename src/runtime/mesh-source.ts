@@ -136,8 +136,9 @@ export abstract class ReloadingMeshSource implements MeshSource {
   private async loadAndApply(): Promise<void> {
     const outcome = await this.load();
     if ('unreadable' in outcome) {
-      // Retries of a source that stays unreadable for the same reason are reported once.
-      const known = this.unreadable === outcome.unreadable;
+      // Retries of a source that stays unreadable are reported once (an unreachable etcd answers
+      // each retry with one of several messages); /readyz shows the latest reason.
+      const known = this.unreadable !== undefined;
       this.unreadable = outcome.unreadable;
       if (!known) this.refuse([{ file: this.place.location, message: outcome.unreadable }]);
       return;

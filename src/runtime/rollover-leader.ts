@@ -92,6 +92,9 @@ export class RolloverLeader {
     if (this.#lease) await settleWithin(this.#lease.revoke(), ETCD_CLEANUP_MS);
   }
 
+  /** Set after a failed campaign, until one succeeds: the failure is logged once. */
+  #campaignFailing = false;
+
   #campaignForLeader(): void {
     if (this.#closed) return;
     const { client, prefix } = this.#options;
@@ -99,13 +102,22 @@ export class RolloverLeader {
     this.#campaign = campaign;
     campaign.on('elected', () => {
       this.#leader = true;
+      this.#campaignFailing = false;
       this.#clearSince = undefined;
       this.#log.info({ replica: this.replicaId }, 'this replica leads the time-driven CA work (finishing rollovers)');
     });
     campaign.on('error', (err: Error) => {
+      // A failed campaign may go on reporting errors (its lease keeps failing while etcd is away):
+      // only its first error counts, and it is abandoned, so exactly one campaign is ever alive.
+      if (this.#campaign !== campaign) return;
+      this.#campaign = undefined;
       this.#leader = false;
+      campaign.removeAllListeners('elected');
+      void settleWithin(campaign.resign(), ETCD_CLEANUP_MS);
       if (this.#closed) return;
-      this.#log.warn({ err: err.message }, 'lost the leader election lease; campaigning again');
+      // Said once per outage: while etcd is away, every attempt fails the same way.
+      if (!this.#campaignFailing) this.#log.warn({ err: err.message }, 'lost the leader election lease; campaigning again every second');
+      this.#campaignFailing = true;
       // Not at once: with etcd unreachable every attempt fails, and a loop would spin.
       setTimeout(() => this.#campaignForLeader(), this.#options.checkIntervalMs ?? 1000).unref();
     });

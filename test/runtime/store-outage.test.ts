@@ -15,6 +15,9 @@ import { createKey } from '../../src/api';
 import { CREDENTIAL_HEADER } from '../../src/auth/node-credential';
 import { Meshd, type MeshdOptions } from '../../src/runtime/meshd';
 import { EtcdStore, importDirectory } from '../../src/store';
+import { createStoreKeyFile, loadStoreKey } from '../../src/store/sealing';
+import { logger } from '../../src/log';
+import { SdsProxy } from '../support/sds-proxy';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { findAwsCli, runAws } from '../support/aws-cli';
 import { etcdOrSkip, startEtcd, type EtcdProcess } from '../support/etcd';
@@ -60,6 +63,8 @@ describe('runtime/store-outage', function () {
   let etcd: EtcdProcess;
   let work: string;
   let keysFile: string;
+  let storeKeyFile: string;
+  let storeKey: Buffer;
   let key: { accessKeyId: string; secretAccessKey: string };
   let prefixCount = 0;
   let prefix: string;
@@ -75,6 +80,9 @@ describe('runtime/store-outage', function () {
   beforeEach(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-outage-'));
     keysFile = path.join(work, 'api-keys.json');
+    storeKeyFile = path.join(work, 'store.key');
+    createStoreKeyFile(storeKeyFile);
+    storeKey = loadStoreKey(storeKeyFile, logger('test'));
     key = createKey(keysFile, 'read-write');
     prefix = `/outage-${++prefixCount}/`;
     const seed = new EtcdStore({ endpoints: [etcd.endpoint], prefix });
@@ -95,14 +103,14 @@ describe('runtime/store-outage', function () {
   });
 
   /** A replica with admin and API servers, reaching etcd at `endpoint` (the member, or a relay to it). */
-  async function startReplica(name: string, endpoint: string, stateFrom?: Replica, extra: Partial<MeshdOptions> = {}): Promise<Replica> {
+  async function startReplica(name: string, endpoint: string, extra: Partial<MeshdOptions> = {}): Promise<Replica> {
     // A short request deadline: a call to a vanished etcd fails in a second instead of five.
     const store = new EtcdStore({ endpoints: [endpoint], prefix }, { requestTimeoutMs: 1_000 });
     const stateDir = path.join(work, name, 'state');
-    // Until the CA and node-credential key live in etcd (issue 15, h-ca), replicas share them by copy.
-    if (stateFrom) fs.cpSync(stateFrom.meshd.options.stateDir, stateDir, { recursive: true });
+    // As in production: the CA and node-credential key shared through etcd, sealed under one key.
     const meshd = await Meshd.start({
-      configDir: path.join(work, name, 'unused'), store, xds: ['127.0.0.1:0'], sdsSocket: path.join(work, name, 'sds.sock'), stateDir,
+      configDir: path.join(work, name, 'unused'), store, shared: { store, storeKey, storeKeyFile, leaseTtlSeconds: 2 },
+      xds: ['127.0.0.1:0'], sdsSocket: path.join(work, name, 'sds.sock'), stateDir,
       trustDomain: 'meshd.local', admin: '127.0.0.1:0', api: { address: '127.0.0.1:0', keysFile, region: REGION, account: '111122223333' }, ...extra,
     });
     const replica = { meshd, store, client: new XdsTestClient(meshd.xdsAddresses[0]!) };
@@ -170,6 +178,8 @@ describe('runtime/store-outage', function () {
   async function etcdOutage(outageMs: number): Promise<void> {
     const a = await startReplica('a', etcd.endpoint);
     const { stream, first } = await listenersOf(a);
+    const sds = new SdsProxy(a.meshd.options.sdsSocket, FRONT, a.meshd.credentials.tokenFor(FRONT));
+    const sdsFirst = await sds.until(() => true);
     const spec = await frontSpec(a);
     assert.equal((await readiness(a)).ready, true);
 
@@ -189,6 +199,12 @@ describe('runtime/store-outage', function () {
     } else {
       await assert.rejects(updateFront(a, withTlsMode(spec, 'PERMISSIVE')), (err: Error & { $metadata?: { httpStatusCode?: number } }) => err.name === 'ServiceUnavailableException' && err.$metadata?.httpStatusCode === 503);
     }
+
+    // Leaves are still issued and renewed with the CA the replica holds.
+    const leafBefore = sds.material!.serial;
+    await a.meshd.certificates.rotate();
+    const renewed = await sds.until((m) => m.serial !== leafBefore);
+    assert.equal(renewed.trustedCaPem, sdsFirst.trustedCaPem, 'the same CA, the same bundle');
 
     // The connected proxy keeps its config; one reconnecting now gets the same version.
     assert.ok(await stream.inbox.quiet(300), 'nothing is pushed while etcd is away');
@@ -210,6 +226,7 @@ describe('runtime/store-outage', function () {
     const pushed = await stream.next(5000);
     assert.notEqual(pushed.versionInfo, first.versionInfo);
     stream.end();
+    sds.close();
   }
 
   it(`keeps serving through an etcd outage of ${OUTAGE_MS / 1000} s, refuses API writes with ServiceUnavailableException, and resyncs without a new version`, async function () {
@@ -221,7 +238,7 @@ describe('runtime/store-outage', function () {
     const a = await startReplica('a', etcd.endpoint);
     const relay = await startTcpRelay(etcd.endpoint);
     relays.push(relay);
-    const b = await startReplica('b', relay.endpoint, a);
+    const b = await startReplica('b', relay.endpoint);
     const onB = await listenersOf(b);
     const spec = await frontSpec(a);
 
@@ -245,7 +262,7 @@ describe('runtime/store-outage', function () {
     const a = await startReplica('a', etcd.endpoint);
     const relay = await startTcpRelay(etcd.endpoint);
     relays.push(relay);
-    const b = await startReplica('b', relay.endpoint, a);
+    const b = await startReplica('b', relay.endpoint);
     const onB = await listenersOf(b);
     const spec = await frontSpec(a);
     const watching = await watchersOn(etcd);
