@@ -217,16 +217,21 @@ describe('runtime/store-outage', function () {
     await etcdOutage(OUTAGE_MS);
   });
 
-  it('brings a replica that was cut off from etcd the changes made meanwhile, without a restart', async () => {
+  /** Replica a on etcd, replica b through a relay with a proxy on it, and b then cut off (and unready). */
+  async function cutOffPair(): Promise<{ a: Replica; b: Replica; relay: TcpRelay; onB: { stream: SotwTestStream; first: SotwResponse }; spec: VirtualNodeSpec }> {
     const a = await startReplica('a', etcd.endpoint);
     const relay = await startTcpRelay(etcd.endpoint);
     relays.push(relay);
     const b = await startReplica('b', relay.endpoint);
     const onB = await listenersOf(b);
     const spec = await frontSpec(a);
-
     await relay.cut();
     await readyBecomes(b, false);
+    return { a, b, relay, onB, spec };
+  }
+
+  it('brings a replica that was cut off from etcd the changes made meanwhile, without a restart', async () => {
+    const { a, b, relay, onB, spec } = await cutOffPair();
     assert.equal((await readiness(a)).ready, true, 'the replica that still reaches etcd stays ready');
     await updateFront(a, withTlsMode(spec, 'PERMISSIVE'));
     assert.ok(await onB.stream.inbox.quiet(500), 'the cut-off replica cannot know yet');
@@ -242,15 +247,7 @@ describe('runtime/store-outage', function () {
   });
 
   it('keeps following changes after etcd compacted the history a cut-off replica had not seen', async () => {
-    const a = await startReplica('a', etcd.endpoint);
-    const relay = await startTcpRelay(etcd.endpoint);
-    relays.push(relay);
-    const b = await startReplica('b', relay.endpoint);
-    const onB = await listenersOf(b);
-    const spec = await frontSpec(a);
-
-    await relay.cut();
-    await readyBecomes(b, false);
+    const { a, b, relay, onB, spec } = await cutOffPair();
     await updateFront(a, withTlsMode(spec, 'PERMISSIVE'));
     // Compact etcd's history past what b's watch saw: etcd cannot resume that watch and ends it.
     const admin = new Etcd3({ hosts: `http://${etcd.endpoint}` });
