@@ -43,7 +43,8 @@ export class SotwStream extends XdsStream {
   private readonly types = new Map<string, SotwTypeState>();
 
   protected handle(bytes: Buffer): void {
-    const request = decodeSotwRequest(bytes);
+    // Once the node is known, later requests' copies of it are stepped over (see DecodeOptions).
+    const request = decodeSotwRequest(bytes, { node: this.info === undefined });
     this.establish(request.node);
     const typeUrl = this.resolveTypeUrl(request.typeUrl);
     if (!typeUrl) return;

@@ -82,6 +82,15 @@ interface HeldChildren {
 
 let nextStreamId = 1;
 
+/**
+ * The served type URL equal to a request's: the one string every stream shares, rather than the
+ * copy each request decodes, which a stream would otherwise keep as its subscription's key.
+ */
+function servedTypeUrl(servedTypes: ReadonlySet<string>, typeUrl: string): string | undefined {
+  for (const served of servedTypes) if (served === typeUrl) return served;
+  return undefined;
+}
+
 /** How many refused names a log line and a report quote. */
 const REFUSED_NAME_SAMPLE = 5;
 
@@ -94,7 +103,8 @@ export abstract class XdsStream {
   /** Types waiting to be pushed, with whether the push is forced (a fresh subscription). */
   private readonly pending = new Map<string, boolean>();
   private closed = false;
-  private readonly ignoredTypes = new Set<string>();
+  /** Unserved types already logged; created on the first one (most streams never see one). */
+  private ignoredTypes: Set<string> | undefined;
   /** Per parent type, the set its last response on this stream was built from. */
   private readonly lastParentSets = new Map<string, ResourceSet>();
   private held: HeldChildren | undefined;
@@ -105,9 +115,11 @@ export abstract class XdsStream {
       this.close();
       call.end();
     });
-    call.on('error', () => this.close());
-    call.on('cancelled', () => this.close());
-    call.on('close', () => this.close());
+    // One listener for the three ways a call ends (each stream holds its listeners while open).
+    const onGone = (): void => this.close();
+    call.on('error', onGone);
+    call.on('cancelled', onGone);
+    call.on('close', onGone);
   }
 
   /** Handles one decoded request; the node is known by then. */
@@ -173,14 +185,16 @@ export abstract class XdsStream {
   protected resolveTypeUrl(typeUrl: string): string | undefined {
     const resolved = typeUrl || this.opts.impliedTypeUrl;
     if (!resolved) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'request has no type_url');
-    if (this.opts.servedTypes.has(resolved)) {
+    const served = servedTypeUrl(this.opts.servedTypes, resolved);
+    if (served) {
       // The client subscribed to the children (or answered the parent without doing so): go on.
-      if (this.held && (resolved === this.held.child || resolved === this.held.parent)) this.held = undefined;
-      return resolved;
+      if (this.held && (served === this.held.child || served === this.held.parent)) this.held = undefined;
+      return served;
     }
     if (this.opts.impliedTypeUrl || !/^[\w.-]+(\.[\w-]+)*\/[\w.]+$/.test(resolved)) {
       throw new StatusError(grpc.status.INVALID_ARGUMENT, `${this.opts.service} does not serve type_url "${resolved.slice(0, 200)}"`);
     }
+    this.ignoredTypes ??= new Set();
     if (!this.ignoredTypes.has(resolved)) {
       this.ignoredTypes.add(resolved);
       log.warn({ stream: this.info?.id, node: this.info?.node.id, typeUrl: resolved }, `${this.opts.service} does not serve this type; requests for it are ignored`);

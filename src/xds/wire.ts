@@ -2,6 +2,7 @@
 // of a message is the concatenation of its fields in any order, so a DiscoveryResponse for N
 // streams is one shared body (version, resources, type URL) plus a per-stream nonce field.
 // Requests are decoded with protobufjs and checked for absurd sizes before anything else.
+import * as protobuf from 'protobufjs';
 import { messageType } from './protos';
 
 const WIRE_LEN = 2;
@@ -229,20 +230,53 @@ function decodeOrThrow(typeName: string, bytes: Buffer): unknown {
   }
 }
 
-export function decodeSotwRequest(bytes: Buffer): SotwRequest {
-  const raw = decodeOrThrow('envoy.service.discovery.v3.DiscoveryRequest', bytes) as {
-    versionInfo?: string; node?: DecodedNode; resourceNames?: string[]; typeUrl?: string;
-    responseNonce?: string; errorDetail?: DecodedStatus;
-  };
-  const request: SotwRequest = {
-    versionInfo: raw.versionInfo ?? '',
-    resourceNames: raw.resourceNames ?? [],
-    typeUrl: raw.typeUrl ?? '',
-    responseNonce: raw.responseNonce ?? '',
-  };
-  const node = toNode(raw.node);
+/** What a caller needs of a request beyond its subscription fields. */
+export interface DecodeOptions {
+  /**
+   * Whether to decode `node`. A stream fixes its node with its first request and ignores it
+   * afterwards, and Envoy, unless told `set_node_on_first_message_only`, repeats its node (with
+   * its list of extensions, ~20 KB) on every request: decoding it for every ACK cost more CPU
+   * than the rest of a push. Skipped, it is stepped over, not parsed.
+   */
+  node: boolean;
+}
+
+// DiscoveryRequest: version_info = 1, node = 2, resource_names = 3, type_url = 4,
+// response_nonce = 5, error_detail = 6. Other fields (resource_locators) are skipped.
+const RequestField = { versionInfo: 1, node: 2, resourceNames: 3, typeUrl: 4, responseNonce: 5, errorDetail: 6 } as const;
+
+/**
+ * Reads a DiscoveryRequest field by field with protobufjs's Reader (what its generated decoder
+ * does, minus the message object built for every ACK), decoding the embedded node and status
+ * with their generated decoders only when they are there and wanted.
+ */
+export function decodeSotwRequest(bytes: Buffer, options: DecodeOptions = { node: true }): SotwRequest {
+  const request: SotwRequest = { versionInfo: '', resourceNames: [], typeUrl: '', responseNonce: '' };
+  let rawNode: DecodedNode | undefined;
+  let rawStatus: DecodedStatus | undefined;
+  try {
+    const reader = protobuf.Reader.create(bytes);
+    while (reader.pos < reader.len) {
+      const key = reader.uint32();
+      switch (key >>> 3) {
+        case RequestField.versionInfo: request.versionInfo = reader.string(); break;
+        case RequestField.resourceNames: request.resourceNames.push(reader.string()); break;
+        case RequestField.typeUrl: request.typeUrl = reader.string(); break;
+        case RequestField.responseNonce: request.responseNonce = reader.string(); break;
+        case RequestField.node:
+          if (options.node) rawNode = messageType('envoy.config.core.v3.Node').decode(reader, reader.uint32()) as DecodedNode;
+          else reader.skipType(key & 7);
+          break;
+        case RequestField.errorDetail: rawStatus = messageType('google.rpc.Status').decode(reader, reader.uint32()) as DecodedStatus; break;
+        default: reader.skipType(key & 7);
+      }
+    }
+  } catch (err) {
+    throw new RequestError(`request is not a valid DiscoveryRequest: ${(err as Error).message}`);
+  }
+  const node = toNode(rawNode);
   if (node) request.node = node;
-  const errorDetail = toErrorDetail(raw.errorDetail);
+  const errorDetail = toErrorDetail(rawStatus);
   if (errorDetail) request.errorDetail = errorDetail;
   checkNames('resource_names', request.resourceNames);
   checkTypeUrl(request.typeUrl);
