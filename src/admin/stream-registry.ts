@@ -140,7 +140,9 @@ export class StreamRegistry implements StreamObserver {
   }
 
   private changed(): void {
-    for (const listener of [...this.changeListeners]) listener();
+    // Runs for every response and ACK of every stream: no copy of the set (a Set tolerates a
+    // listener removing itself while it is iterated).
+    for (const listener of this.changeListeners) listener();
   }
 
   private typeRecord(stream: StreamInfo, typeUrl: string): TypeRecord | undefined {
