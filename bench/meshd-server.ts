@@ -11,7 +11,10 @@ import { Snapshot } from '../src/cache/snapshot';
 import { ADS } from '../src/server/services';
 import { trustNodeIdClaims } from '../src/auth/node-id-claims';
 import { XdsServer } from '../src/server/xds-server';
-import type { StreamObserver } from '../src/server/observer';
+import { combineObservers, type StreamObserver } from '../src/server/observer';
+import { StreamRegistry } from '../src/admin/stream-registry';
+import { MeshdMetrics } from '../src/admin/metrics';
+import { ViewChanges } from '../src/admin/view-changes';
 import { TypeUrl } from '../src/xds/type-urls';
 import { benchNodeId, generationResources } from './generation-snapshot';
 import { emitEvent, nowMs, ownStats, serveCommands } from './ipc';
@@ -22,11 +25,17 @@ const nodeKeys = Array.from({ length: streamCount }, (_, i) => benchNodeId(i));
 
 const cache = new SnapshotCache();
 let openStreams = 0;
-// Only counts streams, so the bench can say how many are open; it adds no per-push work.
-const observer: StreamObserver = {
+const streamCounter: StreamObserver = {
   streamOpened: () => { openStreams++; },
   streamClosed: () => { openStreams--; },
 };
+// The observers `meshd serve` runs on every stream (the registry behind /status and CSDS, the
+// Prometheus metrics): their work per response and ACK is part of what a push costs.
+// (The registry also signals the web view's change feed, as `meshd serve` wires it.)
+const registry = new StreamRegistry();
+const viewChanges = new ViewChanges();
+registry.onChange(() => viewChanges.signal('proxy'));
+const observer = combineObservers([registry, new MeshdMetrics(), streamCounter]);
 const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: trustNodeIdClaims, observer } });
 const prepared = new Map<number, Snapshot>();
 

@@ -11,7 +11,9 @@ export class ViewChanges {
 
   /** Tells every listener; a listener that throws does not stop the others. */
   signal(reason: ViewChangeReason): void {
-    for (const listener of [...this.listeners]) {
+    // Raised for every ACK of every stream: no copy of the set (a Set tolerates a listener
+    // removing itself while it is iterated).
+    for (const listener of this.listeners) {
       try {
         listener(reason);
       } catch {
