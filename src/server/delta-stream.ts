@@ -28,7 +28,8 @@ export class DeltaStream extends XdsStream {
   private readonly types = new Map<string, DeltaTypeState>();
 
   protected handle(bytes: Buffer): void {
-    const request = decodeDeltaRequest(bytes);
+    // Once the node is known, later requests' copies of it are stepped over (see DecodeOptions).
+    const request = decodeDeltaRequest(bytes, { node: this.info === undefined });
     this.establish(request.node);
     const typeUrl = this.resolveTypeUrl(request.typeUrl);
     if (!typeUrl) return;

@@ -222,14 +222,6 @@ function checkTypeUrl(typeUrl: string): void {
   if (typeUrl.length > REQUEST_LIMITS.maxTypeUrlLength) throw new RequestError(`type_url is ${typeUrl.length} characters long`);
 }
 
-function decodeOrThrow(typeName: string, bytes: Buffer): unknown {
-  try {
-    return messageType(typeName).decode(bytes);
-  } catch (err) {
-    throw new RequestError(`request is not a valid ${typeName.slice(typeName.lastIndexOf('.') + 1)}: ${(err as Error).message}`);
-  }
-}
-
 /** What a caller needs of a request beyond its subscription fields. */
 export interface DecodeOptions {
   /**
@@ -283,25 +275,59 @@ export function decodeSotwRequest(bytes: Buffer, options: DecodeOptions = { node
   return request;
 }
 
-export function decodeDeltaRequest(bytes: Buffer): DeltaRequest {
-  const raw = decodeOrThrow('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes) as {
-    node?: DecodedNode; typeUrl?: string; resourceNamesSubscribe?: string[]; resourceNamesUnsubscribe?: string[];
-    initialResourceVersions?: Record<string, string>; responseNonce?: string; errorDetail?: DecodedStatus;
-  };
-  const request: DeltaRequest = {
-    typeUrl: raw.typeUrl ?? '',
-    resourceNamesSubscribe: raw.resourceNamesSubscribe ?? [],
-    resourceNamesUnsubscribe: raw.resourceNamesUnsubscribe ?? [],
-    initialResourceVersions: { ...(raw.initialResourceVersions ?? {}) },
-    responseNonce: raw.responseNonce ?? '',
-  };
-  const node = toNode(raw.node);
+// DeltaDiscoveryRequest: node = 1, type_url = 2, resource_names_subscribe = 3,
+// resource_names_unsubscribe = 4, initial_resource_versions = 5 (map entries: key = 1,
+// value = 2), response_nonce = 6, error_detail = 7. Other fields (resource locators) are skipped.
+const DeltaRequestField = { node: 1, typeUrl: 2, subscribe: 3, unsubscribe: 4, initialResourceVersions: 5, responseNonce: 6, errorDetail: 7 } as const;
+
+/** Reads a DeltaDiscoveryRequest as decodeSotwRequest reads a DiscoveryRequest. */
+export function decodeDeltaRequest(bytes: Buffer, options: DecodeOptions = { node: true }): DeltaRequest {
+  const request: DeltaRequest = { typeUrl: '', resourceNamesSubscribe: [], resourceNamesUnsubscribe: [], initialResourceVersions: {}, responseNonce: '' };
+  let rawNode: DecodedNode | undefined;
+  let rawStatus: DecodedStatus | undefined;
+  try {
+    const reader = protobuf.Reader.create(bytes);
+    while (reader.pos < reader.len) {
+      const key = reader.uint32();
+      switch (key >>> 3) {
+        case DeltaRequestField.typeUrl: request.typeUrl = reader.string(); break;
+        case DeltaRequestField.subscribe: request.resourceNamesSubscribe.push(reader.string()); break;
+        case DeltaRequestField.unsubscribe: request.resourceNamesUnsubscribe.push(reader.string()); break;
+        case DeltaRequestField.initialResourceVersions: readMapEntry(reader, request.initialResourceVersions); break;
+        case DeltaRequestField.responseNonce: request.responseNonce = reader.string(); break;
+        case DeltaRequestField.node:
+          if (options.node) rawNode = messageType('envoy.config.core.v3.Node').decode(reader, reader.uint32()) as DecodedNode;
+          else reader.skipType(key & 7);
+          break;
+        case DeltaRequestField.errorDetail: rawStatus = messageType('google.rpc.Status').decode(reader, reader.uint32()) as DecodedStatus; break;
+        default: reader.skipType(key & 7);
+      }
+    }
+  } catch (err) {
+    throw new RequestError(`request is not a valid DeltaDiscoveryRequest: ${(err as Error).message}`);
+  }
+  const node = toNode(rawNode);
   if (node) request.node = node;
-  const errorDetail = toErrorDetail(raw.errorDetail);
+  const errorDetail = toErrorDetail(rawStatus);
   if (errorDetail) request.errorDetail = errorDetail;
   checkNames('resource_names_subscribe', request.resourceNamesSubscribe);
   checkNames('resource_names_unsubscribe', request.resourceNamesUnsubscribe);
   checkNames('initial_resource_versions', Object.keys(request.initialResourceVersions));
   checkTypeUrl(request.typeUrl);
   return request;
+}
+
+/** One map<string, string> entry (key = 1, value = 2) into `into`; a later entry for a key wins. */
+function readMapEntry(reader: protobuf.Reader, into: Record<string, string>): void {
+  const end = reader.uint32() + reader.pos;
+  let key = '';
+  let value = '';
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 1) key = reader.string();
+    else if (tag >>> 3 === 2) value = reader.string();
+    else reader.skipType(tag & 7);
+  }
+  // Defined, not assigned: a resource named "__proto__" must stay a name, not a prototype.
+  Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
 }

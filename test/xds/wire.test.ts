@@ -1,12 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { messageType } from '../../src/xds/protos';
-import { decodeSotwRequest, RequestError } from '../../src/xds/wire';
+import { decodeDeltaRequest, decodeSotwRequest, RequestError } from '../../src/xds/wire';
 
 const CDS = 'type.googleapis.com/envoy.config.cluster.v3.Cluster';
 
 /** A DiscoveryRequest as Envoy sends it, encoded by protobufjs (an independent encoder of ours). */
-function encodeRequest(fields: object): Buffer {
-  const Request = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+function encodeRequest(fields: object, message = 'DiscoveryRequest'): Buffer {
+  const Request = messageType(`envoy.service.discovery.v3.${message}`);
   return Buffer.from(Request.encode(Request.fromObject(fields)).finish());
 }
 
@@ -62,5 +62,32 @@ describe('xds/wire', () => {
     }
     assert.throws(() => decodeSotwRequest(encodeRequest({ typeUrl: `type.googleapis.com/${'x'.repeat(600)}` })), /type_url is 620 characters long/);
     assert.throws(() => decodeSotwRequest(encodeRequest({ resourceNames: ['n'.repeat(5000)] })), /resource_names has a name of 5000 characters/);
+  });
+
+  it('reads every field of a DeltaDiscoveryRequest, initial versions included, and steps over the node when asked', () => {
+    const bytes = encodeRequest({
+      node: ENVOY_NODE,
+      typeUrl: CDS,
+      resourceNamesSubscribe: ['a', 'b'],
+      resourceNamesUnsubscribe: ['c'],
+      initialResourceVersions: { a: 'v1', ['__proto__']: 'v2' },
+      responseNonce: 'n3',
+      errorDetail: { code: 13, message: 'nope' },
+    }, 'DeltaDiscoveryRequest');
+    const expected = {
+      typeUrl: CDS,
+      resourceNamesSubscribe: ['a', 'b'],
+      resourceNamesUnsubscribe: ['c'],
+      initialResourceVersions: Object.defineProperty({ a: 'v1' }, '__proto__', { value: 'v2', enumerable: true, writable: true, configurable: true }),
+      responseNonce: 'n3',
+      errorDetail: { code: 13, message: 'nope' },
+    };
+    const withNode = decodeDeltaRequest(bytes);
+    assert.equal(withNode.node?.id, 'mesh/demo/virtualNode/front');
+    assert.deepEqual({ ...withNode, node: undefined }, { ...expected, node: undefined });
+    assert.deepEqual(decodeDeltaRequest(bytes, { node: false }), expected);
+    assert.equal(Object.getPrototypeOf(withNode.initialResourceVersions), Object.prototype, 'a name is never a prototype');
+    assert.throws(() => decodeDeltaRequest(bytes.subarray(0, 100)), (err: unknown) =>
+      err instanceof RequestError && /^request is not a valid DeltaDiscoveryRequest: /.test(err.message));
   });
 });
