@@ -58,7 +58,12 @@ const MAX_NACK_MESSAGE = 4096;
 
 export class StreamRegistry implements StreamObserver {
   private readonly streams = new Map<number, StreamRecord>();
-  private readonly closed: ClosedStreamStatus[] = [];
+  /**
+   * The last closed streams, newest first. Their status is built when read: a reconnect storm
+   * closes thousands of streams at once, of which only the last few are kept. A record no
+   * longer changes once its stream is closed (it has left `streams`).
+   */
+  private readonly closed: { record: StreamRecord; closedAt: Date }[] = [];
   private readonly formOf: FormOf;
   private readonly closedHistory: number;
   private readonly now: () => Date;
@@ -87,7 +92,7 @@ export class StreamRegistry implements StreamObserver {
     this.streams.delete(stream.id);
     this.changed();
     if (this.closedHistory <= 0) return;
-    this.closed.unshift({ ...statusOf(record), closedAt: this.now().toISOString() });
+    this.closed.unshift({ record, closedAt: this.now() });
     this.closed.length = Math.min(this.closed.length, this.closedHistory);
   }
 
@@ -121,7 +126,7 @@ export class StreamRegistry implements StreamObserver {
 
   /** Recently closed streams, newest first. */
   recentlyClosed(): ClosedStreamStatus[] {
-    return [...this.closed];
+    return this.closed.map(({ record, closedAt }) => ({ ...statusOf(record), closedAt: closedAt.toISOString() }));
   }
 
   /** The live records, for CSDS and gauges. */
