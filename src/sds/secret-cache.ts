@@ -7,10 +7,11 @@
 // the snapshots they touch.
 import type { EndpointCertificates, IssuedLeaf, MeshEndpoint, TlsCertificateMaterial, TrustBundleMaterial } from '../pki';
 import type { FileSecretSource } from '../pki';
-import { EncodedResource, encodeResource } from '../cache/resource';
+import { contentVersion, EncodedResource, encodeResource } from '../cache/resource';
 import { ResourceSet, Snapshot } from '../cache/snapshot';
 import type { ConfigWatcher, SnapshotListener } from '../cache/snapshot-cache';
-import { tlsCertificateSecret, validationContextSecret } from '../envoy/secret';
+import { validationContextSecret } from '../envoy/secret';
+import { encodeTlsCertificateSecret } from './tls-certificate-secret';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, tryParseNodeId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { logger } from '../log';
@@ -186,7 +187,7 @@ export class SecretCache implements ConfigWatcher {
     if (node.leaf?.version !== leaf.version) {
       node.leaf = {
         version: leaf.version,
-        resources: [ISTIO_CERTIFICATE_NAME, leaf.spiffeId].map((name) => encodeResource(TypeUrl.Secret, name, tlsCertificateSecret(name, leaf))),
+        resources: [ISTIO_CERTIFICATE_NAME, leaf.spiffeId].map((name) => tlsCertificateResource(name, leaf)),
       };
     }
     return node.leaf.resources;
@@ -208,7 +209,7 @@ export class SecretCache implements ConfigWatcher {
     for (const name of this.options.policyOf(endpoint.key)?.fileSecrets ?? []) {
       const source = this.options.fileSecret(endpoint.mesh, name);
       const certificate: TlsCertificateMaterial | undefined = source?.certificate;
-      if (certificate) resources.push(encodeResource(TypeUrl.Secret, name, tlsCertificateSecret(name, certificate)));
+      if (certificate) resources.push(tlsCertificateResource(name, certificate));
       else if (source?.trustBundle) resources.push(encodeResource(TypeUrl.Secret, name, validationContextSecret(name, source.trustBundle)));
     }
     return resources;
@@ -231,4 +232,10 @@ export class SecretCache implements ConfigWatcher {
       && dnsNames.length === policy.dnsNames.length && dnsNames.every((name, i) => name === policy.dnsNames[i]);
   }
 
+}
+
+/** A certificate and key as a Secret resource (hand-encoded: two per leaf issued). */
+function tlsCertificateResource(name: string, material: TlsCertificateMaterial): EncodedResource {
+  const bytes = encodeTlsCertificateSecret(name, material);
+  return new EncodedResource(TypeUrl.Secret, name, bytes, contentVersion(bytes), []);
 }
