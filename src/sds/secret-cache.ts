@@ -11,7 +11,7 @@ import { contentVersion, EncodedResource, encodeResource } from '../cache/resour
 import { ResourceSet, Snapshot } from '../cache/snapshot';
 import type { ConfigWatcher, SnapshotListener } from '../cache/snapshot-cache';
 import { validationContextSecret } from '../envoy/secret';
-import { encodeTlsCertificateSecret } from './tls-certificate-secret';
+import { buildTlsCertificateSecrets } from './tls-certificate-secret';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, tryParseNodeId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { logger } from '../log';
@@ -187,7 +187,7 @@ export class SecretCache implements ConfigWatcher {
     if (node.leaf?.version !== leaf.version) {
       node.leaf = {
         version: leaf.version,
-        resources: [ISTIO_CERTIFICATE_NAME, leaf.spiffeId].map((name) => tlsCertificateResource(name, leaf)),
+        resources: tlsCertificateResources([ISTIO_CERTIFICATE_NAME, leaf.spiffeId], leaf),
       };
     }
     return node.leaf.resources;
@@ -209,7 +209,7 @@ export class SecretCache implements ConfigWatcher {
     for (const name of this.options.policyOf(endpoint.key)?.fileSecrets ?? []) {
       const source = this.options.fileSecret(endpoint.mesh, name);
       const certificate: TlsCertificateMaterial | undefined = source?.certificate;
-      if (certificate) resources.push(tlsCertificateResource(name, certificate));
+      if (certificate) resources.push(...tlsCertificateResources([name], certificate));
       else if (source?.trustBundle) resources.push(encodeResource(TypeUrl.Secret, name, validationContextSecret(name, source.trustBundle)));
     }
     return resources;
@@ -234,8 +234,8 @@ export class SecretCache implements ConfigWatcher {
 
 }
 
-/** A certificate and key as a Secret resource (hand-encoded: two per leaf issued). */
-function tlsCertificateResource(name: string, material: TlsCertificateMaterial): EncodedResource {
-  const bytes = encodeTlsCertificateSecret(name, material);
-  return new EncodedResource(TypeUrl.Secret, name, bytes, contentVersion(bytes), []);
+/** A certificate and key as Secret resources, one per name (hand-encoded: two per leaf issued). */
+function tlsCertificateResources(names: readonly string[], material: TlsCertificateMaterial): EncodedResource[] {
+  // EncodedResource copies the bytes into memory of its own.
+  return buildTlsCertificateSecrets(names, material, (name, bytes) => new EncodedResource(TypeUrl.Secret, name, bytes, contentVersion(bytes), []));
 }

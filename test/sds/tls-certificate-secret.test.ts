@@ -3,7 +3,7 @@ import { encodeResource } from '../../src/cache/resource';
 import { tlsCertificateSecret } from '../../src/envoy/secret';
 import { messageType } from '../../src/xds/protos';
 import { TypeUrl } from '../../src/xds/type-urls';
-import { encodeTlsCertificateSecret } from '../../src/sds/tls-certificate-secret';
+import { buildTlsCertificateSecrets } from '../../src/sds/tls-certificate-secret';
 import { EndpointCertificates, TrustAuthority } from '../../src/pki';
 import { tempDir } from '../pki/helpers';
 
@@ -20,8 +20,10 @@ describe('sds/tls-certificate-secret', () => {
       const certificates = new EndpointCertificates({ authority });
       const leaf = await certificates.get({ mesh: 'demo', kind: 'virtualNode', name: 'front', dnsNames: ['front.demo.local'] });
       certificates.stop();
-      for (const name of ['default', leaf.spiffeId]) {
-        const bytes = encodeTlsCertificateSecret(name, leaf);
+      const names = ['default', leaf.spiffeId];
+      const encoded = buildTlsCertificateSecrets(names, leaf, (_name, bytes) => Buffer.from(bytes));
+      for (const [i, name] of names.entries()) {
+        const bytes = encoded[i]!;
         assert.deepEqual(bytes, viaProtobufjs(name, leaf));
         const decoded = messageType('envoy.extensions.transport_sockets.tls.v3.Secret').toObject(messageType('envoy.extensions.transport_sockets.tls.v3.Secret').decode(bytes)) as {
           name: string; tlsCertificate: { certificateChain: { inlineString: string }; privateKey: { inlineString: string } };
@@ -44,7 +46,20 @@ describe('sds/tls-certificate-secret', () => {
       ['x'.repeat(300), 'c'.repeat(16_384), 'k'.repeat(70_000)],
     ];
     for (const [name, certificateChainPem, privateKeyPem] of cases) {
-      assert.deepEqual(encodeTlsCertificateSecret(name, { certificateChainPem, privateKeyPem }), viaProtobufjs(name, { certificateChainPem, privateKeyPem }), `name of ${name.length} characters`);
+      const material = { certificateChainPem, privateKeyPem };
+      // With a second name of another length before it in the same call.
+      for (const names of [[name], ['default', name], ['d'.repeat(200), name]]) {
+        const built = buildTlsCertificateSecrets(names, material, (_n, bytes) => Buffer.from(bytes));
+        assert.deepEqual(built[built.length - 1], viaProtobufjs(name, material), `name of ${name.length} characters after ${names.length - 1} other(s)`);
+      }
     }
+  });
+
+  it('hands out bytes that hold the key only during the build: the scratch is zeroed after', () => {
+    const material = { certificateChainPem: 'CHAIN', privateKeyPem: 'SECRET-KEY-MATERIAL' };
+    let seen: Buffer | undefined;
+    buildTlsCertificateSecrets(['default'], material, (_name, bytes) => { seen = bytes; });
+    assert.ok(seen);
+    assert.ok(seen.every((byte) => byte === 0), 'the view into the scratch is zeroed once the build returns');
   });
 });
