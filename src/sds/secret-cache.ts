@@ -52,6 +52,8 @@ export interface SecretCacheOptions {
 
 interface WatchedNode {
   endpoint: MeshEndpointId;
+  /** Its default SPIFFE ID (keyIdOf), built once: every refresh looks its leaf up by it. */
+  keyId: string;
   listeners: Set<SnapshotListener>;
   snapshot: Snapshot | undefined;
   issuing: boolean;
@@ -85,18 +87,31 @@ export class SecretCache implements ConfigWatcher {
     return names;
   }
 
-  /** For the stream layer: which requested names this node is refused. */
+  /**
+   * For the stream layer: which requested names this node is refused. Asked on every request,
+   * ACKs included (10,000 of them after a rotation), so it checks the names where entitledNames
+   * would build a set.
+   */
   readonly refusedNames = (nodeKey: string, _typeUrl: string, names: readonly string[]): string[] => {
-    const entitled = this.entitledNames(nodeKey);
-    return names.filter((name) => !entitled.has(name));
+    const endpoint = this.nodes.get(nodeKey)?.endpoint ?? tryParseNodeId(nodeKey);
+    const policy = endpoint && this.options.policyOf(endpoint.key);
+    if (!endpoint || !policy) return [...names];
+    return names.filter((name) => !this.entitles(endpoint, policy, name));
   };
+
+  /** Whether one name is among entitledNames (the same rule, without building the set). */
+  private entitles(endpoint: MeshEndpointId, policy: EndpointSecretPolicy, name: string): boolean {
+    return name === ISTIO_CERTIFICATE_NAME || name === ISTIO_BUNDLE_NAME || name === trustDomainId(this.options.trustDomain)
+      || name === this.identityOf(endpoint, policy) || policy.fileSecrets.includes(name);
+  }
 
   watch(nodeKey: string, listener: SnapshotListener): () => void {
     clearTimeout(this.forgetTimers.get(nodeKey));
     this.forgetTimers.delete(nodeKey);
     let node = this.nodes.get(nodeKey);
     if (!node) {
-      node = { endpoint: parseNodeId(nodeKey), listeners: new Set(), snapshot: undefined, issuing: false };
+      const endpoint = parseNodeId(nodeKey);
+      node = { endpoint, keyId: this.keyIdOf(endpoint), listeners: new Set(), snapshot: undefined, issuing: false };
       this.nodes.set(nodeKey, node);
     }
     node.listeners.add(listener);
@@ -111,7 +126,7 @@ export class SecretCache implements ConfigWatcher {
       const timer = setTimeout(() => {
         this.forgetTimers.delete(nodeKey);
         if (this.nodes.has(nodeKey)) return;
-        this.options.certificates.remove(this.keyIdOf(watched.endpoint));
+        this.options.certificates.remove(watched.keyId);
         log.info({ node: nodeKey }, 'no SDS subscriber for a while: stopped renewing this endpoint\'s certificate');
       }, this.options.forgetAfterMs ?? 15 * 60_000);
       timer.unref();
@@ -140,7 +155,7 @@ export class SecretCache implements ConfigWatcher {
     if (!nodeKey) return;
     const node = this.nodes.get(nodeKey);
     if (!node) return;
-    const leaf = this.options.certificates.current(this.keyIdOf(node.endpoint));
+    const leaf = this.options.certificates.current(node.keyId);
     const policy = this.options.policyOf(nodeKey);
     if (!leaf || (policy && !this.certifies(leaf, node.endpoint, policy))) {
       // Until the new leaf is there, the node keeps its last snapshot: a leaf whose identity or
@@ -148,7 +163,7 @@ export class SecretCache implements ConfigWatcher {
       this.issue(node);
       return; // the certificate event that follows the issuance refreshes this node
     }
-    const resources = [...this.leafResources(node, leaf), ...this.sharedBundle(), ...this.fileResources(node.endpoint)];
+    const resources = [...this.leafResources(node, leaf), ...this.sharedBundle(), ...this.fileResources(node.endpoint, policy)];
     // Unchanged (a refresh after an issuance the certificate event already pushed): the same
     // names at the same versions make the same set version, without building and hashing a set.
     const current = node.snapshot?.get(TypeUrl.Secret);
@@ -204,9 +219,9 @@ export class SecretCache implements ConfigWatcher {
     return this.bundleResources.resources;
   }
 
-  private fileResources(endpoint: MeshEndpointId): EncodedResource[] {
+  private fileResources(endpoint: MeshEndpointId, policy: EndpointSecretPolicy | undefined): EncodedResource[] {
     const resources: EncodedResource[] = [];
-    for (const name of this.options.policyOf(endpoint.key)?.fileSecrets ?? []) {
+    for (const name of policy?.fileSecrets ?? []) {
       const source = this.options.fileSecret(endpoint.mesh, name);
       const certificate: TlsCertificateMaterial | undefined = source?.certificate;
       if (certificate) resources.push(...tlsCertificateResources([name], certificate));
