@@ -10,11 +10,13 @@
 // The server and the load client are separate processes; server CPU per rotation is reported.
 // Run: node dist/bench/sds-rotation.js [--k 1000,10000] [--scenario bundle,replicas,leaves,cold-start]
 //      [--profile DIR]  (each server process writes V8 CPU profiles, one per thread, into a
-//      directory of its own under DIR when it exits)
+//      directory of its own under DIR when it exits) [--heap DIR]  (the server writes a V8 heap
+//      snapshot into DIR once the K streams hold their secrets, and again after the rotation)
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import * as grpc from '@grpc/grpc-js';
 import { nowMs } from './ipc';
 import { ackRequest, readResponseHeader } from './proto-bytes';
@@ -58,6 +60,7 @@ async function serverMain(stateDir: string): Promise<void> {
     } else if (message.command === 'cpu') reply(process.cpuUsage());
     else if (message.command === 'rss') reply(process.memoryUsage().rss);
     else if (message.command === 'memory') reply(process.memoryUsage());
+    else if (message.command.startsWith('heap ')) reply(v8.writeHeapSnapshot(message.command.slice('heap '.length)));
     // A clean exit, so that --cpu-prof writes its profile (a killed process writes none).
     else if (message.command === 'exit') process.exit(0);
   });
@@ -192,7 +195,7 @@ function start(args: string[], execArgv: string[] = []): Promise<Peer> {
 
 interface Outcome { scenario: Scenario; k: number; endpoints: number; wallMs: number; cpuMs: number; rssOpenBytes: number; rssAfterBytes: number }
 
-async function runScenario(scenario: Scenario, k: number, profileDir: string | undefined): Promise<Outcome> {
+async function runScenario(scenario: Scenario, k: number, profileDir: string | undefined, heapDir: string | undefined): Promise<Outcome> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-sds-bench-'));
   const peers: Peer[] = [];
   let serverRuns = 0;
@@ -229,6 +232,12 @@ async function runScenario(scenario: Scenario, k: number, profileDir: string | u
     const memory = await server.request<NodeJS.MemoryUsage>('memory');
     console.log(`${label} server memory: RSS ${(memory.rss / MB).toFixed(0)} MB, JS heap ${(memory.heapUsed / MB).toFixed(0)} MB used of ${(memory.heapTotal / MB).toFixed(0)}, buffers ${(memory.arrayBuffers / MB).toFixed(0)} MB`);
     const rssOpen = memory.rss;
+    const heapSnapshot = async (when: string): Promise<void> => {
+      if (!heapDir) return;
+      const file = await server.request<string>(`heap ${path.join(heapDir, `sds-${scenario}-k${k}-${when}.heapsnapshot`)}`);
+      console.log(`${label} heap snapshot ${when}: ${file}`);
+    };
+    await heapSnapshot('open');
     const cpuBefore = await server.request<NodeJS.CpuUsage>('cpu');
     let startedAt: number;
     let done: { at: number };
@@ -243,6 +252,7 @@ async function runScenario(scenario: Scenario, k: number, profileDir: string | u
     }
     const cpuAfter = await server.request<NodeJS.CpuUsage>('cpu');
     const rssAfter = await server.request<number>('rss');
+    await heapSnapshot('after');
     const wallMs = done.at - startedAt;
     const cpu = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
     const what = scenario === 'cold-start' ? 'every reconnected stream holds its leaf and bundle' : 'every stream ACKed the rotated secret';
@@ -293,9 +303,12 @@ async function main(): Promise<void> {
   const profile = optionValue('--profile');
   const profileDir = profile === undefined ? undefined : path.resolve(profile);
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+  const heap = optionValue('--heap');
+  const heapDir = heap === undefined ? undefined : path.resolve(heap);
+  if (heapDir) fs.mkdirSync(heapDir, { recursive: true });
   console.log(`SDS rotation fan-out: K = ${ks.join(', ')} streams over the Unix socket, ${PER_CHANNEL} per connection; Node ${process.version}`);
   const outcomes: Outcome[] = [];
-  for (const k of ks) for (const scenario of scenarios) outcomes.push(await runScenario(scenario, k, profileDir));
+  for (const k of ks) for (const scenario of scenarios) outcomes.push(await runScenario(scenario, k, profileDir, heapDir));
   console.log('\nscenario        K endpoints   wall ms   CPU ms  RSS MB open/after');
   for (const outcome of outcomes) console.log(formatLine(outcome));
   console.log('');

@@ -81,9 +81,11 @@ export function unsignedInteger(magnitude: Uint8Array): Buffer {
   return (trimmed[0] ?? 0) & 0x80 ? tlv(TAG_INTEGER, Buffer.from([0]), trimmed) : tlv(TAG_INTEGER, trimmed);
 }
 
+const NO_UNUSED_BITS = Buffer.from([0]);
+
 /** A BIT STRING with no unused bits. */
 export function bitString(bytes: Uint8Array): Buffer {
-  return tlv(TAG_BIT_STRING, Buffer.from([0]), bytes);
+  return tlv(TAG_BIT_STRING, NO_UNUSED_BITS, bytes);
 }
 
 function two(value: number): string {
@@ -100,7 +102,8 @@ export function x509Time(date: Date): Buffer {
 
 /** PEM armour for DER bytes, 64 characters a line. */
 export function toPem(label: string, der: Uint8Array): string {
-  const base64 = Buffer.from(der).toString('base64');
+  // A view, not a copy (Buffer.from(der) would copy: two per leaf, into the pool's slabs).
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
   const lines: string[] = [];
   for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;

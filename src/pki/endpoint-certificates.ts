@@ -224,7 +224,9 @@ export class EndpointCertificates extends EventEmitter<EndpointCertificatesEvent
     state.timer = setTimeout(() => {
       state.timer = undefined;
       void this.#reissue(id, state).catch(() => undefined); // logged and rescheduled in #issueNow
-    }, Math.min(Math.max(delayMs, 0), MAX_TIMER_MS));
+    // Whole milliseconds: Node files timers by duration, and a fractional one (the jittered
+    // lifetime fraction) costs a string-keyed lookup per timer, thousands of them at each rotation.
+    }, Math.min(Math.max(Math.ceil(delayMs), 0), MAX_TIMER_MS));
   }
 }
 

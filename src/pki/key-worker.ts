@@ -2,7 +2,7 @@
 // N SEC1 DER P-256 private keys (each SEC1_P256_LENGTH bytes), moved to the main thread, not
 // copied. The keys exist only in memory; nothing here logs.
 import { parentPort } from 'node:worker_threads';
-import { generateSec1Sync, SEC1_P256_LENGTH } from './leaf-keys';
+import { SEC1_P256_LENGTH, writeNewSec1 } from './leaf-keys';
 
 if (!parentPort) throw new Error('key-worker.js runs as a worker thread of the leaf key pool');
 const port = parentPort;
@@ -10,10 +10,6 @@ const port = parentPort;
 port.on('message', (count: number) => {
   // Buffer.alloc (never the shared pool) so that the whole ArrayBuffer can be transferred.
   const batch = Buffer.alloc(count * SEC1_P256_LENGTH);
-  for (let i = 0; i < count; i++) {
-    const sec1 = generateSec1Sync();
-    sec1.copy(batch, i * SEC1_P256_LENGTH);
-    sec1.fill(0);
-  }
+  for (let i = 0; i < count; i++) writeNewSec1(batch, i * SEC1_P256_LENGTH);
   port.postMessage(batch, [batch.buffer]);
 });

@@ -4,7 +4,10 @@
 // generation itself; its SEC1 ("EC PRIVATE KEY") encoder costs about 17 µs, and for P-256 every
 // one of these structures is fixed-length, so both encodings are assembled from the SEC1 bytes
 // (byte for byte what OpenSSL's own encoders produce). Private keys stay in memory: never logged.
-import { generateKeyPair as generateKeyPairCallback, generateKeyPairSync, type KeyObject } from 'node:crypto';
+// The key workers generate through ECDH (OpenSSL's EC_KEY generator: the same random scalar in
+// [1, n-1] and its public point), about 20 µs a key where generateKeyPairSync plus the SEC1 export
+// costs about 85: that was most of a fleet rotation's CPU.
+import { createECDH, generateKeyPair as generateKeyPairCallback, type ECDH, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { toPem } from './der';
 
@@ -52,7 +55,35 @@ export function leafKeyPairFromSec1(sec1: Uint8Array): LeafKeyPair | undefined {
 
 /** SEC1 DER of a new P-256 key (what the key workers produce). */
 export function generateSec1Sync(): Buffer {
-  return exportSec1(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+  const sec1 = Buffer.alloc(SEC1_P256_LENGTH);
+  writeNewSec1(sec1, 0);
+  return sec1;
+}
+
+let generator: ECDH | undefined;
+
+/** Writes a new P-256 key as SEC1 DER (SEC1_P256_LENGTH bytes) into `target` at `at`. */
+export function writeNewSec1(target: Buffer, at: number): void {
+  generator ??= createECDH('prime256v1');
+  generator.generateKeys();
+  const scalar = generator.getPrivateKey();
+  writeSec1(target, at, scalar, generator.getPublicKey());
+  scalar.fill(0);
+}
+
+/**
+ * SEC1 DER of a P-256 key from its private scalar (big-endian, as ECDH gives it: without leading
+ * zero octets) and its uncompressed public point (65 bytes), as OpenSSL's SEC1 encoder writes it.
+ */
+export function writeSec1(target: Buffer, at: number, scalar: Uint8Array, publicPoint: Uint8Array): void {
+  if (scalar.length > 32 || publicPoint.length !== 65 || publicPoint[0] !== 0x04) throw new Error('not a P-256 key (scalar of at most 32 bytes, uncompressed point)');
+  target.set(SEC1_HEAD, at);
+  // SEC1 holds the scalar as exactly 32 octets: left-padded with zeros.
+  const scalarAt = at + PRIVATE_OFFSET;
+  target.fill(0, scalarAt, scalarAt + 32 - scalar.length);
+  target.set(scalar, scalarAt + 32 - scalar.length);
+  target.set(SEC1_MIDDLE, scalarAt + 32);
+  target.set(publicPoint, at + PUBLIC_OFFSET);
 }
 
 function exportSec1(privateKey: KeyObject): Buffer {

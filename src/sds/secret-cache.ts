@@ -7,10 +7,11 @@
 // the snapshots they touch.
 import type { EndpointCertificates, IssuedLeaf, MeshEndpoint, TlsCertificateMaterial, TrustBundleMaterial } from '../pki';
 import type { FileSecretSource } from '../pki';
-import { EncodedResource, encodeResource } from '../cache/resource';
+import { contentVersion, EncodedResource, encodeResource } from '../cache/resource';
 import { ResourceSet, Snapshot } from '../cache/snapshot';
 import type { ConfigWatcher, SnapshotListener } from '../cache/snapshot-cache';
-import { tlsCertificateSecret, validationContextSecret } from '../envoy/secret';
+import { validationContextSecret } from '../envoy/secret';
+import { buildTlsCertificateSecrets } from './tls-certificate-secret';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, tryParseNodeId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { logger } from '../log';
@@ -51,6 +52,8 @@ export interface SecretCacheOptions {
 
 interface WatchedNode {
   endpoint: MeshEndpointId;
+  /** Its default SPIFFE ID (keyIdOf), built once: every refresh looks its leaf up by it. */
+  keyId: string;
   listeners: Set<SnapshotListener>;
   snapshot: Snapshot | undefined;
   issuing: boolean;
@@ -84,18 +87,31 @@ export class SecretCache implements ConfigWatcher {
     return names;
   }
 
-  /** For the stream layer: which requested names this node is refused. */
+  /**
+   * For the stream layer: which requested names this node is refused. Asked on every request,
+   * ACKs included (10,000 of them after a rotation), so it checks the names where entitledNames
+   * would build a set.
+   */
   readonly refusedNames = (nodeKey: string, _typeUrl: string, names: readonly string[]): string[] => {
-    const entitled = this.entitledNames(nodeKey);
-    return names.filter((name) => !entitled.has(name));
+    const endpoint = this.nodes.get(nodeKey)?.endpoint ?? tryParseNodeId(nodeKey);
+    const policy = endpoint && this.options.policyOf(endpoint.key);
+    if (!endpoint || !policy) return [...names];
+    return names.filter((name) => !this.entitles(endpoint, policy, name));
   };
+
+  /** Whether one name is among entitledNames (the same rule, without building the set). */
+  private entitles(endpoint: MeshEndpointId, policy: EndpointSecretPolicy, name: string): boolean {
+    return name === ISTIO_CERTIFICATE_NAME || name === ISTIO_BUNDLE_NAME || name === trustDomainId(this.options.trustDomain)
+      || name === this.identityOf(endpoint, policy) || policy.fileSecrets.includes(name);
+  }
 
   watch(nodeKey: string, listener: SnapshotListener): () => void {
     clearTimeout(this.forgetTimers.get(nodeKey));
     this.forgetTimers.delete(nodeKey);
     let node = this.nodes.get(nodeKey);
     if (!node) {
-      node = { endpoint: parseNodeId(nodeKey), listeners: new Set(), snapshot: undefined, issuing: false };
+      const endpoint = parseNodeId(nodeKey);
+      node = { endpoint, keyId: this.keyIdOf(endpoint), listeners: new Set(), snapshot: undefined, issuing: false };
       this.nodes.set(nodeKey, node);
     }
     node.listeners.add(listener);
@@ -110,7 +126,7 @@ export class SecretCache implements ConfigWatcher {
       const timer = setTimeout(() => {
         this.forgetTimers.delete(nodeKey);
         if (this.nodes.has(nodeKey)) return;
-        this.options.certificates.remove(this.keyIdOf(watched.endpoint));
+        this.options.certificates.remove(watched.keyId);
         log.info({ node: nodeKey }, 'no SDS subscriber for a while: stopped renewing this endpoint\'s certificate');
       }, this.options.forgetAfterMs ?? 15 * 60_000);
       timer.unref();
@@ -139,7 +155,7 @@ export class SecretCache implements ConfigWatcher {
     if (!nodeKey) return;
     const node = this.nodes.get(nodeKey);
     if (!node) return;
-    const leaf = this.options.certificates.current(this.keyIdOf(node.endpoint));
+    const leaf = this.options.certificates.current(node.keyId);
     const policy = this.options.policyOf(nodeKey);
     if (!leaf || (policy && !this.certifies(leaf, node.endpoint, policy))) {
       // Until the new leaf is there, the node keeps its last snapshot: a leaf whose identity or
@@ -147,7 +163,7 @@ export class SecretCache implements ConfigWatcher {
       this.issue(node);
       return; // the certificate event that follows the issuance refreshes this node
     }
-    const resources = [...this.leafResources(node, leaf), ...this.sharedBundle(), ...this.fileResources(node.endpoint)];
+    const resources = [...this.leafResources(node, leaf), ...this.sharedBundle(), ...this.fileResources(node.endpoint, policy)];
     // Unchanged (a refresh after an issuance the certificate event already pushed): the same
     // names at the same versions make the same set version, without building and hashing a set.
     const current = node.snapshot?.get(TypeUrl.Secret);
@@ -186,7 +202,7 @@ export class SecretCache implements ConfigWatcher {
     if (node.leaf?.version !== leaf.version) {
       node.leaf = {
         version: leaf.version,
-        resources: [ISTIO_CERTIFICATE_NAME, leaf.spiffeId].map((name) => encodeResource(TypeUrl.Secret, name, tlsCertificateSecret(name, leaf))),
+        resources: tlsCertificateResources([ISTIO_CERTIFICATE_NAME, leaf.spiffeId], leaf),
       };
     }
     return node.leaf.resources;
@@ -203,12 +219,12 @@ export class SecretCache implements ConfigWatcher {
     return this.bundleResources.resources;
   }
 
-  private fileResources(endpoint: MeshEndpointId): EncodedResource[] {
+  private fileResources(endpoint: MeshEndpointId, policy: EndpointSecretPolicy | undefined): EncodedResource[] {
     const resources: EncodedResource[] = [];
-    for (const name of this.options.policyOf(endpoint.key)?.fileSecrets ?? []) {
+    for (const name of policy?.fileSecrets ?? []) {
       const source = this.options.fileSecret(endpoint.mesh, name);
       const certificate: TlsCertificateMaterial | undefined = source?.certificate;
-      if (certificate) resources.push(encodeResource(TypeUrl.Secret, name, tlsCertificateSecret(name, certificate)));
+      if (certificate) resources.push(...tlsCertificateResources([name], certificate));
       else if (source?.trustBundle) resources.push(encodeResource(TypeUrl.Secret, name, validationContextSecret(name, source.trustBundle)));
     }
     return resources;
@@ -231,4 +247,10 @@ export class SecretCache implements ConfigWatcher {
       && dnsNames.length === policy.dnsNames.length && dnsNames.every((name, i) => name === policy.dnsNames[i]);
   }
 
+}
+
+/** A certificate and key as Secret resources, one per name (hand-encoded: two per leaf issued). */
+function tlsCertificateResources(names: readonly string[], material: TlsCertificateMaterial): EncodedResource[] {
+  // EncodedResource copies the bytes into memory of its own.
+  return buildTlsCertificateSecrets(names, material, (name, bytes) => new EncodedResource(TypeUrl.Secret, name, bytes, contentVersion(bytes), []));
 }

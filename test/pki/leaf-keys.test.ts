@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { generateLeafKeyPair, generateSec1Sync, leafKeyPairFromSec1, SEC1_P256_LENGTH } from '../../src/pki/leaf-keys';
+import { generateLeafKeyPair, generateSec1Sync, leafKeyPairFromSec1, SEC1_P256_LENGTH, writeSec1 } from '../../src/pki/leaf-keys';
 import { PKCS8_LABEL } from '../support/pem';
 
 describe('pki/leaf-keys', () => {
@@ -20,6 +20,37 @@ describe('pki/leaf-keys', () => {
       const signature = sign('sha256', Buffer.from('tbs'), createPrivateKey(pair.privateKeyPem));
       assert.ok(verify('sha256', Buffer.from('tbs'), createPublicKey({ key: pair.publicKeySpkiDer, format: 'der', type: 'spki' }), signature));
     }
+  });
+
+  it('generates distinct keys whose SEC1 bytes are what OpenSSL itself encodes for them', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const sec1 = generateSec1Sync();
+      const key = createPrivateKey({ key: sec1, format: 'der', type: 'sec1' });
+      assert.equal(key.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+      assert.deepEqual(key.export({ type: 'sec1', format: 'der' }), sec1);
+      seen.add(sec1.toString('hex'));
+    }
+    assert.equal(seen.size, 20);
+  });
+
+  it('pads a private scalar with leading zero octets to the 32 that SEC1 holds', () => {
+    // About one key in 256 has a scalar whose first octet is zero; ECDH gives it without that octet.
+    let found = 0;
+    for (let i = 0; i < 20_000 && found < 2; i++) {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const jwk = privateKey.export({ format: 'jwk' });
+      const scalar = Buffer.from(jwk.d!, 'base64url');
+      if (scalar[0] !== 0) continue;
+      found++;
+      let start = 0;
+      while (scalar[start] === 0) start++;
+      const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+      const sec1 = Buffer.alloc(SEC1_P256_LENGTH);
+      writeSec1(sec1, 0, scalar.subarray(start), point);
+      assert.deepEqual(sec1, privateKey.export({ type: 'sec1', format: 'der' }));
+    }
+    assert.equal(found, 2);
   });
 
   it('refuses bytes that are not a P-256 SEC1 key (the caller then uses the OpenSSL encoders)', () => {

@@ -69,6 +69,20 @@ describe('sds/secret-cache', function () {
     assert.ok(refusal(`spiffe://${TD}/${BACK}`), env.rejected.join('\n'));
   });
 
+  it('refuses exactly the names entitledNames leaves out, for watched and unwatched nodes and nodes out of the mesh', async () => {
+    env.policies.set(BACK, { dnsNames: [], fileSecrets: ['db-cert', 'partner-ca'], spiffeId: BACK_ID });
+    const asked = ['default', 'ROOTCA', BUNDLE, FRONT_ID, BACK_ID, `spiffe://${TD}/${FRONT}`, `spiffe://${TD}/${BACK}`, 'db-cert', 'partner-ca', 'other', 'spiffe://other.org'];
+    const front = proxy(FRONT, ['default', 'ROOTCA']);
+    await front.until(() => true); // FRONT is watched now, BACK is not
+    env.policies.set('mesh/demo/virtualNode/gone', undefined);
+    for (const node of [FRONT, BACK, 'mesh/demo/virtualNode/gone', 'not a node id']) {
+      const entitled = env.secrets.entitledNames(node);
+      assert.deepEqual(env.secrets.refusedNames(node, 'type', asked), asked.filter((name) => !entitled.has(name)), node);
+    }
+    assert.deepEqual(env.secrets.refusedNames(BACK, 'type', asked), [FRONT_ID, `spiffe://${TD}/${FRONT}`, `spiffe://${TD}/${BACK}`, 'other', 'spiffe://other.org']);
+    assert.deepEqual(env.secrets.refusedNames('mesh/demo/virtualNode/gone', 'type', asked), asked);
+  });
+
   it('re-issues when the spec assigns the endpoint another identity', async () => {
     env.policies.delete(FRONT); // the default identity first
     const front = proxy(FRONT, ['default', 'ROOTCA']);
