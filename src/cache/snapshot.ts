@@ -11,12 +11,14 @@ const BODY_MEMO_LIMIT = 256;
 export class ResourceSet {
   readonly version: string;
   readonly resources: ReadonlyMap<string, EncodedResource>;
-  private readonly bodies = new Map<string, Buffer>();
-  private readonly responses = new Map<string, { bytes: Buffer; nonce: string }>();
-  private readonly selectionVersions = new Map<string, string>();
-  private readonly referencedNames = new Map<string, readonly string[]>();
+  // Memos, each created on first use: a node's SDS set (one per endpoint, 10,000 of them) uses
+  // one or two of them, and five empty maps each were megabytes.
+  private bodies: Map<string, Buffer> | undefined;
+  private responses: Map<string, { bytes: Buffer; nonce: string }> | undefined;
+  private selectionVersions: Map<string, string> | undefined;
+  private referencedNames: Map<string, readonly string[]> | undefined;
   /** Memo of dependenciesChangedSince, per earlier set (every stream compares the same pair). */
-  private readonly changedDependencies = new WeakMap<ResourceSet, readonly string[]>();
+  private changedDependencies: WeakMap<ResourceSet, readonly string[]> | undefined;
 
   constructor(readonly typeUrl: string, resources: Iterable<EncodedResource>) {
     const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -38,11 +40,12 @@ export class ResourceSet {
    */
   versionFor(names: readonly string[] | null, namesKey: string = selectionKey(names)): string {
     if (names === null) return this.version;
-    let version = this.selectionVersions.get(namesKey);
+    const memo = (this.selectionVersions ??= new Map());
+    let version = memo.get(namesKey);
     if (version === undefined) {
       version = versionOf(this.select(names));
-      if (this.selectionVersions.size >= BODY_MEMO_LIMIT) this.selectionVersions.clear();
-      this.selectionVersions.set(namesKey, version);
+      if (memo.size >= BODY_MEMO_LIMIT) memo.clear();
+      memo.set(namesKey, version);
     }
     return version;
   }
@@ -53,10 +56,11 @@ export class ResourceSet {
    */
   dependencyNames(dependencyType: string, selection: readonly string[] | null = null): readonly string[] {
     if (selection !== null) return referencedBy(this.select(selection), dependencyType);
-    let names = this.referencedNames.get(dependencyType);
+    const memo = (this.referencedNames ??= new Map());
+    let names = memo.get(dependencyType);
     if (!names) {
       names = referencedBy([...this.resources.values()], dependencyType);
-      this.referencedNames.set(dependencyType, names);
+      memo.set(dependencyType, names);
     }
     return names;
   }
@@ -66,7 +70,8 @@ export class ResourceSet {
    * `previous` depend on: after a Cluster update, the ClusterLoadAssignments it uses.
    */
   dependenciesChangedSince(previous: ResourceSet, dependencyType: string): readonly string[] {
-    let names = this.changedDependencies.get(previous);
+    const memo = (this.changedDependencies ??= new WeakMap());
+    let names = memo.get(previous);
     if (!names) {
       const found = new Set<string>();
       for (const resource of this.resources.values()) {
@@ -74,7 +79,7 @@ export class ResourceSet {
         for (const ref of resource.dependsOn) if (ref.typeUrl === dependencyType) found.add(ref.name);
       }
       names = [...found].sort();
-      this.changedDependencies.set(previous, names);
+      memo.set(previous, names);
     }
     return names;
   }
@@ -85,11 +90,12 @@ export class ResourceSet {
    */
   sotwBody(names: readonly string[] | null, namesKey: string): Buffer {
     const key = names === null ? '*' : namesKey;
-    let body = this.bodies.get(key);
+    const memo = (this.bodies ??= new Map());
+    let body = memo.get(key);
     if (!body) {
       body = sotwBody(this.versionFor(names, key), this.typeUrl, this.select(names).map((r) => r.sotwField));
-      if (this.bodies.size >= BODY_MEMO_LIMIT) this.bodies.clear();
-      this.bodies.set(key, body);
+      if (memo.size >= BODY_MEMO_LIMIT) memo.clear();
+      memo.set(key, body);
     }
     return body;
   }
@@ -100,18 +106,19 @@ export class ResourceSet {
    */
   sotwResponse(names: readonly string[] | null, namesKey: string): { bytes: Buffer; nonce: string } {
     const key = names === null ? '*' : namesKey;
-    let response = this.responses.get(key);
+    const memo = (this.responses ??= new Map());
+    let response = memo.get(key);
     if (!response) {
       const nonce = nextNonce();
       const nonceField = lengthDelimitedField(SotwField.nonce, nonce);
       // Reuse a body built earlier (Fetch, resends); otherwise assemble the response in one copy.
-      const body = this.bodies.get(key);
+      const body = this.bodies?.get(key);
       const bytes = body
         ? Buffer.concat([body, nonceField])
         : sotwBody(this.versionFor(names, key), this.typeUrl, this.select(names).map((r) => r.sotwField), nonceField);
       response = { bytes, nonce };
-      if (this.responses.size >= BODY_MEMO_LIMIT) this.responses.clear();
-      this.responses.set(key, response);
+      if (memo.size >= BODY_MEMO_LIMIT) memo.clear();
+      memo.set(key, response);
     }
     return response;
   }

@@ -106,7 +106,7 @@ export abstract class XdsStream {
   /** Unserved types already logged; created on the first one (most streams never see one). */
   private ignoredTypes: Set<string> | undefined;
   /** Per parent type, the set its last response on this stream was built from. */
-  private readonly lastParentSets = new Map<string, ResourceSet>();
+  private lastParentSets: Map<string, ResourceSet> | undefined;
   private held: HeldChildren | undefined;
 
   constructor(protected readonly call: RawDuplex, protected readonly opts: StreamOptions, private readonly flavor: StreamFlavor) {
@@ -248,6 +248,7 @@ export abstract class XdsStream {
   private afterParentSent(typeUrl: string, set: ResourceSet | undefined, selection: readonly string[] | null): void {
     const child = CHILD_TYPE.get(typeUrl);
     if (!child || !set) return;
+    this.lastParentSets ??= new Map();
     const previous = this.lastParentSets.get(typeUrl);
     this.lastParentSets.set(typeUrl, set);
     // Children matter only once the client subscribes to them on this stream (it does so after
