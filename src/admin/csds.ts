@@ -70,8 +70,7 @@ export function compileStringMatcher(matcher: StringMatcher): (value: string) =>
   throw new CsdsError(grpc.status.INVALID_ARGUMENT, 'node_matchers: node_id needs one of exact, prefix, suffix, contains or safe_regex');
 }
 
-function timestamp(iso: Date): { seconds: number; nanos: number } {
-  const ms = iso.getTime();
+function timestamp(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
@@ -181,7 +180,7 @@ function clientConfig(records: StreamRecord[], options: CsdsOptions, excludeCont
           entry.configStatus = 'ERROR';
           entry.clientStatus = 'NACKED';
           const nack = type.lastNack!;
-          entry.errorState = { lastUpdateAttempt: timestamp(nack.at), details: nack.message, versionInfo: nack.version };
+          entry.errorState = { lastUpdateAttempt: timestamp(nack.atMs), details: nack.message, versionInfo: nack.version };
         } else if (state === 'synced' && current) {
           entry.configStatus = 'SYNCED';
           entry.clientStatus = 'ACKED';
@@ -189,7 +188,7 @@ function clientConfig(records: StreamRecord[], options: CsdsOptions, excludeCont
           entry.configStatus = 'STALE';
           entry.clientStatus = 'REQUESTED';
         }
-        entry.lastUpdated = timestamp(state === 'synced' ? type.acked!.at : type.sent.at);
+        entry.lastUpdated = timestamp(state === 'synced' ? type.acked!.atMs : type.sent.atMs);
       }
       // Secrets carry private keys: CSDS names them but never shows their contents.
       if (!excludeContents && typeUrl !== TypeUrl.Secret) {

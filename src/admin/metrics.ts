@@ -52,10 +52,11 @@ interface StreamTracking {
   /** Types this stream has been sent at least once. */
   types: Set<string>;
   /**
-   * The outstanding response per type: its nonce and write time (ms). Only the latest response
-   * of a type can be ACKed (older nonces are stale), so one per type.
+   * The latest response per type: its nonce, write time (ms) and whether it still awaits its
+   * ACK. Only the latest response of a type can be ACKed (older nonces are stale), so one per
+   * type, updated in place (this runs for every response of every stream).
    */
-  outstanding: Map<string, { nonce: string; sentAtMs: number }>;
+  outstanding: Map<string, { nonce: string; sentAtMs: number; awaitingAck: boolean }>;
 }
 
 /**
@@ -89,6 +90,8 @@ export class MeshdMetrics implements StreamObserver {
   private readonly nacks: Counter<'type'>;
   private readonly rejected: Counter<'service'>;
   private readonly pushLatency: Histogram<'type'>;
+  /** The push latency series per type, looked up once (prom-client hashes labels on every call). */
+  private readonly latencyByType = new Map<string, Histogram.Internal<'type'>>();
   private readonly reloads: Counter<'result'>;
   private readonly issuances: Counter<'kind'>;
   private readonly rotations: Counter<'kind'>;
@@ -133,6 +136,15 @@ export class MeshdMetrics implements StreamObserver {
     for (const result of ['applied', 'refused'] as const) this.reloads.inc({ result }, 0);
   }
 
+  private latencyOf(type: string): Histogram.Internal<'type'> {
+    let series = this.latencyByType.get(type);
+    if (!series) {
+      series = this.pushLatency.labels({ type });
+      this.latencyByType.set(type, series);
+    }
+    return series;
+  }
+
   // ---- StreamObserver ----
 
   streamOpened(stream: StreamInfo): void {
@@ -158,24 +170,30 @@ export class MeshdMetrics implements StreamObserver {
       tracking.types.add(typeUrl);
       this.subscriptions.inc({ type, transport: tracking.transport });
     }
-    tracking.outstanding.set(typeUrl, { nonce, sentAtMs: this.nowMs() });
+    const latest = tracking.outstanding.get(typeUrl);
+    if (latest) {
+      latest.nonce = nonce;
+      latest.sentAtMs = this.nowMs();
+      latest.awaitingAck = true;
+    } else {
+      tracking.outstanding.set(typeUrl, { nonce, sentAtMs: this.nowMs(), awaitingAck: true });
+    }
   }
 
   ackReceived(stream: StreamInfo, typeUrl: string, _version: string, nonce: string): void {
     const type = shortTypeName(typeUrl);
     this.ackCounts.add(type);
-    const tracking = this.tracked.get(stream.id);
-    const sent = tracking?.outstanding.get(typeUrl);
-    if (tracking && sent?.nonce === nonce) {
-      tracking.outstanding.delete(typeUrl);
-      this.pushLatency.observe({ type }, Math.max(0, (this.nowMs() - sent.sentAtMs) / 1000));
+    const sent = this.tracked.get(stream.id)?.outstanding.get(typeUrl);
+    if (sent?.awaitingAck && sent.nonce === nonce) {
+      sent.awaitingAck = false;
+      this.latencyOf(type).observe(Math.max(0, (this.nowMs() - sent.sentAtMs) / 1000));
     }
   }
 
   nackReceived(stream: StreamInfo, typeUrl: string, _version: string, nonce: string): void {
     this.nacks.inc({ type: shortTypeName(typeUrl) });
-    const tracking = this.tracked.get(stream.id);
-    if (tracking?.outstanding.get(typeUrl)?.nonce === nonce) tracking.outstanding.delete(typeUrl);
+    const sent = this.tracked.get(stream.id)?.outstanding.get(typeUrl);
+    if (sent?.nonce === nonce) sent.awaitingAck = false;
   }
 
   requestRejected(stream: StreamInfo | undefined, reason: string): void {

@@ -26,13 +26,21 @@ export interface StreamRegistryOptions {
   now?: () => Date;
 }
 
+/**
+ * Where one type stands on a stream. Times are epoch milliseconds (a Date is made only when
+ * /status or CSDS reads one), and `sent` and `acked` are updated in place: every response and
+ * every ACK of every stream passes through here, so they allocate nothing after the first.
+ */
 interface TypeRecord {
   /** `selection`: the names the sent version covers, or null for every resource of the type. */
-  sent?: { version: string; nonce: string; at: Date; resourceCount: number; selection: readonly string[] | null };
-  acked?: { version: string; at: Date };
-  lastNack?: { version: string; nonce: string; message: string; at: Date };
-  /** Versions sent by nonce, so a NACK names the version it refused (its version_info is the kept one). */
-  versionByNonce: Map<string, string>;
+  sent?: { version: string; nonce: string; atMs: number; resourceCount: number; selection: readonly string[] | null };
+  acked?: { version: string; atMs: number };
+  lastNack?: { version: string; nonce: string; message: string; atMs: number };
+  /** The last NONCE_MEMORY nonces sent and their versions, so a NACK names the version it refused (its version_info is the kept one). */
+  recentNonces: string[];
+  recentVersions: string[];
+  /** Where the next nonce goes in the two rings above. */
+  nextSlot: number;
 }
 
 /** A version a node acknowledged, and the names that version covers (null: the whole type). */
@@ -63,22 +71,28 @@ export class StreamRegistry implements StreamObserver {
    * closes thousands of streams at once, of which only the last few are kept. A record no
    * longer changes once its stream is closed (it has left `streams`).
    */
-  private readonly closed: { record: StreamRecord; closedAt: Date }[] = [];
+  private readonly closed: { record: StreamRecord; closedAtMs: number }[] = [];
   private readonly formOf: FormOf;
   private readonly closedHistory: number;
-  private readonly now: () => Date;
-  private readonly changeListeners = new Set<() => void>();
+  private readonly nowMs: () => number;
+  /**
+   * Replaced, never mutated, when a listener comes or goes: changed() runs for every response
+   * and ACK of every stream and iterates whatever array it finds, allocating nothing, and a
+   * listener removing itself mid-iteration does not disturb it.
+   */
+  private changeListeners: readonly (() => void)[] = [];
 
   constructor(options: StreamRegistryOptions = {}) {
     this.formOf = options.formOf ?? formFromUserAgent;
     this.closedHistory = options.closedHistory ?? 20;
-    this.now = options.now ?? (() => new Date());
+    const now = options.now;
+    this.nowMs = now ? () => now().getTime() : Date.now;
   }
 
   /** Calls `listener` after every change of what a stream has been sent, ACKed or NACKed, and on open and close. */
   onChange(listener: () => void): () => void {
-    this.changeListeners.add(listener);
-    return () => { this.changeListeners.delete(listener); };
+    if (!this.changeListeners.includes(listener)) this.changeListeners = [...this.changeListeners, listener];
+    return () => { this.changeListeners = this.changeListeners.filter((l) => l !== listener); };
   }
 
   streamOpened(stream: StreamInfo): void {
@@ -92,30 +106,48 @@ export class StreamRegistry implements StreamObserver {
     this.streams.delete(stream.id);
     this.changed();
     if (this.closedHistory <= 0) return;
-    this.closed.unshift({ record, closedAt: this.now() });
+    this.closed.unshift({ record, closedAtMs: this.nowMs() });
     this.closed.length = Math.min(this.closed.length, this.closedHistory);
   }
 
   responseSent(stream: StreamInfo, typeUrl: string, version: string, nonce: string, resourceCount: number, selection: readonly string[] | null = null): void {
     const type = this.typeRecord(stream, typeUrl);
     if (!type) return;
-    type.sent = { version, nonce, at: this.now(), resourceCount, selection };
-    type.versionByNonce.set(nonce, version);
-    if (type.versionByNonce.size > NONCE_MEMORY) type.versionByNonce.delete(type.versionByNonce.keys().next().value as string);
+    const atMs = this.nowMs();
+    const sent = type.sent;
+    if (sent) {
+      sent.version = version;
+      sent.nonce = nonce;
+      sent.atMs = atMs;
+      sent.resourceCount = resourceCount;
+      sent.selection = selection;
+    } else {
+      type.sent = { version, nonce, atMs, resourceCount, selection };
+    }
+    type.recentNonces[type.nextSlot] = nonce;
+    type.recentVersions[type.nextSlot] = version;
+    type.nextSlot = (type.nextSlot + 1) % NONCE_MEMORY;
     this.changed();
   }
 
   ackReceived(stream: StreamInfo, typeUrl: string, version: string, nonce: string): void {
     const type = this.typeRecord(stream, typeUrl);
     if (!type) return;
-    type.acked = { version: type.versionByNonce.get(nonce) ?? version, at: this.now() };
+    const ackedVersion = sentVersion(type, nonce) ?? version;
+    const atMs = this.nowMs();
+    if (type.acked) {
+      type.acked.version = ackedVersion;
+      type.acked.atMs = atMs;
+    } else {
+      type.acked = { version: ackedVersion, atMs };
+    }
     this.changed();
   }
 
   nackReceived(stream: StreamInfo, typeUrl: string, version: string, nonce: string, message: string): void {
     const type = this.typeRecord(stream, typeUrl);
     if (!type) return;
-    type.lastNack = { version: type.versionByNonce.get(nonce) ?? version, nonce, message: message.slice(0, MAX_NACK_MESSAGE), at: this.now() };
+    type.lastNack = { version: sentVersion(type, nonce) ?? version, nonce, message: message.slice(0, MAX_NACK_MESSAGE), atMs: this.nowMs() };
     this.changed();
   }
 
@@ -126,7 +158,7 @@ export class StreamRegistry implements StreamObserver {
 
   /** Recently closed streams, newest first. */
   recentlyClosed(): ClosedStreamStatus[] {
-    return this.closed.map(({ record, closedAt }) => ({ ...statusOf(record), closedAt: closedAt.toISOString() }));
+    return this.closed.map(({ record, closedAtMs }) => ({ ...statusOf(record), closedAt: new Date(closedAtMs).toISOString() }));
   }
 
   /** The live records, for CSDS and gauges. */
@@ -145,8 +177,6 @@ export class StreamRegistry implements StreamObserver {
   }
 
   private changed(): void {
-    // Runs for every response and ACK of every stream: no copy of the set (a Set tolerates a
-    // listener removing itself while it is iterated).
     for (const listener of this.changeListeners) listener();
   }
 
@@ -155,11 +185,17 @@ export class StreamRegistry implements StreamObserver {
     if (!record) return undefined;
     let type = record.types.get(typeUrl);
     if (!type) {
-      type = { versionByNonce: new Map() };
+      type = { recentNonces: [], recentVersions: [], nextSlot: 0 };
       record.types.set(typeUrl, type);
     }
     return type;
   }
+}
+
+/** The version a recent response of this nonce carried, if the nonce is among the last NONCE_MEMORY sent. */
+function sentVersion(type: TypeRecord, nonce: string): string | undefined {
+  const index = type.recentNonces.indexOf(nonce);
+  return index < 0 ? undefined : type.recentVersions[index];
 }
 
 /** Where one type stands on a stream: synced, pending, nacked or nothing sent. */
@@ -176,9 +212,9 @@ function statusOf(record: StreamRecord): ProxyStatus {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([typeUrl, type]) => {
       const status: TypeStatus = { typeUrl, type: shortTypeName(typeUrl), state: typeState(type) };
-      if (type.sent) status.sent = { version: type.sent.version, nonce: type.sent.nonce, at: type.sent.at.toISOString(), resourceCount: type.sent.resourceCount };
-      if (type.acked) status.acked = { version: type.acked.version, at: type.acked.at.toISOString() };
-      if (type.lastNack) status.lastNack = { ...type.lastNack, at: type.lastNack.at.toISOString() } satisfies NackState;
+      if (type.sent) status.sent = { version: type.sent.version, nonce: type.sent.nonce, at: new Date(type.sent.atMs).toISOString(), resourceCount: type.sent.resourceCount };
+      if (type.acked) status.acked = { version: type.acked.version, at: new Date(type.acked.atMs).toISOString() };
+      if (type.lastNack) status.lastNack = { version: type.lastNack.version, nonce: type.lastNack.nonce, message: type.lastNack.message, at: new Date(type.lastNack.atMs).toISOString() } satisfies NackState;
       return status;
     });
   return {

@@ -7,12 +7,15 @@ export type ViewChangeReason = 'spec' | 'refused' | 'proxy' | 'certificate' | 't
 export type ViewChangeListener = (reason: ViewChangeReason) => void;
 
 export class ViewChanges {
-  private readonly listeners = new Set<ViewChangeListener>();
+  /**
+   * Replaced, never mutated, when a listener comes or goes: signal() runs for every ACK of every
+   * stream and iterates whatever array it finds, allocating nothing, and a listener removing
+   * itself mid-iteration does not disturb it.
+   */
+  private listeners: readonly ViewChangeListener[] = [];
 
   /** Tells every listener; a listener that throws does not stop the others. */
   signal(reason: ViewChangeReason): void {
-    // Raised for every ACK of every stream: no copy of the set (a Set tolerates a listener
-    // removing itself while it is iterated).
     for (const listener of this.listeners) {
       try {
         listener(reason);
@@ -24,7 +27,7 @@ export class ViewChanges {
 
   /** Adds a listener; returns its removal. */
   subscribe(listener: ViewChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    if (!this.listeners.includes(listener)) this.listeners = [...this.listeners, listener];
+    return () => { this.listeners = this.listeners.filter((l) => l !== listener); };
   }
 }

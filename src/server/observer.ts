@@ -28,14 +28,29 @@ export interface StreamObserver {
   requestRejected?(stream: StreamInfo | undefined, reason: string): void;
 }
 
-/** Fans one report out to several observers. */
+/**
+ * Fans one report out to several observers. Plain loops, not a closure per report: responses
+ * and ACKs of every stream pass through here.
+ */
 export function combineObservers(observers: readonly StreamObserver[]): StreamObserver {
   return {
-    streamOpened: (s) => observers.forEach((o) => o.streamOpened?.(s)),
-    streamClosed: (s) => observers.forEach((o) => o.streamClosed?.(s)),
-    responseSent: (s, t, v, n, c, sel) => observers.forEach((o) => o.responseSent?.(s, t, v, n, c, sel)),
-    ackReceived: (s, t, v, n) => observers.forEach((o) => o.ackReceived?.(s, t, v, n)),
-    nackReceived: (s, t, v, n, m) => observers.forEach((o) => o.nackReceived?.(s, t, v, n, m)),
-    requestRejected: (s, r) => observers.forEach((o) => o.requestRejected?.(s, r)),
+    streamOpened(s) {
+      for (const o of observers) o.streamOpened?.(s);
+    },
+    streamClosed(s) {
+      for (const o of observers) o.streamClosed?.(s);
+    },
+    responseSent(s, t, v, n, c, sel) {
+      for (const o of observers) o.responseSent?.(s, t, v, n, c, sel);
+    },
+    ackReceived(s, t, v, n) {
+      for (const o of observers) o.ackReceived?.(s, t, v, n);
+    },
+    nackReceived(s, t, v, n, m) {
+      for (const o of observers) o.nackReceived?.(s, t, v, n, m);
+    },
+    requestRejected(s, r) {
+      for (const o of observers) o.requestRejected?.(s, r);
+    },
   };
 }

@@ -20,6 +20,7 @@ import { CHILD_TYPE, RESEND_CHILDREN_ON_UPDATE, WARMING_ORDER, shortTypeName } f
 import { RequestError, type NodeInfo } from '../xds/wire';
 import { StatusError } from '../xds/status-error';
 import type { StreamFlavor, StreamInfo, StreamObserver } from './observer';
+import { PendingTypes } from './pending-types';
 import { logger } from '../log';
 
 const log = logger('xds-stream');
@@ -101,7 +102,7 @@ export abstract class XdsStream {
   private stopRevocationWatch: (() => void) | undefined;
   private writing = false;
   /** Types waiting to be pushed, with whether the push is forced (a fresh subscription). */
-  private readonly pending = new Map<string, boolean>();
+  private readonly pending = new PendingTypes();
   private closed = false;
   /** Unserved types already logged; created on the first one (most streams never see one). */
   private ignoredTypes: Set<string> | undefined;
@@ -206,31 +207,33 @@ export abstract class XdsStream {
   private onSnapshot(snapshot: Snapshot): void {
     this.snapshot = snapshot;
     // Mark every type first and flush once, so the queue sends them in warming order.
-    for (const typeUrl of this.subscribedTypes()) this.pending.set(typeUrl, this.pending.get(typeUrl) ?? false);
+    for (const typeUrl of this.subscribedTypes()) this.pending.mark(typeUrl, false);
     if (!this.writing) this.flush();
   }
 
   /** Asks for a type to be (re)computed and sent as soon as the outbound queue is free. */
   protected schedule(typeUrl: string, force: boolean): void {
     if (this.closed) return;
-    this.pending.set(typeUrl, force || (this.pending.get(typeUrl) ?? false));
+    this.pending.mark(typeUrl, force);
     if (!this.writing) this.flush();
   }
+
+  /** A write's completion: one function per stream, not a closure per write. */
+  private readonly afterWrite = (): void => {
+    this.writing = false;
+    this.flush();
+  };
 
   private flush(): void {
     // Without a snapshot, pending work (including forced first answers) waits for one.
     while (!this.writing && this.pending.size > 0 && !this.closed && this.snapshot) {
       const typeUrl = this.nextPendingType();
       if (typeUrl === undefined) break; // only held types are pending
-      const force = this.pending.get(typeUrl) ?? false;
-      this.pending.delete(typeUrl);
+      const force = this.pending.take(typeUrl) ?? false;
       const response = this.buildResponse(typeUrl, force);
       if (!response) continue;
       this.writing = true;
-      this.call.write(response.bytes, () => {
-        this.writing = false;
-        this.flush();
-      });
+      this.call.write(response.bytes, this.afterWrite);
       if (this.info) this.opts.observer?.responseSent?.(this.info, typeUrl, response.version, response.nonce, response.resourceCount, response.selection);
       this.afterParentSent(typeUrl, response.set, response.selection);
     }
@@ -241,7 +244,7 @@ export abstract class XdsStream {
     const limit = this.held?.fromIndex ?? WARMING_ORDER.length;
     for (let i = 0; i < limit; i++) if (this.pending.has(WARMING_ORDER[i]!)) return WARMING_ORDER[i];
     if (this.held) return undefined;
-    return this.pending.keys().next().value as string;
+    return this.pending.first();
   }
 
   /** The parent/child rules of the header comment, after a response of a parent type went out. */
