@@ -49,12 +49,11 @@ const NOT_ENTITLED = /^not entitled to (\S+) /;
 interface StreamTracking {
   service: string;
   transport: string;
-  /** Types this stream has been sent at least once. */
-  types: Set<string>;
   /**
    * The latest response per type: its nonce, write time (ms) and whether it still awaits its
    * ACK. Only the latest response of a type can be ACKed (older nonces are stale), so one per
-   * type, updated in place (this runs for every response of every stream).
+   * type, updated in place (this runs for every response of every stream). A type is here
+   * once the stream has been sent it at least once.
    */
   outstanding: Map<string, { nonce: string; sentAtMs: number; awaitingAck: boolean }>;
 }
@@ -149,7 +148,7 @@ export class MeshdMetrics implements StreamObserver {
 
   streamOpened(stream: StreamInfo): void {
     const transport = transportOf(stream.peer);
-    this.tracked.set(stream.id, { service: stream.service, transport, types: new Set(), outstanding: new Map() });
+    this.tracked.set(stream.id, { service: stream.service, transport, outstanding: new Map() });
     this.streams.inc({ service: stream.service, transport });
   }
 
@@ -158,7 +157,7 @@ export class MeshdMetrics implements StreamObserver {
     if (!tracking) return;
     this.tracked.delete(stream.id);
     this.streams.dec({ service: tracking.service, transport: tracking.transport });
-    for (const typeUrl of tracking.types) this.subscriptions.dec({ type: shortTypeName(typeUrl), transport: tracking.transport });
+    for (const typeUrl of tracking.outstanding.keys()) this.subscriptions.dec({ type: shortTypeName(typeUrl), transport: tracking.transport });
   }
 
   responseSent(stream: StreamInfo, typeUrl: string, _version: string, nonce: string): void {
@@ -166,10 +165,6 @@ export class MeshdMetrics implements StreamObserver {
     this.responseCounts.add(type);
     const tracking = this.tracked.get(stream.id);
     if (!tracking) return;
-    if (!tracking.types.has(typeUrl)) {
-      tracking.types.add(typeUrl);
-      this.subscriptions.inc({ type, transport: tracking.transport });
-    }
     const latest = tracking.outstanding.get(typeUrl);
     if (latest) {
       latest.nonce = nonce;
@@ -177,6 +172,7 @@ export class MeshdMetrics implements StreamObserver {
       latest.awaitingAck = true;
     } else {
       tracking.outstanding.set(typeUrl, { nonce, sentAtMs: this.nowMs(), awaitingAck: true });
+      this.subscriptions.inc({ type, transport: tracking.transport });
     }
   }
 

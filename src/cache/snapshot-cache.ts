@@ -16,7 +16,12 @@ export class SnapshotInconsistentError extends Error {}
 
 export class SnapshotCache implements ConfigWatcher {
   private readonly snapshots = new Map<string, Snapshot>();
-  private readonly listeners = new Map<string, Set<SnapshotListener>>();
+  /**
+   * Per node key, its watchers: an array replaced (never mutated) when one comes or goes, so a
+   * notification iterates whatever it finds and a watcher may cancel itself meanwhile. Nearly
+   * every key has one watcher, and a one-element array is a fraction of a Set's size.
+   */
+  private readonly listeners = new Map<string, readonly SnapshotListener[]>();
 
   /**
    * Publishes a node's snapshot and notifies its watchers. An inconsistent snapshot (a listener
@@ -28,7 +33,6 @@ export class SnapshotCache implements ConfigWatcher {
     if (this.snapshots.get(nodeKey) === snapshot) return;
     this.snapshots.set(nodeKey, snapshot);
     const listeners = this.listeners.get(nodeKey);
-    // A Set tolerates listeners removing themselves while it is iterated.
     if (listeners) for (const listener of listeners) listener(snapshot);
   }
 
@@ -45,19 +49,15 @@ export class SnapshotCache implements ConfigWatcher {
   }
 
   watch(nodeKey: string, listener: SnapshotListener): () => void {
-    let set = this.listeners.get(nodeKey);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(nodeKey, set);
-    }
-    set.add(listener);
+    const watchers = this.listeners.get(nodeKey) ?? [];
+    if (!watchers.includes(listener)) this.listeners.set(nodeKey, [...watchers, listener]);
     const current = this.snapshots.get(nodeKey);
     if (current) listener(current);
     return () => {
-      const watchers = this.listeners.get(nodeKey);
-      if (!watchers) return;
-      watchers.delete(listener);
-      if (watchers.size === 0) this.listeners.delete(nodeKey);
+      const remaining = this.listeners.get(nodeKey)?.filter((watcher) => watcher !== listener);
+      if (remaining === undefined) return;
+      if (remaining.length === 0) this.listeners.delete(nodeKey);
+      else this.listeners.set(nodeKey, remaining);
     };
   }
 }
