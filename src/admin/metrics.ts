@@ -76,14 +76,41 @@ class CountsByType {
   }
 }
 
+/**
+ * A gauge's values per label pair kept in plain numbers (every stream that opens or closes moves
+ * two or three of them: a reconnect storm is tens of thousands of changes) and set on the
+ * prom-client gauge when it is read.
+ */
+class GaugeByPair<A extends string, B extends string> {
+  /** By the first label's value, then the second's. */
+  private readonly values = new Map<string, Map<string, { labels: Record<A | B, string>; value: number }>>();
+
+  constructor(private readonly first: A, private readonly second: B) {}
+
+  add(a: string, b: string, delta: number): void {
+    let byB = this.values.get(a);
+    if (!byB) {
+      byB = new Map();
+      this.values.set(a, byB);
+    }
+    const entry = byB.get(b);
+    if (entry) entry.value += delta;
+    else byB.set(b, { labels: { [this.first]: a, [this.second]: b } as Record<A | B, string>, value: delta });
+  }
+
+  setOn(gauge: Gauge<A | B>): void {
+    for (const byB of this.values.values()) for (const { labels, value } of byB.values()) gauge.set(labels, value);
+  }
+}
+
 export class MeshdMetrics implements StreamObserver {
   readonly registry = new Registry();
   private readonly nowMs: () => number;
   private readonly tracked = new Map<number, StreamTracking>();
   private expirySource: (() => Date | undefined) | undefined;
 
-  private readonly streams: Gauge<'service' | 'transport'>;
-  private readonly subscriptions: Gauge<'type' | 'transport'>;
+  private readonly streams = new GaugeByPair('service', 'transport');
+  private readonly subscriptions = new GaugeByPair('type', 'transport');
   private readonly responseCounts = new CountsByType();
   private readonly ackCounts = new CountsByType();
   private readonly nacks: Counter<'type'>;
@@ -100,9 +127,9 @@ export class MeshdMetrics implements StreamObserver {
   constructor(options: MeshdMetricsOptions = {}) {
     this.nowMs = options.nowMs ?? (() => performance.now());
     const registers = [this.registry];
-    this.streams = new Gauge({ name: 'meshd_xds_connected_streams', help: 'Connected xDS/SDS streams by service and transport', labelNames: ['service', 'transport'], registers });
-    this.subscriptions = new Gauge({ name: 'meshd_xds_stream_types', help: 'Connected streams that have been sent each resource type, by transport', labelNames: ['type', 'transport'], registers });
-    const { responseCounts, ackCounts } = this;
+    const { streams, subscriptions, responseCounts, ackCounts } = this;
+    new Gauge({ name: 'meshd_xds_connected_streams', help: 'Connected xDS/SDS streams by service and transport', labelNames: ['service', 'transport'], registers, collect() { streams.setOn(this); } });
+    new Gauge({ name: 'meshd_xds_stream_types', help: 'Connected streams that have been sent each resource type, by transport', labelNames: ['type', 'transport'], registers, collect() { subscriptions.setOn(this); } });
     new Counter({ name: 'meshd_xds_responses_sent_total', help: 'Discovery responses (pushes) sent, by resource type', labelNames: ['type'], registers, collect() { responseCounts.drainInto(this); } });
     new Counter({ name: 'meshd_xds_acks_total', help: 'ACKs received, by resource type', labelNames: ['type'], registers, collect() { ackCounts.drainInto(this); } });
     this.nacks = new Counter({ name: 'meshd_xds_nacks_total', help: 'NACKs received, by resource type', labelNames: ['type'], registers });
@@ -149,15 +176,15 @@ export class MeshdMetrics implements StreamObserver {
   streamOpened(stream: StreamInfo): void {
     const transport = transportOf(stream.peer);
     this.tracked.set(stream.id, { service: stream.service, transport, outstanding: new Map() });
-    this.streams.inc({ service: stream.service, transport });
+    this.streams.add(stream.service, transport, 1);
   }
 
   streamClosed(stream: StreamInfo): void {
     const tracking = this.tracked.get(stream.id);
     if (!tracking) return;
     this.tracked.delete(stream.id);
-    this.streams.dec({ service: tracking.service, transport: tracking.transport });
-    for (const typeUrl of tracking.outstanding.keys()) this.subscriptions.dec({ type: shortTypeName(typeUrl), transport: tracking.transport });
+    this.streams.add(tracking.service, tracking.transport, -1);
+    for (const typeUrl of tracking.outstanding.keys()) this.subscriptions.add(shortTypeName(typeUrl), tracking.transport, -1);
   }
 
   responseSent(stream: StreamInfo, typeUrl: string, _version: string, nonce: string): void {
@@ -172,7 +199,7 @@ export class MeshdMetrics implements StreamObserver {
       latest.awaitingAck = true;
     } else {
       tracking.outstanding.set(typeUrl, { nonce, sentAtMs: this.nowMs(), awaitingAck: true });
-      this.subscriptions.inc({ type, transport: tracking.transport });
+      this.subscriptions.add(type, tracking.transport, 1);
     }
   }
 
