@@ -5,6 +5,9 @@ import { hash } from 'node:crypto';
 import { messageType } from '../xds/protos';
 import { TypeUrl, messageNameOf } from '../xds/type-urls';
 import { anyField, deltaResourceField, SotwField } from '../xds/wire';
+import { encodeMessage } from '../xds/encode';
+import { planOf } from '../xds/encode-plan';
+import { convertScalar } from '../xds/encode-scalars';
 
 export interface ResourceRef {
   typeUrl: string;
@@ -50,49 +53,57 @@ export function contentVersion(bytes: Uint8Array | string): string {
 
 /**
  * Encodes a resource given as a protobufjs-shaped object (camelCase fields, enums by name, Any
- * fields as `{'@type': url, ...fields}`).
+ * fields as `{'@type': url, ...fields}`), to the bytes protobufjs's fromObject + encode give.
  */
 export function encodeResource(typeUrl: string, name: string, message: object): EncodedResource {
-  const Type = messageType(messageNameOf(typeUrl));
-  const normalized = Type.fromObject(message);
-  const bytes = Type.encode(normalized).finish();
-  return new EncodedResource(typeUrl, name, bytes, contentVersion(bytes), referencesOf(typeUrl, name, normalized as unknown as ConvertedMessage));
+  const bytes = encodeMessage(messageType(messageNameOf(typeUrl)), message);
+  return new EncodedResource(typeUrl, name, bytes, contentVersion(bytes), referencesOf(typeUrl, name, message as PlainListener & PlainCluster));
 }
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const EDS_DISCOVERY_TYPE = 3; // envoy.config.cluster.v3.Cluster.DiscoveryType.EDS
 
-interface DecodedAny { type_url?: string; value?: Uint8Array }
-interface DecodedFilterChain { filters?: { typedConfig?: DecodedAny }[] }
-interface DecodedListener { filterChains?: DecodedFilterChain[]; defaultFilterChain?: DecodedFilterChain; apiListener?: { apiListener?: DecodedAny } }
-interface DecodedCluster { type?: number; edsClusterConfig?: { serviceName?: string } }
-/** A message as protobufjs's fromObject made it: the shape decoding gives (enums as numbers, Any as type_url and value). */
-type ConvertedMessage = DecodedCluster & DecodedListener;
+// The resources as given to encodeResource (already encoded, so of valid shapes). Values are read
+// as fromObject converts them: strings through String(), enums by name or number.
+interface PlainAny { '@type'?: string; type_url?: unknown; value?: unknown; rds?: { routeConfigName?: unknown } }
+interface PlainFilterChain { filters?: { typedConfig?: PlainAny }[] }
+interface PlainListener { filterChains?: PlainFilterChain[]; defaultFilterChain?: PlainFilterChain; apiListener?: { apiListener?: PlainAny } }
+interface PlainCluster { type?: unknown; edsClusterConfig?: { serviceName?: unknown } }
 
-/**
- * What a cluster or listener points at (EDS service names, RDS route configuration names), read
- * from the message as converted for encoding (the same shape decoding its bytes would give, so
- * it holds whatever shape the message was built from, without decoding it again).
- */
-function referencesOf(typeUrl: string, name: string, message: ConvertedMessage): ResourceRef[] {
+/** What a cluster or listener points at (EDS service names, RDS route configuration names). */
+function referencesOf(typeUrl: string, name: string, message: PlainListener & PlainCluster): ResourceRef[] {
   if (typeUrl === TypeUrl.Cluster) {
-    const cluster: DecodedCluster = message;
-    if (cluster.type !== EDS_DISCOVERY_TYPE) return [];
-    return [{ typeUrl: TypeUrl.ClusterLoadAssignment, name: cluster.edsClusterConfig?.serviceName || name }];
+    const cluster: PlainCluster = message;
+    if (cluster.type !== 'EDS' && cluster.type !== EDS_DISCOVERY_TYPE) return [];
+    const serviceName = cluster.edsClusterConfig?.serviceName;
+    return [{ typeUrl: TypeUrl.ClusterLoadAssignment, name: (serviceName != null ? String(serviceName) : '') || name }];
   }
   if (typeUrl !== TypeUrl.Listener) return [];
-  const listener: DecodedListener = message;
-  const hcms: DecodedAny[] = [];
+  const listener: PlainListener = message;
+  const configs: PlainAny[] = [];
   for (const chain of [...(listener.filterChains ?? []), ...(listener.defaultFilterChain ? [listener.defaultFilterChain] : [])]) {
-    for (const filter of chain.filters ?? []) if (filter.typedConfig) hcms.push(filter.typedConfig);
+    for (const filter of chain.filters ?? []) if (filter.typedConfig) configs.push(filter.typedConfig);
   }
-  if (listener.apiListener?.apiListener) hcms.push(listener.apiListener.apiListener);
+  if (listener.apiListener?.apiListener) configs.push(listener.apiListener.apiListener);
   const routes = new Set<string>();
-  const Hcm = messageType(HCM_TYPE);
-  for (const any of hcms) {
-    if (!any.type_url?.endsWith(`/${HCM_TYPE}`) || !any.value) continue;
-    const hcm = Hcm.decode(any.value) as unknown as { rds?: { routeConfigName?: string } };
-    if (hcm.rds?.routeConfigName) routes.add(hcm.rds.routeConfigName);
+  for (const any of configs) {
+    const route = rdsRouteName(any);
+    if (route) routes.add(route);
   }
   return [...routes].sort().map((route) => ({ typeUrl: TypeUrl.RouteConfiguration, name: route }));
+}
+
+/** The RDS route configuration an Any holding an HttpConnectionManager names, in either form of Any. */
+function rdsRouteName(any: PlainAny): string | undefined {
+  const target = any['@type'] ? planOf(messageType('google.protobuf.Any')).anyTarget(any['@type']) : undefined;
+  if (target) {
+    if (!target.typeUrl.endsWith(`/${HCM_TYPE}`)) return undefined;
+    const routeName = any.rds?.routeConfigName;
+    return routeName != null ? String(routeName) : undefined;
+  }
+  // `{type_url, value}`: the HttpConnectionManager already encoded.
+  const value = any.value != null ? convertScalar('bytes', any.value) : undefined;
+  if (any.type_url == null || !String(any.type_url).endsWith(`/${HCM_TYPE}`) || !value) return undefined;
+  const hcm = messageType(HCM_TYPE).decode(Uint8Array.from(value as ArrayLike<number>)) as unknown as { rds?: { routeConfigName?: string } };
+  return hcm.rds?.routeConfigName;
 }
