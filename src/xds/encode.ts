@@ -93,10 +93,21 @@ function enumNumber(kind: Extract<ValueKind, { kind: 'enum' }>, raw: unknown, re
   return repeated ? kind.defaultNumber : UNSET;
 }
 
-/** A scalar or enum element of a repeated or map field, converted; bytes fromObject cannot take fail as the writer would. */
-function convertElement(field: FieldPlan, raw: unknown, repeated: boolean): ScalarValue | typeof UNSET {
+/** A scalar or enum value of a map entry, converted; UNSET leaves the entry out (fromObject does not create it). */
+function convertMapValue(field: FieldPlan, raw: unknown): ScalarValue | typeof UNSET {
   const { value } = field;
-  if (value.kind === 'enum') return enumNumber(value, raw, repeated);
+  if (value.kind === 'enum') return enumNumber(value, raw, false);
+  if (value.kind !== 'scalar') throw new Error(`${field.fullName}: not a scalar field`);
+  return convertScalar(value.type, raw);
+}
+
+/**
+ * A scalar or enum element of a repeated field, converted. An element fromObject cannot convert
+ * (bytes without a length) leaves a hole that protobufjs's writer fails on; so does this.
+ */
+function convertElement(field: FieldPlan, raw: unknown): ScalarValue {
+  const { value } = field;
+  if (value.kind === 'enum') return enumNumber(value, raw, true)!;
   if (value.kind !== 'scalar') throw new Error(`${field.fullName}: not a scalar field`);
   const converted = convertScalar(value.type, raw);
   if (converted === UNSET) throw new TypeError(`${field.fullName}: bytes expected`);
@@ -187,7 +198,7 @@ class Encoding {
       const slot = this.pieces.push(0) - 1;
       const type = scalarTypeOf(field);
       let body = 0;
-      for (const element of raw) body += scalarSize(type, convertElement(field, element, true));
+      for (const element of raw) body += scalarSize(type, convertElement(field, element));
       this.pieces[slot] = body;
       return field.keySize + varint32Size(body) + body;
     }
@@ -200,7 +211,7 @@ class Encoding {
       return size;
     }
     const type = scalarTypeOf(field);
-    for (const element of raw) size += field.keySize + scalarSize(type, convertElement(field, element, true));
+    for (const element of raw) size += field.keySize + scalarSize(type, convertElement(field, element));
     return size;
   }
 
@@ -209,14 +220,17 @@ class Encoding {
     const { value } = field;
     let size = 0;
     for (const key of Object.keys(raw)) {
+      const element = raw[key];
+      const converted = value.kind === 'message' ? UNSET : convertMapValue(field, element);
+      // A value fromObject cannot convert (an unknown enum name, bytes without a length) leaves no entry at all.
+      if (value.kind !== 'message' && converted === UNSET) continue;
       const slot = this.pieces.push(0) - 1;
       let entry = 1 + scalarSize(field.mapKeyType!, key) + 1;
-      const element = raw[key];
       if (value.kind === 'message') {
         checkObject(field, element);
         entry += this.measureNested(value.plan, element, depth + 1);
       } else {
-        entry += scalarSize(scalarTypeOf(field), convertElement(field, element, false));
+        entry += scalarSize(scalarTypeOf(field), converted);
       }
       this.pieces[slot] = entry;
       size += field.keySize + varint32Size(entry) + entry;
@@ -291,7 +305,7 @@ class Encoding {
       sink.varint32(field.key);
       sink.varint32(this.pieces[this.nextPiece++] as number);
       const type = scalarTypeOf(field);
-      for (const element of raw) writeScalar(sink, type, convertElement(field, element, true));
+      for (const element of raw) writeScalar(sink, type, convertElement(field, element));
       return;
     }
     if (value.kind === 'message') {
@@ -304,7 +318,7 @@ class Encoding {
     const type = scalarTypeOf(field);
     for (const element of raw) {
       sink.varint32(field.key);
-      writeScalar(sink, type, convertElement(field, element, true));
+      writeScalar(sink, type, convertElement(field, element));
     }
   }
 
@@ -313,18 +327,20 @@ class Encoding {
     const { value } = field;
     const keyType = field.mapKeyType!;
     for (const key of Object.keys(raw)) {
+      const element = raw[key];
+      const converted = value.kind === 'message' ? UNSET : convertMapValue(field, element);
+      if (value.kind !== 'message' && converted === UNSET) continue;
       sink.varint32(field.key);
       sink.varint32(this.pieces[this.nextPiece++] as number);
       sink.varint32((MAP_ENTRY_KEY_FIELD << 3) | protobuf.types.mapKey[keyType as 'string']);
       writeScalar(sink, keyType, key);
-      const element = raw[key];
       if (value.kind === 'message') {
         sink.varint32((MAP_ENTRY_VALUE_FIELD << 3) | 2);
         this.writeNested(value.plan, element as PlainMessage, depth + 1);
       } else {
         const type = scalarTypeOf(field);
         sink.varint32((MAP_ENTRY_VALUE_FIELD << 3) | protobuf.types.basic[type]);
-        writeScalar(sink, type, convertElement(field, element, false));
+        writeScalar(sink, type, converted);
       }
     }
   }
