@@ -5,7 +5,7 @@ import { hash } from 'node:crypto';
 import { messageType } from '../xds/protos';
 import { TypeUrl, messageNameOf } from '../xds/type-urls';
 import { anyField, deltaResourceField, SotwField } from '../xds/wire';
-import { encodeMessage } from '../xds/encode';
+import { measureMessage, type MeasuredMessage } from '../xds/encode';
 import { planOf } from '../xds/encode-plan';
 import { convertScalar } from '../xds/encode-scalars';
 
@@ -23,12 +23,16 @@ export class EncodedResource {
   readonly value: Uint8Array;
   private deltaFieldBytes: Buffer | undefined;
 
+  /** Content-derived: the same bytes give the same version across restarts. */
+  readonly version: string;
+
   constructor(
     readonly typeUrl: string,
     readonly name: string,
-    value: Uint8Array,
-    /** Content-derived: the same bytes give the same version across restarts. */
-    readonly version: string,
+    /** The serialized message, or one measured and written straight into this resource's buffer. */
+    value: Uint8Array | MeasuredMessage,
+    /** Its version; by default derived from the bytes (`contentVersion`). */
+    version: string | undefined,
     readonly dependsOn: readonly ResourceRef[],
   ) {
     // The three encodings nest (field > Any > value): the Any and the value are views into the
@@ -36,7 +40,8 @@ export class EncodedResource {
     const { field, any } = anyField(SotwField.resources, typeUrl, value);
     this.sotwField = field;
     this.any = any;
-    this.value = field.subarray(field.length - value.length);
+    this.value = field.subarray(field.length - (value instanceof Uint8Array ? value.length : value.size));
+    this.version = version ?? contentVersion(this.value);
   }
 
   /** `resources` field of a DeltaDiscoveryResponse; built on first use, then shared. */
@@ -56,8 +61,8 @@ export function contentVersion(bytes: Uint8Array | string): string {
  * fields as `{'@type': url, ...fields}`), to the bytes protobufjs's fromObject + encode give.
  */
 export function encodeResource(typeUrl: string, name: string, message: object): EncodedResource {
-  const bytes = encodeMessage(messageType(messageNameOf(typeUrl)), message);
-  return new EncodedResource(typeUrl, name, bytes, contentVersion(bytes), referencesOf(typeUrl, name, message as PlainListener & PlainCluster));
+  const measured = measureMessage(messageType(messageNameOf(typeUrl)), message);
+  return new EncodedResource(typeUrl, name, measured, undefined, referencesOf(typeUrl, name, message as PlainListener & PlainCluster));
 }
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';

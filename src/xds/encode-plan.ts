@@ -14,6 +14,8 @@ export type ValueKind =
   | { readonly kind: 'message'; readonly plan: MessagePlan };
 
 export interface FieldPlan {
+  /** The field number. */
+  readonly id: number;
   /** The property name protobufjs reads (camelCase, or as the proto spells it for protobufjs's own google types). */
   readonly name: string;
   /** `.package.Message.field`, as protobufjs's errors name it. */
@@ -54,6 +56,8 @@ export class MessagePlan {
   /** protobufjs's message class of the type: an instance of it is encoded by protobufjs itself. */
   readonly ctor: protobuf.Constructor<object>;
   private fieldPlans: readonly FieldPlan[] | undefined;
+  private fieldsByName: ReadonlyMap<string, FieldPlan> | undefined;
+  private readsInherited: boolean | undefined;
   private readonly anyTargets = new Map<string, AnyTarget | undefined>();
 
   constructor(readonly type: protobuf.Type) {
@@ -65,6 +69,29 @@ export class MessagePlan {
   get fields(): readonly FieldPlan[] {
     this.fieldPlans ??= [...this.type.fieldsArray].sort((a, b) => a.id - b.id).map(fieldPlan);
     return this.fieldPlans;
+  }
+
+  /**
+   * The fields `message` may set, by number. Envoy's messages have dozens of fields and a
+   * translated object sets a few, so for a plain object only its own properties are looked up.
+   * protobufjs reads every field through the prototype chain too: where that could find
+   * something (an object with another prototype, a field named like an Object.prototype member)
+   * every field is visited.
+   */
+  fieldsOf(message: object): readonly FieldPlan[] {
+    this.fieldsByName ??= new Map(this.fields.map((field) => [field.name, field]));
+    this.readsInherited ??= this.fields.some((field) => field.name in Object.prototype);
+    if (this.readsInherited || Object.getPrototypeOf(message) !== Object.prototype) return this.fields;
+    const present: FieldPlan[] = [];
+    let ordered = true;
+    for (const name of Object.getOwnPropertyNames(message)) {
+      const field = this.fieldsByName.get(name);
+      if (!field) continue;
+      if (present.length > 0 && present[present.length - 1]!.id > field.id) ordered = false;
+      present.push(field);
+    }
+    if (!ordered) present.sort((a, b) => a.id - b.id);
+    return present;
   }
 
   /**
@@ -110,6 +137,7 @@ function fieldPlan(field: protobuf.Field): FieldPlan {
   const isMap = field instanceof protobuf.MapField;
   const key = ((field.id << 3) | (isMap || packed ? WIRE_LENGTH_DELIMITED : wireType)) >>> 0;
   return {
+    id: field.id,
     name: field.name,
     fullName: field.fullName,
     key,

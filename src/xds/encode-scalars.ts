@@ -84,8 +84,7 @@ function longBits(value: unknown): protobuf.util.LongBits {
 
 /** A growing position in an exactly sized buffer. */
 export class ByteSink {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
+  constructor(readonly buf: Buffer, public pos = 0) {}
 
   varint32(value: number): void {
     const { buf } = this;

@@ -53,10 +53,29 @@ function deepFreeze(value: unknown): void {
 
 /** The bytes of `message` as `type`: what `type.encode(type.fromObject(message)).finish()` gives. */
 export function encodeMessage(type: protobuf.Type, message: object): Buffer {
+  const measured = measureMessage(type, message);
+  const bytes = Buffer.allocUnsafe(measured.size);
+  measured.writeTo(bytes, 0);
+  return bytes;
+}
+
+/** A message measured for encoding: its size, then its bytes written wherever the caller has room. */
+export interface MeasuredMessage {
+  readonly size: number;
+  /** Writes the `size` bytes at `at`; once. */
+  writeTo(target: Buffer, at: number): void;
+}
+
+/** `encodeMessage` in two steps, so the bytes can be written into a larger buffer (an Any, a field) without a copy. */
+export function measureMessage(type: protobuf.Type, message: object): MeasuredMessage {
   const plan = planOf(type);
-  if (message instanceof plan.ctor || sharedEncodings.has(message)) return preEncoded(plan, message, 0);
+  if (message instanceof plan.ctor || sharedEncodings.has(message)) return preMeasured(preEncoded(plan, message, 0));
   if (plan.fields.length > 0 && !isObject(message)) throw new TypeError(`${type.fullName}: object expected`);
-  return new Encoding().encode(plan, message as PlainMessage, 0);
+  return new Encoding().measure(plan, message as PlainMessage, 0);
+}
+
+function preMeasured(bytes: Buffer): MeasuredMessage {
+  return { size: bytes.length, writeTo: (target, at) => { target.set(bytes, at); } };
 }
 
 function isObject(value: unknown): value is PlainMessage {
@@ -77,7 +96,7 @@ function preEncoded(plan: MessagePlan, message: object, depth: number): Buffer {
   let bytes = byPlan.get(plan);
   if (!bytes) {
     // Memory of its own: it lives as long as the shared message, and a pool slice would pin a slab.
-    bytes = new Encoding(Buffer.allocUnsafeSlow).encode(plan, message as PlainMessage, depth);
+    bytes = new Encoding().encode(plan, message as PlainMessage, depth, Buffer.allocUnsafeSlow);
     byPlan.set(plan, bytes);
   }
   return bytes;
@@ -118,23 +137,42 @@ function scalarTypeOf(field: FieldPlan): 'int32' | Extract<ValueKind, { kind: 's
   return field.value.kind === 'scalar' ? field.value.type : 'int32';
 }
 
-class Encoding {
+class Encoding implements MeasuredMessage {
   /**
    * Per nested message, map entry and packed run, in visiting order: its length, or for a
    * pre-encoded message its bytes. The write pass reads them back in the same order.
    */
   private readonly pieces: (number | Buffer)[] = [];
   private nextPiece = 0;
+  /** Per message walked, the fields the measuring pass found in it, for the write pass. */
+  private readonly fieldLists: (readonly FieldPlan[])[] = [];
+  private nextFieldList = 0;
   private sink!: ByteSink;
+  size = 0;
+  private plan!: MessagePlan;
+  private message!: PlainMessage;
+  private depth = 0;
 
-  constructor(private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafe) {}
+  /** Encodes in one go into a buffer of its own from `allocate`. */
+  encode(plan: MessagePlan, message: PlainMessage, depth: number, allocate: (size: number) => Buffer): Buffer {
+    this.measure(plan, message, depth);
+    const bytes = allocate(this.size);
+    this.writeTo(bytes, 0);
+    return bytes;
+  }
 
-  encode(plan: MessagePlan, message: PlainMessage, depth: number): Buffer {
-    const size = this.measureMessage(plan, message, depth);
-    this.sink = new ByteSink(this.allocate(size));
-    this.writeMessage(plan, message, depth);
-    if (this.sink.pos !== size) throw new Error(`${plan.type.fullName}: encoded ${this.sink.pos} bytes, measured ${size}`);
-    return this.sink.buf;
+  measure(plan: MessagePlan, message: PlainMessage, depth: number): this {
+    this.plan = plan;
+    this.message = message;
+    this.depth = depth;
+    this.size = this.measureMessage(plan, message, depth);
+    return this;
+  }
+
+  writeTo(target: Buffer, at: number): void {
+    this.sink = new ByteSink(target, at);
+    this.writeMessage(this.plan, this.message, this.depth);
+    if (this.sink.pos !== at + this.size) throw new Error(`${this.plan.type.fullName}: encoded ${this.sink.pos - at} bytes, measured ${this.size}`);
   }
 
   // ---- measuring ----
@@ -149,7 +187,9 @@ class Encoding {
       }
     }
     let size = 0;
-    for (const field of plan.fields) {
+    const fields = plan.fieldsOf(message);
+    this.fieldLists.push(fields);
+    for (const field of fields) {
       const raw = message[field.name];
       if (field.mapKeyType) {
         if (raw) size += this.measureMap(field, raw, depth);
@@ -252,7 +292,7 @@ class Encoding {
         return;
       }
     }
-    for (const field of plan.fields) {
+    for (const field of this.fieldLists[this.nextFieldList++]!) {
       const raw = message[field.name];
       if (field.mapKeyType) {
         if (raw) this.writeMap(field, raw as PlainMessage, depth);

@@ -4,6 +4,7 @@
 // Requests are decoded with protobufjs and checked for absurd sizes before anything else.
 import * as protobuf from 'protobufjs';
 import { messageType } from './protos';
+import type { MeasuredMessage } from './encode';
 
 const WIRE_LEN = 2;
 
@@ -48,9 +49,10 @@ export function lengthDelimitedField(fieldNumber: number, payload: Uint8Array | 
  * A field holding a google.protobuf.Any (type_url = 1, value = 2), and the Any itself: a view
  * into the same bytes, so both forms of a resource cost one buffer.
  */
-export function anyField(fieldNumber: number, typeUrl: string, value: Uint8Array): { field: Buffer; any: Buffer } {
+export function anyField(fieldNumber: number, typeUrl: string, value: Uint8Array | MeasuredMessage): { field: Buffer; any: Buffer } {
+  const valueLength = value instanceof Uint8Array ? value.length : value.size;
   const urlLength = Buffer.byteLength(typeUrl);
-  const anyLength = varintSize(tag(1)) + varintSize(urlLength) + urlLength + varintSize(tag(2)) + varintSize(value.length) + value.length;
+  const anyLength = varintSize(tag(1)) + varintSize(urlLength) + urlLength + varintSize(tag(2)) + varintSize(valueLength) + valueLength;
   const key = tag(fieldNumber);
   const headerLength = varintSize(key) + varintSize(anyLength);
   // Memory of its own: a long-lived slice of Node's shared pool would pin the whole 8 KB slab.
@@ -58,8 +60,10 @@ export function anyField(fieldNumber: number, typeUrl: string, value: Uint8Array
   let at = writeVarint(field, writeVarint(field, 0, key), anyLength);
   at = writeVarint(field, writeVarint(field, at, tag(1)), urlLength);
   at += field.write(typeUrl, at, 'utf8');
-  at = writeVarint(field, writeVarint(field, at, tag(2)), value.length);
-  field.set(value, at);
+  at = writeVarint(field, writeVarint(field, at, tag(2)), valueLength);
+  // A measured message is written in place: no buffer of its own to copy from.
+  if (value instanceof Uint8Array) field.set(value, at);
+  else value.writeTo(field, at);
   return { field, any: field.subarray(headerLength) };
 }
 
