@@ -4,7 +4,7 @@
 import { hash } from 'node:crypto';
 import { messageType } from '../xds/protos';
 import { TypeUrl, messageNameOf } from '../xds/type-urls';
-import { anyField, deltaResourceField, SotwField } from '../xds/wire';
+import { anyField, anyFieldSize, deltaResourceField, SotwField } from '../xds/wire';
 import { measureMessage, type MeasuredMessage } from '../xds/encode';
 import { planOf } from '../xds/encode-plan';
 import { convertScalar } from '../xds/encode-scalars';
@@ -34,10 +34,12 @@ export class EncodedResource {
     /** Its version; by default derived from the bytes (`contentVersion`). */
     version: string | undefined,
     readonly dependsOn: readonly ResourceRef[],
+    /** Where to write the field (`anyFieldSize` bytes); by default memory of its own. */
+    memory?: Buffer,
   ) {
     // The three encodings nest (field > Any > value): the Any and the value are views into the
     // field, so a resource is held once, not three times (10,000 SDS snapshots held ~7 KB each).
-    const { field, any } = anyField(SotwField.resources, typeUrl, value);
+    const { field, any } = anyField(SotwField.resources, typeUrl, value, memory);
     this.sotwField = field;
     this.any = any;
     this.value = field.subarray(field.length - (value instanceof Uint8Array ? value.length : value.size));
@@ -63,6 +65,31 @@ export function contentVersion(bytes: Uint8Array | string): string {
 export function encodeResource(typeUrl: string, name: string, message: object): EncodedResource {
   const measured = measureMessage(messageType(messageNameOf(typeUrl)), message);
   return new EncodedResource(typeUrl, name, measured, undefined, referencesOf(typeUrl, name, message as PlainListener & PlainCluster));
+}
+
+/** A resource given to `encodeResources`. */
+export interface ResourceToEncode {
+  readonly typeUrl: string;
+  readonly name: string;
+  /** protobufjs-shaped, as `encodeResource` takes it. */
+  readonly message: object;
+}
+
+/**
+ * Encodes the resources of one snapshot, as `encodeResource` does, into one allocation of their
+ * own rather than one each: a translation makes ~10 resources per node, and an allocation of its
+ * own per resource was a tenth of its time. They are built, served and replaced together; a set
+ * carried into a later snapshot keeps at most its first snapshot's bytes alive.
+ */
+export function encodeResources(inputs: readonly ResourceToEncode[]): EncodedResource[] {
+  const measured = inputs.map((input) => measureMessage(messageType(messageNameOf(input.typeUrl)), input.message));
+  const sizes = inputs.map((input, i) => anyFieldSize(SotwField.resources, input.typeUrl, measured[i]!.size));
+  const memory = Buffer.allocUnsafeSlow(sizes.reduce((sum, size) => sum + size, 0));
+  let at = 0;
+  return inputs.map((input, i) => {
+    const field = memory.subarray(at, at += sizes[i]!);
+    return new EncodedResource(input.typeUrl, input.name, measured[i]!, undefined, referencesOf(input.typeUrl, input.name, input.message as PlainListener & PlainCluster), field);
+  });
 }
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
