@@ -1,6 +1,6 @@
 // A snapshot is what one node is served: per type URL, a set of encoded resources with a version
 // derived from their content. It is immutable once built; the cache swaps whole snapshots.
-import { contentVersion, EncodedResource, encodeResource } from './resource';
+import { contentVersion, EncodedResource, encodeResources } from './resource';
 import { lengthDelimitedField, sotwBody, SotwField } from '../xds/wire';
 import { nextNonce } from '../xds/nonce';
 import { shortTypeName } from '../xds/type-urls';
@@ -160,10 +160,12 @@ export class Snapshot {
     this.sets = byType;
   }
 
-  /** Encodes plain resource objects, per type URL. */
+  /** Encodes plain resource objects, per type URL (all of them into one allocation: `encodeResources`). */
   static fromResources(input: Readonly<Record<string, readonly ResourceInput[]>>): Snapshot {
-    return new Snapshot(Object.entries(input).map(([typeUrl, resources]) =>
-      new ResourceSet(typeUrl, resources.map((r) => encodeResource(typeUrl, r.name, r.message)))));
+    const entries = Object.entries(input);
+    const encoded = encodeResources(entries.flatMap(([typeUrl, resources]) => resources.map((r) => ({ typeUrl, name: r.name, message: r.message }))));
+    let next = 0;
+    return new Snapshot(entries.map(([typeUrl, resources]) => new ResourceSet(typeUrl, encoded.slice(next, next += resources.length))));
   }
 
   get(typeUrl: string): ResourceSet | undefined {

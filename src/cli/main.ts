@@ -1,23 +1,17 @@
 // meshd's command line. Each command is a thin layer over a function that returns what to print
-// and an exit code, so the functions are tested directly and the CLI stays small.
+// and an exit code, so the functions are tested directly and the CLI stays small. A command's
+// module is loaded when that command runs: `meshd serve` does not hold the importers, the
+// verifier, the etcd store tools or the bootstrap renderer in memory.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as path from 'node:path';
-import { runValidate } from './validate';
-import { runBootstrap } from './bootstrap';
-import { runVerify } from '../verify/verify';
-import { runAgent } from './agent';
-import { runServe, type ServeCommandOptions } from './serve';
-import { runStatus } from './status';
-import { runStatusEdges } from './status-edges';
+import type { ServeCommandOptions } from './serve';
+// admin-action has no dependencies: nothing to gain from loading it late.
 import { parseDurationSeconds, runAdminAction } from './admin-action';
-import { runDevCerts } from './dev-certs';
 import { stateRecoveryFromFlags } from './state-dir';
 import { routeGrpcLogs } from './grpc-logging';
 import { addSpecLimitOptions, specLimitsOf, type SpecLimitFlags } from './spec-limit-options';
-import { runApiKeysCreate, runApiKeysList, runApiKeysRevoke } from './api-keys';
 import { defaultKeysFile } from '../api/keys';
-import { runImportCloudFormation, runImportK8s, type ImportOptions, type ImportOutcome } from './import';
-import { runStoreExport, runStoreImport, runStoreKeygen } from './store';
+import type { ImportOptions, ImportOutcome } from './import';
 import { addEtcdClientOptions, type EtcdClientFlags } from './etcd-options';
 
 export const DEFAULT_STATE_DIR = '.meshd';
@@ -120,6 +114,7 @@ export function buildProgram(): Command {
   addEtcdClientOptions(addSpecLimitOptions(serve))
     .action(async (opts: { config?: string; store?: string; storeKeyFile?: string; storeLeaseTtl: number; replicaName?: string; xds: string[]; sdsSocket?: string; sdsSocketMode: number; stateDir: string; trustDomain: string; leafTtl: number; admin: string | false; adminPublic?: boolean; adoptCa?: boolean; newCa?: boolean; newNodeKey?: boolean } & SpecLimitFlags & ApiFlags & EtcdClientFlags) => {
       const { adoptCa, newCa, newNodeKey, etcdCa, etcdCert, etcdKey, etcdUser, etcdPasswordFile, ...serveOpts } = opts;
+      const { runServe } = await import('./serve');
       process.exitCode = await runServe({
         ...serveOpts,
         etcd: { etcdCa, etcdCert, etcdKey, etcdUser, etcdPasswordFile },
@@ -141,9 +136,11 @@ export function buildProgram(): Command {
     .option('--edges', 'print every caller -> service -> provider path with its TLS posture (mTLS with or without SAN check, one-way TLS, PERMISSIVE, plaintext, broken) and its proxies in sync; exits 1 when a path is broken')
     .action(async (opts: { admin: string; staleAfter: number; json?: boolean; edges?: boolean }) => {
       if (opts.edges) {
+        const { runStatusEdges } = await import('./status-edges');
         finish(await runStatusEdges({ adminUrl: opts.admin, json: Boolean(opts.json) }));
         return;
       }
+      const { runStatus } = await import('./status');
       finish(await runStatus({ adminUrl: opts.admin, json: Boolean(opts.json), staleAfterSeconds: opts.staleAfter, color: Boolean(process.stdout.isTTY) }));
     });
 
@@ -160,7 +157,10 @@ export function buildProgram(): Command {
     .requiredOption('--config <dir>', 'directory of mesh specs whose endpoints get certificates')
     .option('--dir <dir>', 'where to write them', 'certs-dev/files')
     .option('--trust-domain <name>', 'SPIFFE trust domain', 'meshd.local')
-    .action(async (opts: { config: string; dir: string; trustDomain: string }) => finish(await runDevCerts(opts.config, opts.dir, opts.trustDomain)));
+    .action(async (opts: { config: string; dir: string; trustDomain: string }) => {
+      const { runDevCerts } = await import('./dev-certs');
+      finish(await runDevCerts(opts.config, opts.dir, opts.trustDomain));
+    });
 
   const ca = program.command('ca').description('CA operations on a running meshd');
   ca.command('rollover')
@@ -192,7 +192,10 @@ export function buildProgram(): Command {
     .argument('<dir|file>', 'directory of .yaml/.yml/.json mesh specs, or one such file')
     .option('--trust-domain <name>', 'SPIFFE trust domain meshd issues certificates in', 'meshd.local');
   addSpecLimitOptions(validate)
-    .action(async (source: string, opts: { trustDomain: string } & SpecLimitFlags) => finish(await runValidate(source, opts.trustDomain, specLimitsOf(opts))));
+    .action(async (source: string, opts: { trustDomain: string } & SpecLimitFlags) => {
+      const { runValidate } = await import('./validate');
+      finish(await runValidate(source, opts.trustDomain, specLimitsOf(opts)));
+    });
 
   program.command('bootstrap')
     .description('print a bootstrap for a node: Envoy YAML by default, gRPC xDS JSON with --grpc')
@@ -209,6 +212,7 @@ export function buildProgram(): Command {
     .option('--grpc', 'print a gRPC xDS bootstrap (JSON) for a proxyless service instead')
     .option('--cert-dir <dir>', 'with --grpc: directory of the certificate files `meshd agent` keeps current')
     .action(async (opts: { node: string; xds: string[]; sdsSocket?: string; adminPort: number; adminAddress: string; ingressPort?: number; egressPort?: number; stateDir: string; config?: string; trustDomain: string; grpc?: boolean; certDir?: string }) => {
+      const { runBootstrap } = await import('./bootstrap');
       const result = await runBootstrap({
         nodeId: opts.node,
         xds: opts.xds.length > 0 ? opts.xds : [DEFAULT_XDS],
@@ -233,6 +237,7 @@ export function buildProgram(): Command {
     .option('--expiry-days <n>', 'certificates expiring within this many days are findings: failures, except short-lived ones (a lifetime under n days, rotated), which fail only with less than a quarter of their lifetime left', integer, 7)
     .option('--json', 'print JSON')
     .action(async (opts: { envoyAdmin: string; strict?: boolean; expiryDays: number; json?: boolean }) => {
+      const { runVerify } = await import('../verify/verify');
       finish(await runVerify({ envoyAdmin: opts.envoyAdmin, strict: Boolean(opts.strict), expiryDays: opts.expiryDays, json: Boolean(opts.json) }));
     });
 
@@ -244,6 +249,7 @@ export function buildProgram(): Command {
     .option('--token-file <file>', "file holding the node's credential (default: $MESHD_NODE_TOKEN, else derived from --state-dir)")
     .option('--state-dir <dir>', 'the state directory `meshd serve` uses, on the same host (never created here)', DEFAULT_STATE_DIR)
     .action(async (opts: { node: string; dir: string; sdsSocket?: string; tokenFile?: string; stateDir: string }) => {
+      const { runAgent } = await import('./agent');
       process.exitCode = await runAgent({ nodeId: opts.node, dir: opts.dir, stateDir: path.resolve(opts.stateDir), ...(opts.sdsSocket ? { sdsSocket: opts.sdsSocket } : {}), ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}) });
     });
 
@@ -258,7 +264,8 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .option('--state-dir <dir>', 'meshd state directory', DEFAULT_STATE_DIR)
     .option(keysFileOption, keysFileHelp)
-    .action((opts: { readOnly?: boolean; description?: string; json?: boolean; stateDir: string; keysFile?: string }) => {
+    .action(async (opts: { readOnly?: boolean; description?: string; json?: boolean; stateDir: string; keysFile?: string }) => {
+      const { runApiKeysCreate } = await import('./api-keys');
       finish(runApiKeysCreate(keysFileOf(opts), opts.readOnly ? 'read-only' : 'read-write', opts.description, Boolean(opts.json)));
     });
   apiKeys.command('list')
@@ -266,13 +273,19 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .option('--state-dir <dir>', 'meshd state directory', DEFAULT_STATE_DIR)
     .option(keysFileOption, keysFileHelp)
-    .action((opts: { json?: boolean; stateDir: string; keysFile?: string }) => finish(runApiKeysList(keysFileOf(opts), Boolean(opts.json))));
+    .action(async (opts: { json?: boolean; stateDir: string; keysFile?: string }) => {
+      const { runApiKeysList } = await import('./api-keys');
+      finish(runApiKeysList(keysFileOf(opts), Boolean(opts.json)));
+    });
   apiKeys.command('revoke')
     .description('remove a key; a running meshd refuses it from its next request')
     .argument('<access-key-id>', 'the key to revoke')
     .option('--state-dir <dir>', 'meshd state directory', DEFAULT_STATE_DIR)
     .option(keysFileOption, keysFileHelp)
-    .action((id: string, opts: { stateDir: string; keysFile?: string }) => finish(runApiKeysRevoke(keysFileOf(opts), id)));
+    .action(async (id: string, opts: { stateDir: string; keysFile?: string }) => {
+      const { runApiKeysRevoke } = await import('./api-keys');
+      finish(runApiKeysRevoke(keysFileOf(opts), id));
+    });
 
   const importCommand = program.command('import')
     .description('convert an App Mesh deployment to meshd spec files: CloudFormation templates or the App Mesh controller\'s Kubernetes resources');
@@ -291,6 +304,7 @@ export function buildProgram(): Command {
       + 'pass them when a template uses them. A resource without a name property is named by its logical ID. The report (stderr) counts what was imported and skipped '
       + 'and lists every warning and error; the exit code is 1 when the input cannot be converted or the result does not validate.\n')
     .action(async (templates: string[], opts: { parameter: string[]; out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags) => {
+      const { runImportCloudFormation } = await import('./import');
       finishImportCommand(await runImportCloudFormation(templates, opts.parameter, importOptionsOf(opts)));
     });
 
@@ -301,6 +315,7 @@ export function buildProgram(): Command {
       + 'VirtualRouter routes become Route resources, BackendGroups become backends. Selectors are dropped with a note, fields the CRD schema lacks with a warning; '
       + 'template leftovers (${VAR}, {{ }}, <placeholder>) are errors with file and line.\n')
     .action(async (paths: string[], opts: { out?: string; check?: boolean; trustDomain: string } & SpecLimitFlags) => {
+      const { runImportK8s } = await import('./import');
       finishImportCommand(await runImportK8s(paths, importOptionsOf(opts)));
     });
 
@@ -313,17 +328,24 @@ export function buildProgram(): Command {
     .option('--prune', 'also remove entries that have no file in the directory')
     .option('--trust-domain <name>', 'SPIFFE trust domain the specs are validated for', 'meshd.local')))
     .action(async (dir: string, opts: { store: string; prune?: boolean; trustDomain: string } & SpecLimitFlags & EtcdClientFlags) => {
+      const { runStoreImport } = await import('./store');
       finish(await runStoreImport(dir, { store: opts.store, prune: Boolean(opts.prune), trustDomain: opts.trustDomain, limits: specLimitsOf(opts), etcd: opts }));
     });
   storeCommand.command('keygen')
     .description('write a new key-encryption key for serve --store-key-file (32 random bytes, base64, mode 0600); never replaces a file')
     .argument('<file>', 'where to write it')
-    .action((file: string) => finish(runStoreKeygen(file)));
+    .action(async (file: string) => {
+      const { runStoreKeygen } = await import('./store');
+      finish(runStoreKeygen(file));
+    });
   addEtcdClientOptions(storeCommand.command('export')
     .description('write every entry of the store into a directory, one file each')
     .argument('<dir>', 'directory to write (created if missing)')
     .requiredOption('--store <url>', storeUrlHelp))
-    .action(async (dir: string, opts: { store: string } & EtcdClientFlags) => finish(await runStoreExport(dir, { store: opts.store, etcd: opts })));
+    .action(async (dir: string, opts: { store: string } & EtcdClientFlags) => {
+      const { runStoreExport } = await import('./store');
+      finish(await runStoreExport(dir, { store: opts.store, etcd: opts }));
+    });
 
   program.addHelpText('after', '\nLogs are JSON lines on stderr; set MESHD_LOG_LEVEL (trace, debug, info, warn, error, silent) to change how much.');
   return program;

@@ -5,7 +5,7 @@ import { resolveSdsSocketPath } from '../sds/sds-server';
 import type { StateRecovery } from '../runtime/state-directory';
 import { logger } from '../log';
 import { bootstrapHint, exposureWarnings } from './serve-hints';
-import { openStore } from './store';
+import type { EtcdStore } from '../store/etcd-store';
 import { loadStoreKey } from '../store/sealing';
 import type { EtcdClientFlags } from './etcd-options';
 import { checkReplicaName, defaultReplicaName } from '../store/fleet-registry';
@@ -61,9 +61,10 @@ export async function runServe(opts: ServeCommandOptions): Promise<number> {
   // The key first: a missing or malformed one is refused before anything is opened or written.
   const storeKeyFile = opts.storeKeyFile !== undefined ? path.resolve(opts.storeKeyFile) : undefined;
   const storeKey = storeKeyFile !== undefined ? loadStoreKey(storeKeyFile, log) : undefined;
-  let store: ReturnType<typeof openStore> | undefined;
+  let store: EtcdStore | undefined;
   try {
-    store = opts.store !== undefined ? openStore(opts.store, opts.etcd) : undefined;
+    // The etcd client and store tools are loaded only for --store.
+    store = opts.store !== undefined ? (await import('./store')).openStore(opts.store, opts.etcd) : undefined;
   } catch (err) {
     process.stderr.write(`meshd serve: ${(err as Error).message}\n`);
     return 2;

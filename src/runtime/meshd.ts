@@ -38,8 +38,10 @@ import { MeshdMetrics } from '../admin/metrics';
 import type { AdminServer } from '../admin/server';
 import { addCsdsService } from '../admin/csds';
 import { parseXdsAddress } from '../xds/address';
-import { startAppMeshApi, type ApiServer, type ApiSettings } from '../api';
-import { DirectoryStore, type ResourceStore } from '../store';
+import type { ApiServer, ApiSettings } from '../api';
+// The store's parts directly: its index also exports the etcd store, which loads the etcd client.
+import { DirectoryStore } from '../store/directory-store';
+import type { ResourceStore } from '../store/types';
 import { openSharedParts, type SharedOptions, type SharedParts } from './shared-wiring';
 import { ViewChanges } from '../admin/view-changes';
 import { signalViewChanges } from './view-sources';
@@ -255,6 +257,8 @@ export class Meshd {
   private async startApi(api: ApiSettings): Promise<void> {
     const parsed = parseXdsAddress(api.address);
     if (parsed.kind !== 'tcp') throw new Error(`--api ${api.address}: the App Mesh API listens on HOST:PORT`);
+    // Loaded only with --api: the App Mesh service model and handlers are megabytes.
+    const { startAppMeshApi } = await import('../api');
     this.apiServer = await startAppMeshApi({
       host: parsed.host,
       port: parsed.port,

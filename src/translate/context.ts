@@ -4,6 +4,7 @@ import { canonicalJson } from '../model/hash';
 import type { EndpointModel } from '../model/types';
 import { sdsConfigSource } from '../envoy/bootstrap';
 import type { NodeCredential, ProtoObject } from '../envoy/types';
+import { shareEncoding } from '../xds/encode';
 
 /** Options of the translation. */
 export interface TranslateOptions {
@@ -74,7 +75,8 @@ export function sdsConfigFor(credential: NodeCredential | undefined): ProtoObjec
 export function newEndpointContext(endpoint: EndpointModel, options: TranslateOptions): EndpointContext {
   return {
     endpoint,
-    sdsConfig: sdsConfigFor(options.credentialFor(endpoint.id)),
+    // In every TLS context of the node (two per mTLS cluster): encoded once, copied after.
+    sdsConfig: shareEncoding(sdsConfigFor(options.credentialFor(endpoint.id))),
     listeners: new ResourceCollector(),
     routes: new ResourceCollector(),
     clusters: new ResourceCollector(),

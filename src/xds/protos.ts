@@ -29,8 +29,6 @@ const ENTRY_FILES = [
   'envoy/service/route/v3/rds.proto',
   'envoy/service/endpoint/v3/eds.proto',
   'envoy/service/secret/v3/sds.proto',
-  'envoy/service/status/v3/csds.proto',
-  'envoy/config/bootstrap/v3/bootstrap.proto',
   'envoy/config/cluster/v3/cluster.proto',
   'envoy/config/listener/v3/listener.proto',
   'envoy/config/route/v3/route.proto',
@@ -47,6 +45,16 @@ const ENTRY_FILES = [
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
   'google/rpc/status.proto',
+];
+
+/**
+ * Files loaded into the root on first use of a type they define, by package prefix: a serving
+ * meshd needs the bootstrap (68 files, ~2 MB of reflection) only to render one, and CSDS only
+ * when a client asks. Nothing that meshd serves refers to them through an Any.
+ */
+const ON_DEMAND_FILES: readonly { readonly packagePrefix: string; readonly file: string }[] = [
+  { packagePrefix: 'envoy.config.bootstrap.v3.', file: 'envoy/config/bootstrap/v3/bootstrap.proto' },
+  { packagePrefix: 'envoy.service.status.v3.', file: 'envoy/service/status/v3/csds.proto' },
 ];
 
 let cachedRoot: protobuf.Root | undefined;
@@ -71,11 +79,21 @@ export function envoyRoot(): protobuf.Root {
 
 const typesByName = new Map<string, protobuf.Type>();
 
-/** Looks a message type up by its full name (without a leading dot); remembered, as lookups split and walk the name. */
+/**
+ * Looks a message type up by its full name (without a leading dot); remembered, as lookups split
+ * and walk the name. A type of an on-demand file loads that file first.
+ */
 export function messageType(fullName: string): protobuf.Type {
   let type = typesByName.get(fullName);
   if (!type) {
-    type = envoyRoot().lookupType(fullName);
+    const root = envoyRoot();
+    const onDemand = ON_DEMAND_FILES.find((entry) => fullName.startsWith(entry.packagePrefix));
+    if (onDemand && !root.lookup(fullName)) {
+      // Added to the same root: types already in use stay the same objects.
+      root.loadSync(onDemand.file, { keepCase: false, alternateCommentMode: false });
+      root.resolveAll();
+    }
+    type = root.lookupType(fullName);
     typesByName.set(fullName, type);
   }
   return type;

@@ -4,6 +4,7 @@
 // Requests are decoded with protobufjs and checked for absurd sizes before anything else.
 import * as protobuf from 'protobufjs';
 import { messageType } from './protos';
+import type { MeasuredMessage } from './encode';
 
 const WIRE_LEN = 2;
 
@@ -44,22 +45,37 @@ export function lengthDelimitedField(fieldNumber: number, payload: Uint8Array | 
   return field;
 }
 
+/** The size `anyField` gives a field holding an Any of `typeUrl` with a value of `valueLength` bytes. */
+export function anyFieldSize(fieldNumber: number, typeUrl: string, valueLength: number): number {
+  const anyLength = anyBodySize(typeUrl, valueLength);
+  return varintSize(tag(fieldNumber)) + varintSize(anyLength) + anyLength;
+}
+
+function anyBodySize(typeUrl: string, valueLength: number): number {
+  const urlLength = Buffer.byteLength(typeUrl);
+  return varintSize(tag(1)) + varintSize(urlLength) + urlLength + varintSize(tag(2)) + varintSize(valueLength) + valueLength;
+}
+
 /**
  * A field holding a google.protobuf.Any (type_url = 1, value = 2), and the Any itself: a view
- * into the same bytes, so both forms of a resource cost one buffer.
+ * into the same bytes, so both forms of a resource cost one buffer. Written into `memory` when
+ * given (exactly `anyFieldSize` bytes), else into memory of its own: a long-lived slice of Node's
+ * shared pool would pin the whole 8 KB slab.
  */
-export function anyField(fieldNumber: number, typeUrl: string, value: Uint8Array): { field: Buffer; any: Buffer } {
-  const urlLength = Buffer.byteLength(typeUrl);
-  const anyLength = varintSize(tag(1)) + varintSize(urlLength) + urlLength + varintSize(tag(2)) + varintSize(value.length) + value.length;
+export function anyField(fieldNumber: number, typeUrl: string, value: Uint8Array | MeasuredMessage, memory?: Buffer): { field: Buffer; any: Buffer } {
+  const valueLength = value instanceof Uint8Array ? value.length : value.size;
+  const anyLength = anyBodySize(typeUrl, valueLength);
   const key = tag(fieldNumber);
   const headerLength = varintSize(key) + varintSize(anyLength);
-  // Memory of its own: a long-lived slice of Node's shared pool would pin the whole 8 KB slab.
-  const field = Buffer.allocUnsafeSlow(headerLength + anyLength);
+  const field = memory ?? Buffer.allocUnsafeSlow(headerLength + anyLength);
+  if (field.length !== headerLength + anyLength) throw new Error(`anyField: ${field.length} bytes given for a field of ${headerLength + anyLength}`);
   let at = writeVarint(field, writeVarint(field, 0, key), anyLength);
-  at = writeVarint(field, writeVarint(field, at, tag(1)), urlLength);
+  at = writeVarint(field, writeVarint(field, at, tag(1)), Buffer.byteLength(typeUrl));
   at += field.write(typeUrl, at, 'utf8');
-  at = writeVarint(field, writeVarint(field, at, tag(2)), value.length);
-  field.set(value, at);
+  at = writeVarint(field, writeVarint(field, at, tag(2)), valueLength);
+  // A measured message is written in place: no buffer of its own to copy from.
+  if (value instanceof Uint8Array) field.set(value, at);
+  else value.writeTo(field, at);
   return { field, any: field.subarray(headerLength) };
 }
 

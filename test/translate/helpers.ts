@@ -1,11 +1,13 @@
-// Shared checks for translation tests: every resource passes Envoy's PGV constraints and
-// round-trips through protobufjs encoding, snapshots are consistent, SDS names are allowed; plus
-// small accessors into the generated protobufjs-shaped messages.
+// Shared checks for translation tests: every resource passes Envoy's PGV constraints,
+// round-trips through protobufjs encoding and is written byte for byte the same by meshd's own
+// encoder; snapshots are consistent, SDS names are allowed; plus small accessors into the
+// generated protobufjs-shaped messages.
 import { strict as assert } from 'node:assert';
 import type { ResourceInput } from '../../src/cache/snapshot';
 import type { MeshModel } from '../../src/model/types';
 import { buildSnapshot, sdsSecretNamesOf, sdsSecretsNeeded, translateEndpoint, type EndpointResources, type TranslateOptions } from '../../src/translate';
 import { formatPgvViolations, validateMessage, validateResource } from '../../src/xds/pgv';
+import { encodeMessage } from '../../src/xds/encode';
 import { messageType } from '../../src/xds/protos';
 import { messageNameOf, TypeUrl } from '../../src/xds/type-urls';
 
@@ -27,6 +29,8 @@ export function assertValidResources(resources: Readonly<Record<string, readonly
       const plain = validateMessage(Type, resource.message);
       if (plain.length > 0) problems.push(`${label}:\n${formatPgvViolations(plain)}`);
       const bytes = Type.encode(Type.fromObject(resource.message)).finish();
+      // What meshd serves is written by xds/encode.ts; it must be protobufjs's bytes exactly.
+      if (!encodeMessage(Type, resource.message).equals(bytes)) problems.push(`${label}: xds/encode differs from protobufjs's encoding`);
       const encoded = validateResource(typeUrl, bytes);
       if (encoded.length > 0) problems.push(`${label} (encoded):\n${formatPgvViolations(encoded)}`);
       const again = Type.encode(Type.decode(bytes)).finish();
