@@ -16,7 +16,7 @@ import { contentHash, deepFreeze } from './hash';
 import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../identity/endpoint-id';
 import { indexResources, meshKey, type ResourceIndex } from './index-resources';
 import { byPriorityThenName, resolveServices, type ResolvedService } from './resolve';
-import { checkIdentityClaims } from './spiffe-identity';
+import { checkIdentityClaims, type IdentityClaim } from './spiffe-identity';
 import { clientPolicyFrom, sdsSecretsOf } from './tls';
 import { cloudMapWarnings } from './warnings';
 import type { BackendModel, ClientPolicyModel, EndpointModel, GatewayRouteModel, MeshModel, RouteModel, SecretModel, TargetNodeModel } from './types';
@@ -171,11 +171,25 @@ export function secretsOf(context: ModelContext, index: ResourceIndex): Record<s
 /** What the steps made on the way to the model: an incremental build (build-memo.ts) redoes only what a change touches. */
 export interface BuildParts {
   readonly index: ResourceIndex;
-  readonly nodeFacts: ReadonlyMap<string, EndpointFacts>;
-  readonly gatewayFacts: ReadonlyMap<string, EndpointFacts>;
+  readonly nodeFacts: ReadonlyMap<string, KeptFacts>;
+  readonly gatewayFacts: ReadonlyMap<string, KeptFacts>;
   readonly targets: ReadonlyMap<string, TargetNodeModel>;
   readonly routesByRouter: ReadonlyMap<string, readonly RouteModel[]>;
   readonly services: ReadonlyMap<string, ResolvedService>;
+}
+
+/**
+ * What a later build needs of an endpoint's facts: its scope is not kept, since it holds the
+ * build's context and index (an incremental build would otherwise keep every earlier index alive
+ * through the endpoints it did not touch).
+ */
+export interface KeptFacts extends Omit<EndpointFacts, 'scope'> {
+  readonly claim: IdentityClaim;
+}
+
+export function keptFacts({ scope, ...facts }: EndpointFacts): KeptFacts {
+  const claim: IdentityClaim = { resource: scope.resource, spiffeId: scope.spiffeId, ...(scope.assignedAt !== undefined ? { assignedAt: scope.assignedAt } : {}) };
+  return { ...facts, claim };
 }
 
 /** What the steps found: errors, warnings, the model as far as it could be assembled, and the parts. */
@@ -304,7 +318,9 @@ function runSteps(resources: readonly Resource[], trustDomain: string, invalid: 
     endpoints: endpointsById(endpoints),
     secrets,
   };
-  return { errors: context.errors, warnings, model, parts: { index, nodeFacts, gatewayFacts, targets, routesByRouter, services } };
+  const kept = (facts: ReadonlyMap<string, EndpointFacts>): Map<string, KeptFacts> => new Map([...facts].map(([key, each]) => [key, keptFacts(each)]));
+  const parts = { index, nodeFacts: kept(nodeFacts), gatewayFacts: kept(gatewayFacts), targets, routesByRouter, services };
+  return { errors: context.errors, warnings, model, parts };
 }
 
 function bySource(a: Resource, b: Resource): number {

@@ -11,7 +11,7 @@ import type { EndpointFacts } from './endpoint-facts';
 /** A virtual node with the facts the endpoint address is derived from. */
 export interface NodeWithFacts {
   readonly resource: VirtualNodeResource;
-  readonly facts: EndpointFacts;
+  readonly facts: Pick<EndpointFacts, 'serviceDiscovery' | 'listeners' | 'meshd'>;
 }
 
 // Where callers connect, as the translation addresses it: the target's Envoy ingress port, or for a

@@ -10,6 +10,7 @@
 // whatever is there now. While the directory cannot be read, `unreadable` says why (readiness).
 import { watch, type FSWatcher } from 'chokidar';
 import * as path from 'node:path';
+import { BuildMemo } from '../model/build-memo';
 import { loadMesh } from '../model/load-mesh';
 import type { SpecLimits } from '../spec/limits';
 import { isSpecFile, probeSpecSource } from '../spec/load';
@@ -37,6 +38,8 @@ const CONFIGMAP_DATA_LINK = '..data';
 export class MeshWatcher extends ReloadingMeshSource {
   /** Files parsed by earlier loads: a change to one file parses only that file. */
   private readonly parseCache = new ParsedSpecCache();
+  /** The last valid build: a change rebuilds only the part of the model it touches. */
+  private readonly buildMemo = new BuildMemo();
   /**
    * Spec files the fs watcher saw change since the last load began: only these are read again.
    * 'all' when that is not known: the first load, a watch (re)opened, the directory or a
@@ -144,6 +147,7 @@ export class MeshWatcher extends ReloadingMeshSource {
       }
       return await loadMesh(this.options.dir, {
         parseCache: this.parseCache,
+        buildMemo: this.buildMemo,
         ...(changed !== 'all' ? { changedFiles: changed } : {}),
         ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}),
         ...(this.options.limits ? { limits: this.options.limits } : {}),
