@@ -31,6 +31,8 @@ const attributesPath = 'spec.serviceDiscovery.awsCloudMap.attributes';
 
 /** One warning per virtual node whose Cloud Map attributes meshd ignores, naming the nodes it now shares an endpoint with. */
 export function cloudMapWarnings(nodes: readonly NodeWithFacts[]): SpecError[] {
+  // Most meshes have no attributes at all: then there is nothing to say, nor addresses to gather.
+  if (!nodes.some((node) => attributesOf(node).length > 0)) return [];
   const byAddress = new Map<string, NodeWithFacts[]>();
   for (const node of nodes) {
     for (const address of endpointAddresses(node)) {
