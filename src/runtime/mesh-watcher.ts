@@ -3,20 +3,22 @@
 // source). A change that fails validation is refused as a whole: the last good model stays in
 // force and the errors are kept for status.
 //
+// Only the files the directory's watch (spec-directory-watch.ts) names are read and parsed again,
+// and only the part of the model they touch is rebuilt (build-memo.ts).
+//
 // The directory itself may go away and come back: renamed away and back, replaced by a new one
-// (deploy tools), or a symlink re-pointed. chokidar stops for good when its root disappears and
-// never notices a re-pointed symlink, so the watcher also re-checks the directory's identity
-// (device and inode, links followed) periodically and after the root vanishes, and starts over on
-// whatever is there now. While the directory cannot be read, `unreadable` says why (readiness).
-import { watch, type FSWatcher } from 'chokidar';
-import * as path from 'node:path';
+// (deploy tools), or a symlink re-pointed. A directory watch follows the directory it was opened
+// on, not the path, so the watcher also re-checks the directory's identity (device and inode,
+// links followed) periodically and when the directory is renamed, and starts over on whatever is
+// there now. While the directory cannot be read, `unreadable` says why (readiness).
 import { BuildMemo } from '../model/build-memo';
-import { loadMesh } from '../model/load-mesh';
+import { buildLoadedMesh } from '../model/load-mesh';
 import type { SpecLimits } from '../spec/limits';
-import { isSpecFile, probeSpecSource } from '../spec/load';
+import { isSpecFile, loadSpecDir, probeSpecSource } from '../spec/load';
 import { ParsedSpecCache } from '../spec/parse-cache';
 import { logger } from '../log';
 import { ReloadingMeshSource, type LoadOutcome, type MeshSourceOptions } from './mesh-source';
+import { SpecDirectoryWatch } from './spec-directory-watch';
 
 export type { MeshRevision, RefusedChange } from './mesh-source';
 
@@ -46,7 +48,9 @@ export class MeshWatcher extends ReloadingMeshSource {
    * ConfigMap's `..data` link replaced, a load that failed.
    */
   private changedFiles: Set<string> | 'all' = 'all';
-  private fsWatcher: FSWatcher | undefined;
+  private fsWatcher: SpecDirectoryWatch | undefined;
+  /** Spec files the last load read through symbolic links: their targets are watched too. */
+  private linkedFiles: readonly string[] = [];
   /** Identity of the source the fs watcher was opened on, or the problem that prevented it. */
   private watchedSource: string | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
@@ -77,8 +81,8 @@ export class MeshWatcher extends ReloadingMeshSource {
         if (this.closed || (source === this.watchedSource && (this.fsWatcher || probe.kind === 'unreadable'))) return;
         if (this.watchedSource !== undefined) log.warn({ dir: this.options.dir, now: source }, 'spec directory replaced, gone or back: watching it anew');
         this.watchedSource = source;
-        await this.closeFsWatcher();
-        if (probe.kind !== 'unreadable') await this.openFsWatcher();
+        this.closeFsWatcher();
+        if (probe.kind !== 'unreadable') this.openFsWatcher();
         // Whatever changed while nothing was watching is caught by reading everything once.
         this.changedFiles = 'all';
         if (reloadOnChange) this.schedule();
@@ -89,45 +93,49 @@ export class MeshWatcher extends ReloadingMeshSource {
     return this.checking;
   }
 
-  private async openFsWatcher(): Promise<void> {
+  private openFsWatcher(): void {
     const root = this.options.dir;
-    const watcher = watch(root, { ignoreInitial: true, depth: 0 });
-    this.fsWatcher = watcher;
-    watcher.on('all', (event, file) => {
-      if (file === root && (event === 'unlinkDir' || event === 'unlink')) {
-        // chokidar stops watching a root that disappears; find out what is there now.
-        this.watcherLost(watcher);
-        return;
-      }
-      const name = path.basename(file);
-      if (file === root || name === CONFIGMAP_DATA_LINK) {
-        this.changedFiles = 'all';
-        this.schedule();
-      } else if (isSpecFile(name)) {
-        if (this.changedFiles !== 'all') this.changedFiles.add(name);
-        this.schedule();
-      }
-    });
-    watcher.on('error', (err) => {
-      log.error({ dir: root, err: (err as Error).message }, 'spec directory watch failed; watching it anew');
-      this.watcherLost(watcher);
-    });
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    try {
+      const watcher: SpecDirectoryWatch = new SpecDirectoryWatch(root, {
+        changed: (name) => this.entryChanged(name),
+        renamed: () => void this.checkSource(true),
+        failed: (message) => {
+          log.error({ dir: root, err: message }, 'spec directory watch failed; watching it anew');
+          this.watcherLost(watcher);
+        },
+      });
+      this.fsWatcher = watcher;
+      watcher.watchLinks(this.linkedFiles);
+    } catch (err) {
+      // Left unwatched: the next identity check (within recheckMs) tries again.
+      log.error({ dir: root, err: (err as Error).message }, 'cannot watch the spec directory; trying again');
+    }
   }
 
-  private watcherLost(watcher: FSWatcher): void {
+  /** An entry changed: a spec file is read again; the directory or a ConfigMap's `..data` link, everything. */
+  private entryChanged(name: string | undefined): void {
+    if (name === undefined || name === CONFIGMAP_DATA_LINK) {
+      this.changedFiles = 'all';
+      this.schedule();
+    } else if (isSpecFile(name)) {
+      if (this.changedFiles !== 'all') this.changedFiles.add(name);
+      this.schedule();
+    }
+  }
+
+  private watcherLost(watcher: SpecDirectoryWatch): void {
     if (this.fsWatcher !== watcher) return;
     this.fsWatcher = undefined;
     this.watchedSource = undefined;
     this.changedFiles = 'all';
-    void watcher.close();
+    watcher.close();
     void this.checkSource(true);
   }
 
-  private async closeFsWatcher(): Promise<void> {
+  private closeFsWatcher(): void {
     const watcher = this.fsWatcher;
     this.fsWatcher = undefined;
-    await watcher?.close();
+    watcher?.close();
   }
 
   /** Loads and applies now, reading every file: a reload asked for from outside does not wait for the watcher's events. */
@@ -145,13 +153,11 @@ export class MeshWatcher extends ReloadingMeshSource {
         this.changedFiles = 'all';
         return { unreadable: probe.problem };
       }
-      return await loadMesh(this.options.dir, {
-        parseCache: this.parseCache,
-        buildMemo: this.buildMemo,
-        ...(changed !== 'all' ? { changedFiles: changed } : {}),
-        ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}),
-        ...(this.options.limits ? { limits: this.options.limits } : {}),
-      });
+      const loaded = await loadSpecDir(this.options.dir, this.options.limits, this.parseCache, changed !== 'all' ? changed : undefined);
+      // Linked files' targets are outside the directory's watch.
+      this.linkedFiles = loaded.linkedFiles ?? [];
+      this.fsWatcher?.watchLinks(this.linkedFiles);
+      return buildLoadedMesh(loaded, { buildMemo: this.buildMemo, ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}) });
     } catch (err) {
       this.changedFiles = 'all';
       throw err;
@@ -162,7 +168,7 @@ export class MeshWatcher extends ReloadingMeshSource {
     const stopped = this.stopReloading(); // marks the watcher closed at once
     clearInterval(this.recheckTimer);
     await this.checking;
-    await this.closeFsWatcher();
+    this.closeFsWatcher();
     await stopped;
   }
 }

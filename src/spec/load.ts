@@ -21,6 +21,8 @@ export interface LoadedSpecs {
   readonly invalid: readonly DeclaredResource[];
   /** Every error found, by file. */
   readonly errors: readonly SpecError[];
+  /** Names of the spec files read through symbolic links (a watcher watches their targets too). */
+  readonly linkedFiles?: readonly string[];
 }
 
 const specExtensions = ['.yaml', '.yml', '.json'];
@@ -61,10 +63,11 @@ export async function probeSpecSource(source: string): Promise<SpecSourceProbe> 
   return { kind: stats.isDirectory() ? 'directory' : 'file', identity: `${stats.dev}:${stats.ino}` };
 }
 
-/** One spec file to read: its name in errors and its path. */
+/** One spec file to read: its name in errors, its path, and whether it is a symbolic link. */
 interface SpecFileEntry {
   readonly name: string;
   readonly file: string;
+  readonly linked?: boolean;
 }
 
 /** The spec files directly in `dir`, following symbolic links; unresolvable links are errors. */
@@ -81,7 +84,7 @@ async function listSpecFiles(dir: string, errors: SpecError[]): Promise<SpecFile
     if (!entry.isSymbolicLink()) continue;
     try {
       // A link to a directory is a subdirectory, and subdirectories are not read.
-      if ((await stat(file)).isFile()) files.push({ name: entry.name, file });
+      if ((await stat(file)).isFile()) files.push({ name: entry.name, file, linked: true });
     } catch (error) {
       errors.push({ file: entry.name, message: await brokenLinkMessage(file, error) });
     }
@@ -178,6 +181,7 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
   }
   const resources: Resource[] = [];
   const invalid: DeclaredResource[] = [];
+  const linkedFiles = files.flatMap((entry) => (entry.linked ? [entry.name] : []));
   for (const { name, file } of files) {
     // A file the watcher saw no event for is taken from the cache, if a stat agrees it is the same file.
     const stamp = cache && changed && !changed.has(name) ? currentStamp(file) : undefined;
@@ -200,7 +204,7 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
     for (const declared of parsed.invalid) invalid.push(declared);
     for (const error of parsed.errors) errors.push(error);
   }
-  return { resources, invalid, errors: sortErrors(errors) };
+  return { resources, invalid, errors: sortErrors(errors), linkedFiles };
 }
 
 /** One spec text read from somewhere other than a directory (a store entry); `name` is its key. */
