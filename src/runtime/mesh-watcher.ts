@@ -14,7 +14,7 @@
 import { BuildMemo } from '../model/build-memo';
 import { buildLoadedMesh } from '../model/load-mesh';
 import type { SpecLimits } from '../spec/limits';
-import { isSpecFile, loadSpecDir, probeSpecSource } from '../spec/load';
+import { isSpecFile, loadSpecDir, probeSpecSource, staleSpecFiles } from '../spec/load';
 import { ParsedSpecCache } from '../spec/parse-cache';
 import { logger } from '../log';
 import { ReloadingMeshSource, type LoadOutcome, type MeshSourceOptions } from './mesh-source';
@@ -32,6 +32,11 @@ export interface MeshWatcherOptions extends MeshSourceOptions {
   limits?: SpecLimits;
   /** How often the directory's identity is re-checked (default 1000 ms). */
   recheckMs?: number;
+  /**
+   * How often the files are stat-ed to find a change whose event was lost (default 10,000 ms):
+   * between audits, files without an event are not stat-ed on a reload.
+   */
+  auditMs?: number;
 }
 
 // A ConfigMap volume's atomic update renames a new `..data` link into place.
@@ -51,6 +56,9 @@ export class MeshWatcher extends ReloadingMeshSource {
   private fsWatcher: SpecDirectoryWatch | undefined;
   /** Spec files the last load read through symbolic links: their targets are watched too. */
   private linkedFiles: readonly string[] = [];
+  /** Spec files and links the last load listed, for the audit. */
+  private listedFiles: readonly string[] = [];
+  private auditTimer: NodeJS.Timeout | undefined;
   /** Identity of the source the fs watcher was opened on, or the problem that prevented it. */
   private watchedSource: string | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
@@ -66,6 +74,8 @@ export class MeshWatcher extends ReloadingMeshSource {
     await this.checkSource(false);
     this.recheckTimer = setInterval(() => void this.checkSource(true), this.options.recheckMs ?? 1000);
     this.recheckTimer.unref();
+    this.auditTimer = setInterval(() => this.audit(), this.options.auditMs ?? 10_000);
+    this.auditTimer.unref();
     return this.lastRefused === undefined;
   }
 
@@ -123,6 +133,20 @@ export class MeshWatcher extends ReloadingMeshSource {
     }
   }
 
+  /**
+   * Finds files that changed, appeared or went away without an event (a queue overflow, a file
+   * system that does not report changes made elsewhere) and reloads them. Not while a reload is
+   * pending or running: what it reads would be compared with a load half done.
+   */
+  private audit(): void {
+    if (this.closed || !this.fsWatcher || this.changedFiles === 'all' || this.reloadPending) return;
+    const stale = staleSpecFiles(this.options.dir, this.parseCache, this.listedFiles);
+    if (stale.length === 0) return;
+    log.warn({ dir: this.options.dir, files: stale.slice(0, 10), count: stale.length }, 'spec files changed without a watch event; reloading them');
+    for (const name of stale) this.changedFiles.add(name);
+    this.schedule();
+  }
+
   private watcherLost(watcher: SpecDirectoryWatch): void {
     if (this.fsWatcher !== watcher) return;
     this.fsWatcher = undefined;
@@ -153,7 +177,10 @@ export class MeshWatcher extends ReloadingMeshSource {
         this.changedFiles = 'all';
         return { unreadable: probe.problem };
       }
-      const loaded = await loadSpecDir(this.options.dir, this.options.limits, this.parseCache, changed !== 'all' ? changed : undefined);
+      // Files without an event are taken as they were read: the watch names every change to a
+      // regular file in the directory, and the audit catches what it missed.
+      const loaded = await loadSpecDir(this.options.dir, this.options.limits, this.parseCache, changed !== 'all' ? changed : undefined, this.fsWatcher ? 'trust-watch' : 'stat');
+      this.listedFiles = loaded.files ?? [];
       // Linked files' targets are outside the directory's watch.
       this.linkedFiles = loaded.linkedFiles ?? [];
       this.fsWatcher?.watchLinks(this.linkedFiles);
@@ -167,6 +194,7 @@ export class MeshWatcher extends ReloadingMeshSource {
   async close(): Promise<void> {
     const stopped = this.stopReloading(); // marks the watcher closed at once
     clearInterval(this.recheckTimer);
+    clearInterval(this.auditTimer);
     await this.checking;
     this.closeFsWatcher();
     await stopped;

@@ -6,11 +6,11 @@
 // file may stand in for the directory. Every file is size-checked on disk before it is read.
 import type { ParsedSpecCache } from './parse-cache';
 import { access, readdir, readlink, stat } from 'node:fs/promises';
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { sortErrors, type SpecError } from './errors';
 import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_FLAGS, type SpecLimits } from './limits';
-import { parseSpecText, type DeclaredResource } from './parse';
+import { parseSpecText, type DeclaredResource, type ParsedFile } from './parse';
 import type { Resource } from './resource-schema';
 
 /** Everything read from a spec directory. */
@@ -21,9 +21,20 @@ export interface LoadedSpecs {
   readonly invalid: readonly DeclaredResource[];
   /** Every error found, by file. */
   readonly errors: readonly SpecError[];
+  /** Names of the spec files and links found in a directory (a watcher's audit compares them with what is there later). */
+  readonly files?: readonly string[];
   /** Names of the spec files read through symbolic links (a watcher watches their targets too). */
   readonly linkedFiles?: readonly string[];
 }
+
+/**
+ * How a load given the names of the files that changed treats the other files its cache holds:
+ * `stat` takes one from the cache only when a stat finds it as it was read (so a change whose
+ * event was lost is still read); `trust-watch` takes regular files as they are, without a stat, for
+ * a caller whose watch on the directory names every change to them and who audits now and then
+ * (`staleSpecFiles`); files reached through symbolic links are still stat-ed.
+ */
+export type UnchangedFiles = 'stat' | 'trust-watch';
 
 const specExtensions = ['.yaml', '.yml', '.json'];
 
@@ -63,6 +74,11 @@ export async function probeSpecSource(source: string): Promise<SpecSourceProbe> 
   return { kind: stats.isDirectory() ? 'directory' : 'file', identity: `${stats.dev}:${stats.ino}` };
 }
 
+/** A spec-named regular file or symbolic link (whatever it leads to): what a listing looks at. */
+function isListedEntry(entry: Dirent): boolean {
+  return isSpecFile(entry.name) && (entry.isFile() || entry.isSymbolicLink());
+}
+
 /** One spec file to read: its name in errors, its path, and whether it is a symbolic link. */
 interface SpecFileEntry {
   readonly name: string;
@@ -71,17 +87,17 @@ interface SpecFileEntry {
 }
 
 /** The spec files directly in `dir`, following symbolic links; unresolvable links are errors. */
-async function listSpecFiles(dir: string, errors: SpecError[]): Promise<SpecFileEntry[]> {
+async function listSpecFiles(dir: string, errors: SpecError[], listed: string[]): Promise<SpecFileEntry[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const files: SpecFileEntry[] = [];
   for (const entry of entries) {
-    if (!isSpecFile(entry.name)) continue;
+    if (!isListedEntry(entry)) continue;
+    listed.push(entry.name);
     const file = path.join(dir, entry.name);
     if (entry.isFile()) {
       files.push({ name: entry.name, file });
       continue;
     }
-    if (!entry.isSymbolicLink()) continue;
     try {
       // A link to a directory is a subdirectory, and subdirectories are not read.
       if ((await stat(file)).isFile()) files.push({ name: entry.name, file, linked: true });
@@ -153,19 +169,32 @@ function currentStamp(file: string): string | undefined {
  * read when a stat finds it as it was read (inode, size, change times: a change whose event was
  * lost is still read); the directory is still listed, so added and removed files are found.
  */
-export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache, changed?: ReadonlySet<string>): Promise<LoadedSpecs> {
+export async function loadSpecDir(
+  source: string,
+  limits: SpecLimits = DEFAULT_SPEC_LIMITS,
+  cache?: ParsedSpecCache,
+  changed?: ReadonlySet<string>,
+  unchangedFiles: UnchangedFiles = 'stat',
+): Promise<LoadedSpecs> {
   try {
-    return await readSpecSource(source, limits, cache, changed);
+    return await readSpecSource(source, limits, cache, changed, unchangedFiles);
   } finally {
     cache?.endLoad();
   }
 }
 
-async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedSpecCache | undefined, changed: ReadonlySet<string> | undefined): Promise<LoadedSpecs> {
+async function readSpecSource(
+  source: string,
+  limits: SpecLimits,
+  cache: ParsedSpecCache | undefined,
+  changed: ReadonlySet<string> | undefined,
+  unchangedFiles: UnchangedFiles,
+): Promise<LoadedSpecs> {
   const refused = (message: string, file = source): LoadedSpecs => ({ resources: [], invalid: [], errors: [{ file, message }] });
   const probe = await probeSpecSource(source);
   if (probe.kind === 'unreadable') return refused(probe.problem);
   const errors: SpecError[] = [];
+  const listed: string[] = [];
   let files: SpecFileEntry[];
   if (probe.kind === 'file') {
     const name = path.basename(source);
@@ -173,7 +202,7 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
     files = [{ name, file: source }];
   } else {
     try {
-      files = await listSpecFiles(source, errors);
+      files = await listSpecFiles(source, errors, listed);
     } catch (error) {
       return refused(`cannot read spec directory: ${reason(error)}`);
     }
@@ -182,10 +211,18 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
   const resources: Resource[] = [];
   const invalid: DeclaredResource[] = [];
   const linkedFiles = files.flatMap((entry) => (entry.linked ? [entry.name] : []));
-  for (const { name, file } of files) {
-    // A file the watcher saw no event for is taken from the cache, if a stat agrees it is the same file.
-    const stamp = cache && changed && !changed.has(name) ? currentStamp(file) : undefined;
-    let parsed = stamp !== undefined ? cache!.reuse(name, limits, stamp) : undefined;
+  for (const { name, file, linked } of files) {
+    // A file the watcher saw no event for is taken from the cache, if a stat agrees it is the same
+    // file, or without one when the watcher vouches for it.
+    let parsed: ParsedFile | undefined;
+    if (cache && changed && !changed.has(name)) {
+      if (unchangedFiles === 'trust-watch' && !linked) {
+        parsed = cache.reuse(name, limits);
+      } else {
+        const stamp = currentStamp(file);
+        if (stamp !== undefined) parsed = cache.reuse(name, limits, stamp);
+      }
+    }
     if (!parsed) {
       let read: { text: string; stamp: string } | { problem: string };
       try {
@@ -204,7 +241,38 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
     for (const declared of parsed.invalid) invalid.push(declared);
     for (const error of parsed.errors) errors.push(error);
   }
-  return { resources, invalid, errors: sortErrors(errors), linkedFiles };
+  return { resources, invalid, errors: sortErrors(errors), files: listed, linkedFiles };
+}
+
+/**
+ * Names of the spec files in `dir` that are not as `cache` last read them: a stat that differs
+ * from the read's, or a name that is new or gone since `listed` (the last load's `files`). For a
+ * watcher's periodic audit that no event was lost (an overflowing event queue, a file system
+ * that reports no changes made elsewhere). Synchronous, so no load runs between its stats; files
+ * that could not be read last time are not compared (their errors stand until they change).
+ */
+export function staleSpecFiles(dir: string, cache: ParsedSpecCache, listed: readonly string[]): string[] {
+  const stale: string[] = [];
+  const before = new Set(listed);
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];  // the watcher's identity check reports a directory that cannot be read
+  }
+  const now = new Set<string>();
+  for (const entry of entries) {
+    if (!isListedEntry(entry)) continue;
+    now.add(entry.name);
+    if (!before.has(entry.name)) {
+      stale.push(entry.name);
+      continue;
+    }
+    const stamp = cache.stampOf(entry.name);
+    if (stamp !== undefined && stamp !== currentStamp(path.join(dir, entry.name))) stale.push(entry.name);
+  }
+  for (const name of before) if (!now.has(name)) stale.push(name);
+  return stale.sort();
 }
 
 /** One spec text read from somewhere other than a directory (a store entry); `name` is its key. */

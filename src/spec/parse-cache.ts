@@ -26,15 +26,21 @@ export class ParsedSpecCache {
 
   /**
    * The last parse of file `name`, without reading it again, for a load that believes the file
-   * has not changed since (a watcher that saw no event for it) and whose stat of it gives the same
-   * `stamp` as when it was read; undefined otherwise, and the file must be read.
+   * has not changed since (a watcher that saw no event for it). With a `stamp` (the file's stat
+   * now), only when it is the stamp the file was read with; without one, the caller vouches for
+   * the file (a watch on its directory would have named it). Undefined: the file must be read.
    */
-  reuse(name: string, limits: SpecLimits, stamp: string): ParsedFile | undefined {
+  reuse(name: string, limits: SpecLimits, stamp?: string): ParsedFile | undefined {
     const cached = this.files.get(name);
     // The stamp (inode, size, change times) guards against a change whose event was lost.
-    if (!cached || cached.stamp !== stamp || !sameLimits(cached.limits, limits)) return undefined;
+    if (!cached || (stamp !== undefined && cached.stamp !== stamp) || !sameLimits(cached.limits, limits)) return undefined;
     this.seen.add(name);
     return cached.parsed;
+  }
+
+  /** The stamp file `name` was last read with, if it was read and stamped. */
+  stampOf(name: string): string | undefined {
+    return this.files.get(name)?.stamp;
   }
 
   /** Ends one load: forgets the files it did not read (deleted or renamed). */
