@@ -16,15 +16,15 @@ import type { Resource, ResourceKind, RouteResource, VirtualGatewayResource, Vir
 import { nameOf } from '../spec/resource-schema';
 import { sortErrors } from '../spec/errors';
 import { DEFAULT_TRUST_DOMAIN, endpointKey } from '../identity/endpoint-id';
-import { buildModelWithParts, endpointsById, gatewayEndpoint, keptFacts, nodeEndpoint, targetOf, type BuildOptions, type BuildParts, type BuildResult, type KeptFacts } from './build';
+import { buildModelWithParts, endpointsById, gatewayEndpoint, keptFacts, nodeEndpoint, targetOf, type BuildOptions, type BuildParts, type BuildResult } from './build';
 import { newContext, type ModelContext } from './context';
-import { endpointFacts } from './endpoint-facts';
+import { endpointFacts, type EndpointFacts } from './endpoint-facts';
 import { deepFreeze } from './hash';
 import { meshKey, type ResourceIndex } from './index-resources';
 import { resolveRouterRoutes, resolveService, type ResolvedService } from './resolve';
 import { checkIdentityClaims } from './spiffe-identity';
 import type { EndpointModel, MeshModel, RouteModel, TargetNodeModel } from './types';
-import { cloudMapWarnings } from './warnings';
+import { cloudMapWarnings, hasCloudMapAttributes } from './warnings';
 
 /** Set to 1 to check every incremental build against a full one (tests do). */
 export const VERIFY_INCREMENTAL_BUILD_ENV = 'MESHD_VERIFY_INCREMENTAL_BUILD';
@@ -96,7 +96,7 @@ export class BuildMemo {
     const context = newContext(trustDomain, []);
     const rebuilt = rebuild(context, index, last, changes);
     // Anything wrong: the full build reports it, with every other error, in its order.
-    if (!rebuilt || context.errors.length > 0) return undefined;
+    if (context.errors.length > 0) return undefined;
     return { trustDomain, resources: changes.present, parts: rebuilt.parts, model: rebuilt.model };
   }
 }
@@ -177,54 +177,79 @@ function reindex(index: IndexCopy, resource: Resource): boolean {
   }
 }
 
-/** Keys (`<mesh>/<name>`) of the resources of `kind` among `resources`. */
-function keysOf(resources: readonly Resource[], kind: ResourceKind): Set<string> {
-  const keys = new Set<string>();
-  for (const resource of resources) {
-    if (resource.kind !== kind) continue;
-    keys.add(resource.kind === 'Route' ? meshKey(resource.meshName, resource.virtualRouterName) : meshKey(resource.meshName, nameOf(resource)));
+/** Names by mesh: sets of `<mesh>/<name>` keys without building a key per lookup. */
+class NamesByMesh {
+  private readonly byMesh = new Map<string, Set<string>>();
+
+  add(meshName: string, name: string): void {
+    let names = this.byMesh.get(meshName);
+    if (!names) this.byMesh.set(meshName, (names = new Set()));
+    names.add(name);
   }
-  return keys;
+
+  has(meshName: string, name: string): boolean {
+    return this.byMesh.get(meshName)?.has(name) ?? false;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [meshName, names] of this.byMesh) for (const name of names) yield meshKey(meshName, name);
+  }
 }
 
-/** What depends on the changed resources, step by step (keys are `<mesh>/<name>`). */
+/** The names of the resources of `kind` among `resources` (routes: their routers'). */
+function namesOf(resources: readonly Resource[], kind: ResourceKind, into = new NamesByMesh()): NamesByMesh {
+  for (const resource of resources) {
+    if (resource.kind !== kind) continue;
+    into.add(resource.meshName, resource.kind === 'Route' ? resource.virtualRouterName : nameOf(resource));
+  }
+  return into;
+}
+
+/** What depends on the changed resources, step by step. */
 interface Affected {
   /** Virtual nodes added, replaced or removed. */
-  readonly nodes: ReadonlySet<string>;
+  readonly nodes: NamesByMesh;
   /** Routers whose routes are resolved again: changed ones, those of changed routes, those whose routes name a changed node. */
-  readonly routers: ReadonlySet<string>;
+  readonly routers: NamesByMesh;
   /** Services resolved again: changed ones, those a changed node provides, those resolved through an affected router. */
-  readonly services: ReadonlySet<string>;
-  /** Endpoint ids assembled again: changed nodes, and every endpoint with an affected service as a backend. */
-  readonly endpoints: ReadonlySet<string>;
+  readonly services: NamesByMesh;
+  /** Endpoints assembled again (those still in the mesh): changed nodes, and every endpoint with an affected service as a backend. */
+  readonly endpoints: readonly (VirtualNodeResource | VirtualGatewayResource)[];
 }
 
 function affectedBy(index: IndexCopy, last: LastBuild, changes: ResourceChanges): Affected {
   const changed = [...changes.added, ...changes.removed];
-  const nodes = keysOf(changed, 'VirtualNode');
-  const routers = new Set([...keysOf(changed, 'VirtualRouter'), ...keysOf(changed, 'Route')]);
-  for (const [routerKey, routes] of index.routesByRouter) {
-    if (routes.some((route) => routeNames(route).some((target) => nodes.has(meshKey(route.meshName, target))))) routers.add(routerKey);
+  const nodes = namesOf(changed, 'VirtualNode');
+  const routers = namesOf(changed, 'Route', namesOf(changed, 'VirtualRouter'));
+  for (const routes of index.routesByRouter.values()) {
+    const named = routes.some((route) => routeTargets(route).some((target) => nodes.has(route.meshName, target)));
+    if (named) routers.add(routes[0]!.meshName, routes[0]!.virtualRouterName);
   }
-  const services = keysOf(changed, 'VirtualService');
-  for (const [key, service] of index.services) {
+  const services = namesOf(changed, 'VirtualService');
+  for (const service of index.services.values()) {
     const provider = service.spec.provider;
-    if ((provider?.virtualNode && nodes.has(meshKey(service.meshName, provider.virtualNode.virtualNodeName)))
-      || (provider?.virtualRouter && routers.has(meshKey(service.meshName, provider.virtualRouter.virtualRouterName)))) services.add(key);
+    if ((provider?.virtualNode && nodes.has(service.meshName, provider.virtualNode.virtualNodeName))
+      || (provider?.virtualRouter && routers.has(service.meshName, provider.virtualRouter.virtualRouterName))) {
+      services.add(service.meshName, service.virtualServiceName);
+    }
   }
-  const endpoints = new Set<string>();
-  for (const key of nodes) {
+  const endpoints = new Set<VirtualNodeResource | VirtualGatewayResource>();
+  for (const key of nodes.keys()) {
     const node = index.nodes.get(key);
-    if (node) endpoints.add(endpointIdOf(node));
+    if (node) endpoints.add(node);
   }
   // A gateway's backends are the services its routes target, so one scan finds every caller.
   for (const endpoint of Object.values(last.model.endpoints)) {
-    if (endpoint.backends.some((backend) => services.has(meshKey(endpoint.meshName, backend.virtualServiceName)))) endpoints.add(endpoint.id);
+    if (!endpoint.backends.some((backend) => services.has(endpoint.meshName, backend.virtualServiceName))) continue;
+    const key = meshKey(endpoint.meshName, endpoint.name);
+    // A caller that is itself gone has no endpoint to rebuild.
+    const resource = endpoint.kind === 'virtualNode' ? index.nodes.get(key) : index.gateways.get(key);
+    if (resource) endpoints.add(resource);
   }
-  return { nodes, routers, services, endpoints };
+  return { nodes, routers, services, endpoints: [...endpoints] };
 }
 
-function routeNames(route: RouteResource): string[] {
+function routeTargets(route: RouteResource): string[] {
   const body = route.spec.httpRoute ?? route.spec.http2Route ?? route.spec.grpcRoute ?? route.spec.tcpRoute;
   return body ? body.action.weightedTargets.map((target) => target.virtualNode) : [];
 }
@@ -236,7 +261,7 @@ function endpointIdOf(resource: VirtualNodeResource | VirtualGatewayResource): s
 }
 
 /** The steps again for what the change affects; errors go to the context. */
-function rebuild(context: ModelContext, index: IndexCopy, last: LastBuild, changes: ResourceChanges): { parts: BuildParts; model: MeshModel } | undefined {
+function rebuild(context: ModelContext, index: IndexCopy, last: LastBuild, changes: ResourceChanges): { parts: BuildParts; model: MeshModel } {
   const affected = affectedBy(index, last, changes);
   const { parts } = last;
 
@@ -244,38 +269,36 @@ function rebuild(context: ModelContext, index: IndexCopy, last: LastBuild, chang
   const nodeFacts = new Map(parts.nodeFacts);
   const gatewayFacts = new Map(parts.gatewayFacts);
   const targets = new Map<string, TargetNodeModel>(parts.targets);
-  const freshFacts = new Map<string, ReturnType<typeof endpointFacts>>();
-  for (const key of affected.nodes) {
+  for (const key of affected.nodes.keys()) {
     if (index.nodes.has(key)) continue;
     nodeFacts.delete(key);
     targets.delete(key);
   }
-  const endpointResources = new Map<string, VirtualNodeResource | VirtualGatewayResource>();
-  for (const resource of [...index.nodes.values(), ...index.gateways.values()]) {
-    if (affected.endpoints.has(endpointIdOf(resource))) endpointResources.set(endpointIdOf(resource), resource);
-  }
-  if (endpointResources.size !== affected.endpoints.size) return undefined;
-  for (const [id, resource] of endpointResources) {
+  const freshFacts = new Map<VirtualNodeResource | VirtualGatewayResource, EndpointFacts>();
+  for (const resource of affected.endpoints) {
     const facts = endpointFacts(context, index, resource);
-    freshFacts.set(id, facts);
+    freshFacts.set(resource, facts);
     const key = meshKey(resource.meshName, nameOf(resource));
     if (resource.kind === 'VirtualGateway') {
       gatewayFacts.set(key, keptFacts(facts));
       continue;
     }
     nodeFacts.set(key, keptFacts(facts));
-    if (affected.nodes.has(key)) targets.set(key, targetOf(facts, resource.virtualNodeName));
+    if (affected.nodes.has(resource.meshName, resource.virtualNodeName)) targets.set(key, targetOf(facts, resource.virtualNodeName));
   }
-  checkIdentityClaims(context, [...nodeFacts.values(), ...gatewayFacts.values()].map((facts: KeptFacts) => facts.claim));
+  const claims = [];
+  for (const facts of nodeFacts.values()) claims.push(facts.claim);
+  for (const facts of gatewayFacts.values()) claims.push(facts.claim);
+  checkIdentityClaims(context, claims);
 
   // Step 3: affected routers and services.
   const routesByRouter = new Map<string, readonly RouteModel[]>(parts.routesByRouter);
-  for (const routerKey of affected.routers) {
+  for (const routerKey of affected.routers.keys()) {
     if (index.routesByRouter.has(routerKey)) routesByRouter.set(routerKey, resolveRouterRoutes(context, index, targets, routerKey));
     else routesByRouter.delete(routerKey);
   }
   const services = new Map<string, ResolvedService>(parts.services);
-  for (const key of affected.services) {
+  for (const key of affected.services.keys()) {
     const service = index.services.get(key);
     if (service) services.set(key, resolveService(context, index, routesByRouter, service));
     else services.delete(key);
@@ -283,9 +306,8 @@ function rebuild(context: ModelContext, index: IndexCopy, last: LastBuild, chang
 
   // Step 4: affected endpoints, assembled and hashed; the rest are the last build's.
   const rebuilt = new Map<string, EndpointModel>();
-  for (const [id, resource] of endpointResources) {
-    const facts = freshFacts.get(id)!;
-    rebuilt.set(id, resource.kind === 'VirtualNode'
+  for (const [resource, facts] of freshFacts) {
+    rebuilt.set(facts.id, resource.kind === 'VirtualNode'
       ? nodeEndpoint(context, index, resource, facts, services, targets)
       : gatewayEndpoint(context, index, resource, facts, services, targets));
   }
@@ -293,7 +315,9 @@ function rebuild(context: ModelContext, index: IndexCopy, last: LastBuild, chang
     resource.kind === 'VirtualNode' && !index.nodes.has(meshKey(resource.meshName, resource.virtualNodeName)) ? [endpointIdOf(resource)] : []);
   const endpoints = nextEndpoints(last.model.endpoints, rebuilt, removedIds);
 
-  const warnings = cloudMapWarnings([...index.nodes].map(([key, resource]) => ({ resource, facts: nodeFacts.get(key)! })));
+  const warnings = hasCloudMapAttributes(nodeFacts.values())
+    ? cloudMapWarnings([...index.nodes].map(([key, resource]) => ({ resource, facts: nodeFacts.get(key)! })))
+    : [];
   const model = deepFreeze({ ...last.model, endpoints, warnings: sortErrors(warnings) });
   return { parts: { index, nodeFacts, gatewayFacts, targets, routesByRouter, services }, model };
 }

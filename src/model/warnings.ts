@@ -29,10 +29,16 @@ function attributesOf({ facts }: NodeWithFacts): readonly { key: string; value: 
 
 const attributesPath = 'spec.serviceDiscovery.awsCloudMap.attributes';
 
+/** True when any of these nodes' facts has Cloud Map attributes (else there is nothing to warn of). */
+export function hasCloudMapAttributes(facts: Iterable<NodeWithFacts['facts']>): boolean {
+  for (const each of facts) if (each.serviceDiscovery?.kind === 'awsCloudMap' && each.serviceDiscovery.attributes.length > 0) return true;
+  return false;
+}
+
 /** One warning per virtual node whose Cloud Map attributes meshd ignores, naming the nodes it now shares an endpoint with. */
 export function cloudMapWarnings(nodes: readonly NodeWithFacts[]): SpecError[] {
   // Most meshes have no attributes at all: then there is nothing to say, nor addresses to gather.
-  if (!nodes.some((node) => attributesOf(node).length > 0)) return [];
+  if (!hasCloudMapAttributes(nodes.map((node) => node.facts))) return [];
   const byAddress = new Map<string, NodeWithFacts[]>();
   for (const node of nodes) {
     for (const address of endpointAddresses(node)) {
