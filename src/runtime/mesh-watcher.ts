@@ -139,11 +139,11 @@ export class MeshWatcher extends ReloadingMeshSource {
    * pending or running: what it reads would be compared with a load half done.
    */
   private audit(): void {
-    if (this.closed || !this.fsWatcher || this.changedFiles === 'all' || this.reloadPending) return;
+    if (this.closed || !this.fsWatcher || this.reloadPending) return;
     const stale = staleSpecFiles(this.options.dir, this.parseCache, this.listedFiles);
     if (stale.length === 0) return;
     log.warn({ dir: this.options.dir, files: stale.slice(0, 10), count: stale.length }, 'spec files changed without a watch event; reloading them');
-    for (const name of stale) this.changedFiles.add(name);
+    if (this.changedFiles !== 'all') for (const name of stale) this.changedFiles.add(name);
     this.schedule();
   }
 
