@@ -78,7 +78,9 @@ export class BuildMemo {
       return { ok: true, model: incremental.model };
     }
     const { result, parts } = buildModelWithParts(resources, options);
-    if (result.ok && parts) this.last = { trustDomain, resources: new Set(resources), parts, model: result.model };
+    // A build with invalid resources leaves out what refers to them without an error: no start
+    // for an incremental build, which would not know to add those references back.
+    if (result.ok && parts && (options.invalid ?? []).length === 0) this.last = { trustDomain, resources: new Set(resources), parts, model: result.model };
     this.lastBuildKind = 'full';
     return result;
   }

@@ -164,6 +164,20 @@ describe('model/build-memo', () => {
     assert.deepEqual(changedEndpoints(good, healed.result), []);
   });
 
+  it('does not build from a load with a schema failure: what referred to the failed resource comes back with its fix', () => {
+    const loads = new Loads();
+    const files = baseFiles();
+    loads.build(files);
+    // svc-d fails its schema: a's backend to it is left out without an error (the load's error refuses the change).
+    files['svc-d.yaml'] = { ...nodeService('svc-d', 'd'), spec: { provider: 'd' } };
+    const failed = loads.build(files);
+    assert.equal(failed.kind, 'full');
+    assert.deepEqual(failed.result.ok && failed.result.model.endpoints['mesh/m/virtualNode/a']!.backends.map((b) => b.virtualServiceName), ['svc-b']);
+    files['svc-d.yaml'] = nodeService('svc-d', 'd');
+    const fixed = loads.build(files);
+    assert.deepEqual(fixed.result.ok && fixed.result.model.endpoints['mesh/m/virtualNode/a']!.backends.map((b) => b.virtualServiceName), ['svc-b', 'svc-d']);
+  });
+
   it('builds in full what it does not follow: a mesh, a gateway, schema failures, many changes at once', () => {
     const loads = new Loads();
     const files = baseFiles();
