@@ -91,7 +91,7 @@ export class BuildMemo {
     if (!last || last.trustDomain !== trustDomain) return undefined;
     const changes = changesSince(last.resources, resources);
     if (!changes) return undefined;
-    const index = copyIndex(last.parts.index);
+    const index = copyIndex(last.parts.index, new Set([...changes.added, ...changes.removed].map((resource) => resource.kind)));
     for (const resource of changes.removed) if (!unindex(index, resource)) return undefined;
     for (const resource of changes.added) if (!reindex(index, resource)) return undefined;
 
@@ -126,13 +126,15 @@ function changesSince(before: ReadonlySet<Resource>, resources: readonly Resourc
   return { added, removed, present };
 }
 
-function copyIndex(index: ResourceIndex): IndexCopy {
+/** The index with its own copies of the maps of `kinds` (the others are shared, and left as they are). */
+function copyIndex(index: ResourceIndex, kinds: ReadonlySet<ResourceKind>): IndexCopy {
+  const copy = <T>(kind: ResourceKind, map: ReadonlyMap<string, T>): Map<string, T> => (kinds.has(kind) ? new Map(map) : map as Map<string, T>);
   return {
     ...index,
-    nodes: new Map(index.nodes),
-    services: new Map(index.services),
-    routers: new Map(index.routers),
-    routesByRouter: new Map(index.routesByRouter),
+    nodes: copy('VirtualNode', index.nodes),
+    services: copy('VirtualService', index.services),
+    routers: copy('VirtualRouter', index.routers),
+    routesByRouter: copy('Route', index.routesByRouter),
   };
 }
 
@@ -288,10 +290,11 @@ function rebuild(context: ModelContext, index: IndexCopy, last: LastBuild, chang
     nodeFacts.set(key, keptFacts(facts));
     if (affected.nodes.has(resource.meshName, resource.virtualNodeName)) targets.set(key, targetOf(facts, resource.virtualNodeName));
   }
-  const claims = [];
-  for (const facts of nodeFacts.values()) claims.push(facts.claim);
-  for (const facts of gatewayFacts.values()) claims.push(facts.claim);
-  checkIdentityClaims(context, claims);
+  // Only an endpoint that assigns itself an identity can claim one twice (default identities are
+  // unique by construction), and the last build had no such claim.
+  if ([...freshFacts.values()].some((facts) => facts.scope.assignedAt !== undefined)) {
+    checkIdentityClaims(context, [...nodeFacts.values(), ...gatewayFacts.values()].map((facts) => facts.claim));
+  }
 
   // Step 3: affected routers and services.
   const routesByRouter = new Map<string, readonly RouteModel[]>(parts.routesByRouter);
@@ -320,7 +323,9 @@ function rebuild(context: ModelContext, index: IndexCopy, last: LastBuild, chang
   const warnings = hasCloudMapAttributes(nodeFacts.values())
     ? cloudMapWarnings([...index.nodes].map(([key, resource]) => ({ resource, facts: nodeFacts.get(key)! })))
     : [];
-  const model = deepFreeze({ ...last.model, endpoints, warnings: sortErrors(warnings) });
+  // The endpoints kept are frozen already: only the new ones, and the records holding them, are frozen here.
+  for (const endpoint of rebuilt.values()) deepFreeze(endpoint);
+  const model = Object.freeze({ ...last.model, endpoints: Object.freeze(endpoints), warnings: deepFreeze(sortErrors(warnings)) });
   return { parts: { index, nodeFacts, gatewayFacts, targets, routesByRouter, services }, model };
 }
 
@@ -333,8 +338,8 @@ function nextEndpoints(before: Readonly<Record<string, EndpointModel>>, rebuilt:
     for (const [id, endpoint] of rebuilt) all.set(id, endpoint);
     return endpointsById(all.values());
   }
-  const endpoints: Record<string, EndpointModel> = {};
-  for (const id of Object.keys(before)) endpoints[id] = rebuilt.get(id) ?? before[id]!;
+  const endpoints: Record<string, EndpointModel> = Object.assign({}, before);
+  for (const [id, endpoint] of rebuilt) endpoints[id] = endpoint;
   return endpoints;
 }
 

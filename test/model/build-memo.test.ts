@@ -99,6 +99,9 @@ describe('model/build-memo', () => {
     const second = loads.build(files);
     assert.equal(second.kind, 'incremental');
     assert.deepEqual(changedEndpoints(first.result, second.result), ['a', 'b', 'c', 'g']);
+    assert.ok(second.result.ok);
+    const b = second.result.model.endpoints['mesh/m/virtualNode/b']!;
+    for (const frozen of [second.result.model, second.result.model.endpoints, second.result.model.warnings, b, b.listeners[0]!.tls!]) assert.ok(Object.isFrozen(frozen));
     files['node-d.yaml'] = node('d', { mode: 'PERMISSIVE' });
     const third = loads.build(files);
     assert.equal(third.kind, 'incremental');
