@@ -6,7 +6,7 @@
 // file may stand in for the directory. Every file is size-checked on disk before it is read.
 import type { ParsedSpecCache } from './parse-cache';
 import { access, readdir, readlink, stat } from 'node:fs/promises';
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { sortErrors, type SpecError } from './errors';
 import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_FLAGS, type SpecLimits } from './limits';
@@ -86,26 +86,57 @@ interface SpecFileEntry {
   readonly linked?: boolean;
 }
 
-/** The spec files directly in `dir`, following symbolic links; unresolvable links are errors. */
-async function listSpecFiles(dir: string, errors: SpecError[], listed: string[]): Promise<SpecFileEntry[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+/** Spec-named entries of a directory by name: regular files, and symbolic links (whatever they lead to). */
+export type SpecDirListing = ReadonlyMap<string, 'file' | 'link'>;
+
+async function listDirectory(dir: string): Promise<SpecDirListing> {
+  const listing = new Map<string, 'file' | 'link'>();
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (isListedEntry(entry)) listing.set(entry.name, entry.isFile() ? 'file' : 'link');
+  }
+  return listing;
+}
+
+/**
+ * The last listing with the `changed` names looked at again, for a watcher whose watch names
+ * every entry created, replaced or removed in the directory (listing thousands of entries again
+ * was most of the reading of a one-file change).
+ */
+function relistChanged(dir: string, previous: SpecDirListing, changed: ReadonlySet<string>): SpecDirListing {
+  const listing = new Map(previous);
+  for (const name of changed) {
+    if (!isSpecFile(name)) continue;
+    try {
+      const stats = lstatSync(path.join(dir, name));
+      if (stats.isFile()) listing.set(name, 'file');
+      else if (stats.isSymbolicLink()) listing.set(name, 'link');
+      else listing.delete(name);
+    } catch (error) {
+      // Gone; anything else is reported when the file is read.
+      if (errnoCode(error) === 'ENOENT') listing.delete(name);
+      else listing.set(name, 'file');
+    }
+  }
+  return listing;
+}
+
+/** The spec files of a listing, in name order, following symbolic links; unresolvable links are errors. */
+async function specFilesOf(dir: string, listing: SpecDirListing, errors: SpecError[]): Promise<SpecFileEntry[]> {
   const files: SpecFileEntry[] = [];
-  for (const entry of entries) {
-    if (!isListedEntry(entry)) continue;
-    listed.push(entry.name);
-    const file = path.join(dir, entry.name);
-    if (entry.isFile()) {
-      files.push({ name: entry.name, file });
+  for (const name of [...listing.keys()].sort()) {
+    const file = path.join(dir, name);
+    if (listing.get(name) === 'file') {
+      files.push({ name, file });
       continue;
     }
     try {
       // A link to a directory is a subdirectory, and subdirectories are not read.
-      if ((await stat(file)).isFile()) files.push({ name: entry.name, file, linked: true });
+      if ((await stat(file)).isFile()) files.push({ name, file, linked: true });
     } catch (error) {
-      errors.push({ file: entry.name, message: await brokenLinkMessage(file, error) });
+      errors.push({ file: name, message: await brokenLinkMessage(file, error) });
     }
   }
-  return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return files;
 }
 
 async function brokenLinkMessage(link: string, error: unknown): Promise<string> {
@@ -194,18 +225,24 @@ async function readSpecSource(
   const probe = await probeSpecSource(source);
   if (probe.kind === 'unreadable') return refused(probe.problem);
   const errors: SpecError[] = [];
-  const listed: string[] = [];
+  let listed: string[] = [];
   let files: SpecFileEntry[];
   if (probe.kind === 'file') {
     const name = path.basename(source);
     if (!specExtensions.includes(path.extname(name).toLowerCase())) return refused('is not a .yaml, .yml or .json spec file', name);
     files = [{ name, file: source }];
   } else {
+    // A watcher that names every change gets the last listing with those names looked at again.
+    const previous = cache?.listing?.dir === source && changed && unchangedFiles === 'trust-watch' ? cache.listing.entries : undefined;
+    let listing: SpecDirListing;
     try {
-      files = await listSpecFiles(source, errors, listed);
+      listing = previous ? relistChanged(source, previous, changed!) : await listDirectory(source);
     } catch (error) {
       return refused(`cannot read spec directory: ${reason(error)}`);
     }
+    if (cache) cache.listing = { dir: source, entries: listing };
+    listed = [...listing.keys()];
+    files = await specFilesOf(source, listing, errors);
     if (files.length === 0 && errors.length === 0) return refused('no .yaml, .yml or .json spec files');
   }
   const resources: Resource[] = [];

@@ -2,11 +2,14 @@
 // only that file: a file whose text (and the limits it was read under) did not change gives back
 // the same parse result. The watcher keeps one cache for its directory; a one-off load needs none.
 import type { SpecLimits } from './limits';
+import type { SpecDirListing } from './load';
 import { parseSpecText, type ParsedFile } from './parse';
 
 export class ParsedSpecCache {
   private readonly files = new Map<string, { text: string; limits: SpecLimits; parsed: ParsedFile; stamp: string | undefined }>();
   private seen = new Set<string>();
+  /** What the last load of a directory listed (load.ts): a watcher's next load looks again only at the names it reports. */
+  listing: { readonly dir: string; readonly entries: SpecDirListing } | undefined;
 
   /**
    * The parse of `text` as file `name`: from the cache when both are as last time. `stamp` says

@@ -87,6 +87,13 @@ describe('spec/load', () => {
     // b.yaml has no event and is trusted as read; c.yaml is a link, so its stat is checked.
     assert.deepEqual(await names(new Set(['a.yaml'])), ['a.yaml:a2', 'b.yaml:b1', 'c.yaml:c2']);
     assert.deepEqual(await names(new Set(['b.yaml'])), ['a.yaml:a2', 'b.yaml:b2', 'c.yaml:c2']);
+    // The listing too is the last one with the named entries looked at again.
+    await writeFile(path.join(specs, 'd.yaml'), service('d1'));
+    await rm(path.join(specs, 'a.yaml'));
+    assert.deepEqual(await names(new Set(['d.yaml', 'a.yaml'])), ['b.yaml:b2', 'c.yaml:c2', 'd.yaml:d1']);
+    await writeFile(path.join(specs, 'e.yaml'), service('e1'));
+    assert.deepEqual(await names(new Set()), ['b.yaml:b2', 'c.yaml:c2', 'd.yaml:d1'], 'no event, not seen (until an audit)');
+    assert.deepEqual(await names(), ['b.yaml:b2', 'c.yaml:c2', 'd.yaml:d1', 'e.yaml:e1'], 'a load of everything lists the directory');
   });
 
   it('names the spec files that changed, appeared or went away since a load (an audit for lost events)', async () => {
