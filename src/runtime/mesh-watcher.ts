@@ -68,10 +68,12 @@ export class MeshWatcher extends ReloadingMeshSource {
     super(options, { location: options.dir, logField: 'dir', log });
   }
 
-  /** Loads once, then watches. Resolves with whether the initial load was valid. */
+  /** Watches, and loads once. Resolves with whether the initial load was valid. */
   async start(): Promise<boolean> {
-    await this.reload();
+    // The watch first: what changes during the first load is an event for the next one, so that
+    // one reads only what changed (opened after, it could have missed something: all read again).
     await this.checkSource(false);
+    await this.reload();
     this.recheckTimer = setInterval(() => void this.checkSource(true), this.options.recheckMs ?? 1000);
     this.recheckTimer.unref();
     this.auditTimer = setInterval(() => this.audit(), this.options.auditMs ?? 10_000);
