@@ -4,7 +4,7 @@
 // ConfigMap volume is made of them: `<key> -> ..data/<key>`, `..data -> ..<timestamp>/`. Names
 // starting with a dot (those ConfigMap internals, editor swap files) are never read. A single
 // file may stand in for the directory. Every file is size-checked on disk before it is read.
-import type { ParsedSpecCache } from './parse-cache';
+import type { ParsedSpecCache, SpecDirListing } from './parse-cache';
 import { access, readdir, readlink, stat } from 'node:fs/promises';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
@@ -85,9 +85,6 @@ interface SpecFileEntry {
   readonly file: string;
   readonly linked?: boolean;
 }
-
-/** Spec-named entries of a directory by name: regular files, and symbolic links (whatever they lead to). */
-export type SpecDirListing = ReadonlyMap<string, 'file' | 'link'>;
 
 async function listDirectory(dir: string): Promise<SpecDirListing> {
   const listing = new Map<string, 'file' | 'link'>();

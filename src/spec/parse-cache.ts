@@ -2,8 +2,10 @@
 // only that file: a file whose text (and the limits it was read under) did not change gives back
 // the same parse result. The watcher keeps one cache for its directory; a one-off load needs none.
 import type { SpecLimits } from './limits';
-import type { SpecDirListing } from './load';
 import { parseSpecText, type ParsedFile } from './parse';
+
+/** Spec-named entries of a directory by name: regular files, and symbolic links (whatever they lead to). */
+export type SpecDirListing = ReadonlyMap<string, 'file' | 'link'>;
 
 export class ParsedSpecCache {
   private readonly files = new Map<string, { text: string; limits: SpecLimits; parsed: ParsedFile; stamp: string | undefined }>();
