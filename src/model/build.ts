@@ -16,10 +16,10 @@ import { contentHash, deepFreeze } from './hash';
 import { DEFAULT_TRUST_DOMAIN, isValidTrustDomain } from '../identity/endpoint-id';
 import { indexResources, meshKey, type ResourceIndex } from './index-resources';
 import { byPriorityThenName, resolveServices, type ResolvedService } from './resolve';
-import { checkIdentityClaims } from './spiffe-identity';
+import { checkIdentityClaims, type IdentityClaim } from './spiffe-identity';
 import { clientPolicyFrom, sdsSecretsOf } from './tls';
 import { cloudMapWarnings } from './warnings';
-import type { BackendModel, ClientPolicyModel, EndpointModel, GatewayRouteModel, MeshModel, SecretModel, TargetNodeModel } from './types';
+import type { BackendModel, ClientPolicyModel, EndpointModel, GatewayRouteModel, MeshModel, RouteModel, SecretModel, TargetNodeModel } from './types';
 
 /** Options of `buildModel`. */
 export interface BuildOptions {
@@ -34,7 +34,7 @@ export type BuildResult =
   | { readonly ok: true; readonly model: MeshModel }
   | { readonly ok: false; readonly errors: readonly SpecError[]; readonly warnings: readonly SpecError[] };
 
-function targetOf(facts: EndpointFacts, name: string): TargetNodeModel {
+export function targetOf(facts: EndpointFacts, name: string): TargetNodeModel {
   return {
     id: facts.id,
     name,
@@ -148,7 +148,7 @@ function reportOrphanGatewayRoutes(context: ModelContext, index: ResourceIndex, 
   }
 }
 
-function secretsOf(context: ModelContext, index: ResourceIndex): Record<string, SecretModel> {
+export function secretsOf(context: ModelContext, index: ResourceIndex): Record<string, SecretModel> {
   const secrets: Record<string, SecretModel> = {};
   const reserved = ['default', 'ROOTCA'];
   for (const [key, secret] of index.secrets) {
@@ -168,11 +168,122 @@ function secretsOf(context: ModelContext, index: ResourceIndex): Record<string, 
   return secrets;
 }
 
-/** What the steps found: errors, warnings, and the model as far as it could be assembled. */
+/** What the steps made on the way to the model: an incremental build (build-memo.ts) redoes only what a change touches. */
+export interface BuildParts {
+  readonly index: ResourceIndex;
+  readonly nodeFacts: ReadonlyMap<string, KeptFacts>;
+  readonly gatewayFacts: ReadonlyMap<string, KeptFacts>;
+  readonly targets: ReadonlyMap<string, TargetNodeModel>;
+  readonly routesByRouter: ReadonlyMap<string, readonly RouteModel[]>;
+  readonly services: ReadonlyMap<string, ResolvedService>;
+}
+
+/**
+ * What a later build needs of an endpoint's facts: its scope is not kept, since it holds the
+ * build's context and index (an incremental build would otherwise keep every earlier index alive
+ * through the endpoints it did not touch).
+ */
+export interface KeptFacts extends Omit<EndpointFacts, 'scope'> {
+  readonly claim: IdentityClaim;
+}
+
+export function keptFacts({ scope, ...facts }: EndpointFacts): KeptFacts {
+  const claim: IdentityClaim = { resource: scope.resource, spiffeId: scope.spiffeId, ...(scope.assignedAt !== undefined ? { assignedAt: scope.assignedAt } : {}) };
+  return { ...facts, claim };
+}
+
+/** What the steps found: errors, warnings, the model as far as it could be assembled, and the parts. */
 interface StepsResult {
   readonly errors: readonly SpecError[];
   readonly warnings: readonly SpecError[];
   readonly model: Omit<MeshModel, 'warnings'>;
+  readonly parts: BuildParts;
+}
+
+// A target node is among the inputs of every endpoint that calls it; in their hashes its own
+// digest stands for it, computed once per target (hashing the full text of every caller's
+// targets was most of a build's time). A target is never changed once built (the model freezes
+// it), and a changed node gets a new target, so a digest kept by object stays right.
+const targetDigests = new WeakMap<TargetNodeModel, string>();
+
+function digestOf(target: TargetNodeModel): string {
+  let digest = targetDigests.get(target);
+  if (digest === undefined) {
+    digest = contentHash(target);
+    targetDigests.set(target, digest);
+  }
+  return digest;
+}
+
+function byVirtualServiceName(a: BackendModel, b: BackendModel): number {
+  return a.virtualServiceName < b.virtualServiceName ? -1 : a.virtualServiceName > b.virtualServiceName ? 1 : 0;
+}
+
+/** Step 4's last part: an endpoint's model from what the steps found for it, hashed. */
+function assembleEndpoint(
+  index: ResourceIndex,
+  trustDomain: string,
+  resource: VirtualNodeResource | VirtualGatewayResource,
+  name: string,
+  facts: EndpointFacts,
+  defaults: ClientPolicyModel | undefined,
+  backends: BackendModel[],
+  gatewayRoutes: GatewayRouteModel[],
+): EndpointModel {
+  const mesh = index.meshes.get(resource.meshName);
+  const accessLogPath = resource.spec.logging?.accessLog?.file.path;
+  const content = {
+    id: facts.id,
+    kind: facts.kind,
+    meshName: resource.meshName,
+    name,
+    spiffeId: facts.spiffeId,
+    trustDomain,
+    egressFilter: mesh?.spec?.egressFilter?.type ?? 'DROP_ALL',
+    listeners: facts.listeners,
+    ...(facts.serviceDiscovery ? { serviceDiscovery: facts.serviceDiscovery } : {}),
+    backends: backends.sort(byVirtualServiceName),
+    ...(defaults ? { backendDefaults: defaults } : {}),
+    gatewayRoutes,
+    ...(accessLogPath ? { accessLogPath } : {}),
+    meshd: facts.meshd,
+    sdsSecrets: sdsSecretsOf(facts.scope),
+  } satisfies Omit<EndpointModel, 'source' | 'hash'>;
+  const hashed = { ...content, backends: content.backends.map((backend) => ({ ...backend, targets: backend.targets.map(digestOf) })) };
+  return { ...content, source: resource.source, hash: contentHash(hashed) };
+}
+
+/** Step 4 for a virtual node: its backends with their effective client policies; errors go to the context. */
+export function nodeEndpoint(
+  context: ModelContext,
+  index: ResourceIndex,
+  node: VirtualNodeResource,
+  facts: EndpointFacts,
+  services: ReadonlyMap<string, ResolvedService>,
+  targets: ReadonlyMap<string, TargetNodeModel>,
+): EndpointModel {
+  const defaults = clientPolicyFrom(facts.scope, node.spec.backendDefaults?.clientPolicy, 'spec.backendDefaults.clientPolicy');
+  const backends = nodeBackends(context, node, facts, services, targets, defaults);
+  return assembleEndpoint(index, context.trustDomain, node, node.virtualNodeName, facts, defaults, backends, []);
+}
+
+/** Step 4 for a virtual gateway: its routes and the services they target; errors go to the context. */
+export function gatewayEndpoint(
+  context: ModelContext,
+  index: ResourceIndex,
+  gateway: VirtualGatewayResource,
+  facts: EndpointFacts,
+  services: ReadonlyMap<string, ResolvedService>,
+  targets: ReadonlyMap<string, TargetNodeModel>,
+): EndpointModel {
+  const defaults = clientPolicyFrom(facts.scope, gateway.spec.backendDefaults?.clientPolicy, 'spec.backendDefaults.clientPolicy');
+  const { routes, backends } = gatewayRoutesAndBackends(context, index, gateway, services, targets, defaults);
+  return assembleEndpoint(index, context.trustDomain, gateway, gateway.virtualGatewayName, facts, defaults, backends, routes);
+}
+
+/** Endpoints by id, in id order (the model's order, whatever order they were built in). */
+export function endpointsById(endpoints: Iterable<EndpointModel>): Record<string, EndpointModel> {
+  return Object.fromEntries([...endpoints].sort((a, b) => (a.id < b.id ? -1 : 1)).map((endpoint) => [endpoint.id, endpoint]));
 }
 
 /** Steps 1-4 over `resources`. */
@@ -193,73 +304,23 @@ function runSteps(resources: readonly Resource[], trustDomain: string, invalid: 
   for (const [key, gateway] of index.gateways) gatewayFacts.set(key, endpointFacts(context, index, gateway));
   checkIdentityClaims(context, [...nodeFacts.values(), ...gatewayFacts.values()].map((facts) => facts.scope));
 
-  const services = resolveServices(context, index, targets);
+  const { routesByRouter, services } = resolveServices(context, index, targets);
   reportOrphanGatewayRoutes(context, index, services);
 
   const endpoints: EndpointModel[] = [];
-  // A target node is among the inputs of every endpoint that calls it; in their hashes its own
-  // digest stands for it, computed once per build (hashing the full text of every caller's
-  // targets was most of a build's time). A change to the target still changes its digest.
-  const targetDigests = new Map<TargetNodeModel, string>();
-  const digestOf = (target: TargetNodeModel): string => {
-    let digest = targetDigests.get(target);
-    if (digest === undefined) {
-      digest = contentHash(target);
-      targetDigests.set(target, digest);
-    }
-    return digest;
-  };
-  const assemble = (
-    resource: VirtualNodeResource | VirtualGatewayResource,
-    name: string,
-    facts: EndpointFacts,
-    defaults: ClientPolicyModel | undefined,
-    backends: BackendModel[],
-    gatewayRoutes: GatewayRouteModel[],
-  ): void => {
-    const mesh = index.meshes.get(resource.meshName);
-    const accessLogPath = resource.spec.logging?.accessLog?.file.path;
-    const content = {
-      id: facts.id,
-      kind: facts.kind,
-      meshName: resource.meshName,
-      name,
-      spiffeId: facts.spiffeId,
-      trustDomain,
-      egressFilter: mesh?.spec?.egressFilter?.type ?? 'DROP_ALL',
-      listeners: facts.listeners,
-      ...(facts.serviceDiscovery ? { serviceDiscovery: facts.serviceDiscovery } : {}),
-      backends: backends.sort((a, b) => (a.virtualServiceName < b.virtualServiceName ? -1 : a.virtualServiceName > b.virtualServiceName ? 1 : 0)),
-      ...(defaults ? { backendDefaults: defaults } : {}),
-      gatewayRoutes,
-      ...(accessLogPath ? { accessLogPath } : {}),
-      meshd: facts.meshd,
-      sdsSecrets: sdsSecretsOf(facts.scope),
-    } satisfies Omit<EndpointModel, 'source' | 'hash'>;
-    const hashed = { ...content, backends: content.backends.map((backend) => ({ ...backend, targets: backend.targets.map(digestOf) })) };
-    endpoints.push({ ...content, source: resource.source, hash: contentHash(hashed) });
-  };
-
-  for (const [key, node] of index.nodes) {
-    const facts = nodeFacts.get(key)!;
-    const defaults = clientPolicyFrom(facts.scope, node.spec.backendDefaults?.clientPolicy, 'spec.backendDefaults.clientPolicy');
-    assemble(node, node.virtualNodeName, facts, defaults, nodeBackends(context, node, facts, services, targets, defaults), []);
-  }
-  for (const [key, gateway] of index.gateways) {
-    const facts = gatewayFacts.get(key)!;
-    const defaults = clientPolicyFrom(facts.scope, gateway.spec.backendDefaults?.clientPolicy, 'spec.backendDefaults.clientPolicy');
-    const { routes, backends } = gatewayRoutesAndBackends(context, index, gateway, services, targets, defaults);
-    assemble(gateway, gateway.virtualGatewayName, facts, defaults, backends, routes);
-  }
+  for (const [key, node] of index.nodes) endpoints.push(nodeEndpoint(context, index, node, nodeFacts.get(key)!, services, targets));
+  for (const [key, gateway] of index.gateways) endpoints.push(gatewayEndpoint(context, index, gateway, gatewayFacts.get(key)!, services, targets));
 
   const warnings = cloudMapWarnings([...index.nodes].map(([key, resource]) => ({ resource, facts: nodeFacts.get(key)! })));
   const model = {
     trustDomain,
     meshes: [...index.meshes.keys()].sort(),
-    endpoints: Object.fromEntries(endpoints.sort((a, b) => (a.id < b.id ? -1 : 1)).map((endpoint) => [endpoint.id, endpoint])),
+    endpoints: endpointsById(endpoints),
     secrets,
   };
-  return { errors: context.errors, warnings, model };
+  const kept = (facts: ReadonlyMap<string, EndpointFacts>): Map<string, KeptFacts> => new Map([...facts].map(([key, each]) => [key, keptFacts(each)]));
+  const parts = { index, nodeFacts: kept(nodeFacts), gatewayFacts: kept(gatewayFacts), targets, routesByRouter, services };
+  return { errors: context.errors, warnings, model, parts };
 }
 
 function bySource(a: Resource, b: Resource): number {
@@ -281,13 +342,24 @@ function partialErrors(resources: readonly Resource[], trustDomain: string, inva
   return errors.filter((error) => about.has(`${error.file}\u0000${error.resource ?? ''}`));
 }
 
-/** Build the validated model from resources (pure: no I/O). */
-export function buildModel(resources: readonly Resource[], options: BuildOptions = {}): BuildResult {
+/** The model built from resources with the parts it was made of (those only when it is valid). */
+export interface BuiltWithParts {
+  readonly result: BuildResult;
+  readonly parts?: BuildParts;
+}
+
+/** `buildModel`, keeping the parts of a valid model for an incremental build to start from. */
+export function buildModelWithParts(resources: readonly Resource[], options: BuildOptions = {}): BuiltWithParts {
   const trustDomain = options.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   if (!isValidTrustDomain(trustDomain)) throw new TypeError(`invalid SPIFFE trust domain "${trustDomain}"`);
   const invalid = options.invalid ?? [];
-  const { errors, warnings, model } = runSteps(resources, trustDomain, invalid);
+  const { errors, warnings, model, parts } = runSteps(resources, trustDomain, invalid);
   const allErrors = [...errors, ...partialErrors(resources, trustDomain, invalid)];
-  if (allErrors.length > 0) return { ok: false, errors: sortErrors(allErrors), warnings: sortErrors(warnings) };
-  return { ok: true, model: deepFreeze({ ...model, warnings: sortErrors(warnings) }) };
+  if (allErrors.length > 0) return { result: { ok: false, errors: sortErrors(allErrors), warnings: sortErrors(warnings) } };
+  return { result: { ok: true, model: deepFreeze({ ...model, warnings: sortErrors(warnings) }) }, parts };
+}
+
+/** Build the validated model from resources (pure: no I/O). */
+export function buildModel(resources: readonly Resource[], options: BuildOptions = {}): BuildResult {
+  return buildModelWithParts(resources, options).result;
 }

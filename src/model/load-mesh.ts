@@ -4,6 +4,7 @@ import { sortErrors, type SpecError } from '../spec/errors';
 import type { SpecLimits } from '../spec/limits';
 import { loadSpecDir, type LoadedSpecs } from '../spec/load';
 import type { ParsedSpecCache } from '../spec/parse-cache';
+import type { BuildMemo } from './build-memo';
 import { buildModel, type BuildOptions, type BuildResult } from './build';
 import type { MeshModel } from './types';
 
@@ -17,6 +18,8 @@ export interface LoadMeshOptions {
   readonly parseCache?: ParsedSpecCache;
   /** With `parseCache`: the files that may have changed since its last load (the rest are not read again). */
   readonly changedFiles?: ReadonlySet<string>;
+  /** The last build of the same source (a watcher's), so a change rebuilds only what it touches. */
+  readonly buildMemo?: BuildMemo;
 }
 
 /** Load, validate and build the mesh in `dir`; every error found is returned at once. */
@@ -25,9 +28,9 @@ export async function loadMesh(dir: string, options: LoadMeshOptions = {}): Prom
 }
 
 /** Validate and build the mesh of specs already read (from a directory or a store); every error at once. */
-export function buildLoadedMesh(loaded: LoadedSpecs, options: Pick<LoadMeshOptions, 'trustDomain'> = {}): BuildResult {
+export function buildLoadedMesh(loaded: LoadedSpecs, options: Pick<LoadMeshOptions, 'trustDomain' | 'buildMemo'> = {}): BuildResult {
   const buildOptions: BuildOptions = { invalid: loaded.invalid, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
-  const built = buildModel(loaded.resources, buildOptions);
+  const built = options.buildMemo ? options.buildMemo.build(loaded.resources, buildOptions) : buildModel(loaded.resources, buildOptions);
   const errors: SpecError[] = [...loaded.errors, ...(built.ok ? [] : built.errors)];
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors), warnings: built.ok ? built.model.warnings : built.warnings };
   return built;

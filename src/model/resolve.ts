@@ -1,7 +1,7 @@
 // Step 3 of building the model: resolve virtual services to the nodes that serve them, through
 // virtual routers and their routes, checking every reference on the way.
 import type { Protocol } from '../spec/common-schema';
-import type { RouteResource } from '../spec/resource-schema';
+import type { RouteResource, VirtualServiceResource } from '../spec/resource-schema';
 import { isInvalid, report, type ModelContext } from './context';
 import { endpointKey } from '../identity/endpoint-id';
 import { meshKey, type ResourceIndex } from './index-resources';
@@ -72,73 +72,90 @@ function resolveRoute(
   }
 }
 
-/** Resolve every router's routes (checking them even when no service uses the router). */
-function resolveRouters(
+/**
+ * The routes of the router `routerKey` (`<mesh>/<router>`), resolved and checked, in priority
+ * order; none when no route names it.
+ */
+export function resolveRouterRoutes(
   context: ModelContext,
   index: ResourceIndex,
   targets: ReadonlyMap<string, TargetNodeModel>,
-): Map<string, RouteModel[]> {
-  const routesByRouter = new Map<string, RouteModel[]>();
-  for (const [routerKey, routes] of index.routesByRouter) {
-    const router = index.routers.get(routerKey);
-    const routerProtocols = router?.spec.listeners.map((listener) => listener.portMapping.protocol) ?? [];
-    const resolved: RouteModel[] = [];
-    for (const route of routes) {
-      if (!router && !isInvalid(context, 'VirtualRouter', route.meshName, route.virtualRouterName)) {
-        report(context, route, 'virtualRouterName', `virtual router "${route.virtualRouterName}" does not exist in mesh "${route.meshName}"`);
-      }
-      const model = resolveRoute(context, index, targets, route, routerProtocols);
-      if (model) resolved.push(model);
+  routerKey: string,
+): RouteModel[] {
+  const routes = index.routesByRouter.get(routerKey) ?? [];
+  const router = index.routers.get(routerKey);
+  const routerProtocols = router?.spec.listeners.map((listener) => listener.portMapping.protocol) ?? [];
+  const resolved: RouteModel[] = [];
+  for (const route of routes) {
+    if (!router && !isInvalid(context, 'VirtualRouter', route.meshName, route.virtualRouterName)) {
+      report(context, route, 'virtualRouterName', `virtual router "${route.virtualRouterName}" does not exist in mesh "${route.meshName}"`);
     }
-    routesByRouter.set(routerKey, resolved.sort(byPriorityThenName));
+    const model = resolveRoute(context, index, targets, route, routerProtocols);
+    if (model) resolved.push(model);
   }
-  return routesByRouter;
+  return resolved.sort(byPriorityThenName);
 }
 
-/** Every virtual service by `<mesh>/<name>`, with its provider resolved. */
+/** One virtual service with its provider resolved, given every router's resolved routes. */
+export function resolveService(
+  context: ModelContext,
+  index: ResourceIndex,
+  routesByRouter: ReadonlyMap<string, readonly RouteModel[]>,
+  service: VirtualServiceResource,
+): ResolvedService {
+  const provider = service.spec.provider;
+  if (provider?.virtualNode) {
+    const name = provider.virtualNode.virtualNodeName;
+    const nodeKey = meshKey(service.meshName, name);
+    if (!index.nodes.has(nodeKey) && !isInvalid(context, 'VirtualNode', service.meshName, name)) {
+      report(context, service, 'spec.provider.virtualNode.virtualNodeName', `virtual node "${name}" does not exist in mesh "${service.meshName}"`);
+    }
+    return { provider: { kind: 'virtualNode', virtualNodeName: name }, nodeKeys: index.nodes.has(nodeKey) ? [nodeKey] : [] };
+  }
+  if (provider?.virtualRouter) {
+    const name = provider.virtualRouter.virtualRouterName;
+    const routerKey = meshKey(service.meshName, name);
+    const router = index.routers.get(routerKey);
+    if (!router && !isInvalid(context, 'VirtualRouter', service.meshName, name)) {
+      report(context, service, 'spec.provider.virtualRouter.virtualRouterName', `virtual router "${name}" does not exist in mesh "${service.meshName}"`);
+    }
+    const routes = routesByRouter.get(routerKey) ?? [];
+    const nodeKeys = new Set<string>();
+    for (const route of routes) {
+      for (const target of route.weightedTargets) {
+        const nodeKey = meshKey(service.meshName, target.virtualNode);
+        if (index.nodes.has(nodeKey)) nodeKeys.add(nodeKey);
+      }
+    }
+    return {
+      provider: {
+        kind: 'virtualRouter',
+        virtualRouterName: name,
+        listeners: (router?.spec.listeners ?? []).map((listener) => ({ ...listener.portMapping })),
+        routes,
+      },
+      nodeKeys: [...nodeKeys].sort(),
+    };
+  }
+  return { provider: { kind: 'none' }, nodeKeys: [] };
+}
+
+/** Every router's routes and every virtual service, by `<mesh>/<name>`, resolved and checked. */
+export interface ResolvedServices {
+  /** Resolved routes by router key (routers no route names are absent). */
+  readonly routesByRouter: Map<string, RouteModel[]>;
+  readonly services: Map<string, ResolvedService>;
+}
+
+/** Resolve every router's routes (checking them even when no service uses the router), then every virtual service. */
 export function resolveServices(
   context: ModelContext,
   index: ResourceIndex,
   targets: ReadonlyMap<string, TargetNodeModel>,
-): Map<string, ResolvedService> {
-  const routesByRouter = resolveRouters(context, index, targets);
+): ResolvedServices {
+  const routesByRouter = new Map<string, RouteModel[]>();
+  for (const routerKey of index.routesByRouter.keys()) routesByRouter.set(routerKey, resolveRouterRoutes(context, index, targets, routerKey));
   const services = new Map<string, ResolvedService>();
-  for (const [key, service] of index.services) {
-    const provider = service.spec.provider;
-    if (provider?.virtualNode) {
-      const name = provider.virtualNode.virtualNodeName;
-      const nodeKey = meshKey(service.meshName, name);
-      if (!index.nodes.has(nodeKey) && !isInvalid(context, 'VirtualNode', service.meshName, name)) {
-        report(context, service, 'spec.provider.virtualNode.virtualNodeName', `virtual node "${name}" does not exist in mesh "${service.meshName}"`);
-      }
-      services.set(key, { provider: { kind: 'virtualNode', virtualNodeName: name }, nodeKeys: index.nodes.has(nodeKey) ? [nodeKey] : [] });
-    } else if (provider?.virtualRouter) {
-      const name = provider.virtualRouter.virtualRouterName;
-      const routerKey = meshKey(service.meshName, name);
-      const router = index.routers.get(routerKey);
-      if (!router && !isInvalid(context, 'VirtualRouter', service.meshName, name)) {
-        report(context, service, 'spec.provider.virtualRouter.virtualRouterName', `virtual router "${name}" does not exist in mesh "${service.meshName}"`);
-      }
-      const routes = routesByRouter.get(routerKey) ?? [];
-      const nodeKeys = new Set<string>();
-      for (const route of routes) {
-        for (const target of route.weightedTargets) {
-          const nodeKey = meshKey(service.meshName, target.virtualNode);
-          if (index.nodes.has(nodeKey)) nodeKeys.add(nodeKey);
-        }
-      }
-      services.set(key, {
-        provider: {
-          kind: 'virtualRouter',
-          virtualRouterName: name,
-          listeners: (router?.spec.listeners ?? []).map((listener) => ({ ...listener.portMapping })),
-          routes,
-        },
-        nodeKeys: [...nodeKeys].sort(),
-      });
-    } else {
-      services.set(key, { provider: { kind: 'none' }, nodeKeys: [] });
-    }
-  }
-  return services;
+  for (const [key, service] of index.services) services.set(key, resolveService(context, index, routesByRouter, service));
+  return { routesByRouter, services };
 }

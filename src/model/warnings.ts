@@ -11,7 +11,7 @@ import type { EndpointFacts } from './endpoint-facts';
 /** A virtual node with the facts the endpoint address is derived from. */
 export interface NodeWithFacts {
   readonly resource: VirtualNodeResource;
-  readonly facts: EndpointFacts;
+  readonly facts: Pick<EndpointFacts, 'serviceDiscovery' | 'listeners' | 'meshd'>;
 }
 
 // Where callers connect, as the translation addresses it: the target's Envoy ingress port, or for a
@@ -29,8 +29,16 @@ function attributesOf({ facts }: NodeWithFacts): readonly { key: string; value: 
 
 const attributesPath = 'spec.serviceDiscovery.awsCloudMap.attributes';
 
+/** True when any of these nodes' facts has Cloud Map attributes (else there is nothing to warn of). */
+export function hasCloudMapAttributes(facts: Iterable<NodeWithFacts['facts']>): boolean {
+  for (const each of facts) if (each.serviceDiscovery?.kind === 'awsCloudMap' && each.serviceDiscovery.attributes.length > 0) return true;
+  return false;
+}
+
 /** One warning per virtual node whose Cloud Map attributes meshd ignores, naming the nodes it now shares an endpoint with. */
 export function cloudMapWarnings(nodes: readonly NodeWithFacts[]): SpecError[] {
+  // Most meshes have no attributes at all: then there is nothing to say, nor addresses to gather.
+  if (!hasCloudMapAttributes(nodes.map((node) => node.facts))) return [];
   const byAddress = new Map<string, NodeWithFacts[]>();
   for (const node of nodes) {
     for (const address of endpointAddresses(node)) {

@@ -80,6 +80,11 @@ export abstract class ReloadingMeshSource implements MeshSource {
   /** Reads the source and builds the model (no applying: the base does that). */
   protected abstract load(): Promise<LoadOutcome>;
 
+  /** True while a reload runs or waits for its hold-off. */
+  protected get reloadPending(): boolean {
+    return this.running !== undefined || this.firstPendingAt !== undefined;
+  }
+
   /** A change happened: reload after the hold-off, and at the latest after the maximum delay. */
   protected schedule(): void {
     if (this.closed) return;

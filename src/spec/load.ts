@@ -4,13 +4,13 @@
 // ConfigMap volume is made of them: `<key> -> ..data/<key>`, `..data -> ..<timestamp>/`. Names
 // starting with a dot (those ConfigMap internals, editor swap files) are never read. A single
 // file may stand in for the directory. Every file is size-checked on disk before it is read.
-import type { ParsedSpecCache } from './parse-cache';
+import type { ParsedSpecCache, SpecDirListing } from './parse-cache';
 import { access, readdir, readlink, stat } from 'node:fs/promises';
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { sortErrors, type SpecError } from './errors';
 import { DEFAULT_SPEC_LIMITS, SPEC_LIMIT_FLAGS, type SpecLimits } from './limits';
-import { parseSpecText, type DeclaredResource } from './parse';
+import { parseSpecText, type DeclaredResource, type ParsedFile } from './parse';
 import type { Resource } from './resource-schema';
 
 /** Everything read from a spec directory. */
@@ -21,7 +21,20 @@ export interface LoadedSpecs {
   readonly invalid: readonly DeclaredResource[];
   /** Every error found, by file. */
   readonly errors: readonly SpecError[];
+  /** Names of the spec files and links found in a directory (a watcher's audit compares them with what is there later). */
+  readonly files?: readonly string[];
+  /** Names of the spec files read through symbolic links (a watcher watches their targets too). */
+  readonly linkedFiles?: readonly string[];
 }
+
+/**
+ * How a load given the names of the files that changed treats the other files its cache holds:
+ * `stat` takes one from the cache only when a stat finds it as it was read (so a change whose
+ * event was lost is still read); `trust-watch` takes regular files as they are, without a stat, for
+ * a caller whose watch on the directory names every change to them and who audits now and then
+ * (`staleSpecFiles`); files reached through symbolic links are still stat-ed.
+ */
+export type UnchangedFiles = 'stat' | 'trust-watch';
 
 const specExtensions = ['.yaml', '.yml', '.json'];
 
@@ -61,32 +74,66 @@ export async function probeSpecSource(source: string): Promise<SpecSourceProbe> 
   return { kind: stats.isDirectory() ? 'directory' : 'file', identity: `${stats.dev}:${stats.ino}` };
 }
 
-/** One spec file to read: its name in errors and its path. */
+/** A spec-named regular file or symbolic link (whatever it leads to): what a listing looks at. */
+function isListedEntry(entry: Dirent): boolean {
+  return isSpecFile(entry.name) && (entry.isFile() || entry.isSymbolicLink());
+}
+
+/** One spec file to read: its name in errors, its path, and whether it is a symbolic link. */
 interface SpecFileEntry {
   readonly name: string;
   readonly file: string;
+  readonly linked?: boolean;
 }
 
-/** The spec files directly in `dir`, following symbolic links; unresolvable links are errors. */
-async function listSpecFiles(dir: string, errors: SpecError[]): Promise<SpecFileEntry[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const files: SpecFileEntry[] = [];
-  for (const entry of entries) {
-    if (!isSpecFile(entry.name)) continue;
-    const file = path.join(dir, entry.name);
-    if (entry.isFile()) {
-      files.push({ name: entry.name, file });
-      continue;
-    }
-    if (!entry.isSymbolicLink()) continue;
+async function listDirectory(dir: string): Promise<SpecDirListing> {
+  const listing = new Map<string, 'file' | 'link'>();
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (isListedEntry(entry)) listing.set(entry.name, entry.isFile() ? 'file' : 'link');
+  }
+  return listing;
+}
+
+/**
+ * The last listing with the `changed` names looked at again, for a watcher whose watch names
+ * every entry created, replaced or removed in the directory (listing thousands of entries again
+ * was most of the reading of a one-file change).
+ */
+function relistChanged(dir: string, previous: SpecDirListing, changed: ReadonlySet<string>): SpecDirListing {
+  const listing = new Map(previous);
+  for (const name of changed) {
+    if (!isSpecFile(name)) continue;
     try {
-      // A link to a directory is a subdirectory, and subdirectories are not read.
-      if ((await stat(file)).isFile()) files.push({ name: entry.name, file });
+      const stats = lstatSync(path.join(dir, name));
+      if (stats.isFile()) listing.set(name, 'file');
+      else if (stats.isSymbolicLink()) listing.set(name, 'link');
+      else listing.delete(name);
     } catch (error) {
-      errors.push({ file: entry.name, message: await brokenLinkMessage(file, error) });
+      // Gone; anything else is reported when the file is read.
+      if (errnoCode(error) === 'ENOENT') listing.delete(name);
+      else listing.set(name, 'file');
     }
   }
-  return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return listing;
+}
+
+/** The spec files of a listing, in name order, following symbolic links; unresolvable links are errors. */
+async function specFilesOf(dir: string, listing: SpecDirListing, errors: SpecError[]): Promise<SpecFileEntry[]> {
+  const files: SpecFileEntry[] = [];
+  for (const name of [...listing.keys()].sort()) {
+    const file = path.join(dir, name);
+    if (listing.get(name) === 'file') {
+      files.push({ name, file });
+      continue;
+    }
+    try {
+      // A link to a directory is a subdirectory, and subdirectories are not read.
+      if ((await stat(file)).isFile()) files.push({ name, file, linked: true });
+    } catch (error) {
+      errors.push({ file: name, message: await brokenLinkMessage(file, error) });
+    }
+  }
+  return files;
 }
 
 async function brokenLinkMessage(link: string, error: unknown): Promise<string> {
@@ -150,38 +197,66 @@ function currentStamp(file: string): string | undefined {
  * read when a stat finds it as it was read (inode, size, change times: a change whose event was
  * lost is still read); the directory is still listed, so added and removed files are found.
  */
-export async function loadSpecDir(source: string, limits: SpecLimits = DEFAULT_SPEC_LIMITS, cache?: ParsedSpecCache, changed?: ReadonlySet<string>): Promise<LoadedSpecs> {
+export async function loadSpecDir(
+  source: string,
+  limits: SpecLimits = DEFAULT_SPEC_LIMITS,
+  cache?: ParsedSpecCache,
+  changed?: ReadonlySet<string>,
+  unchangedFiles: UnchangedFiles = 'stat',
+): Promise<LoadedSpecs> {
   try {
-    return await readSpecSource(source, limits, cache, changed);
+    return await readSpecSource(source, limits, cache, changed, unchangedFiles);
   } finally {
     cache?.endLoad();
   }
 }
 
-async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedSpecCache | undefined, changed: ReadonlySet<string> | undefined): Promise<LoadedSpecs> {
+async function readSpecSource(
+  source: string,
+  limits: SpecLimits,
+  cache: ParsedSpecCache | undefined,
+  changed: ReadonlySet<string> | undefined,
+  unchangedFiles: UnchangedFiles,
+): Promise<LoadedSpecs> {
   const refused = (message: string, file = source): LoadedSpecs => ({ resources: [], invalid: [], errors: [{ file, message }] });
   const probe = await probeSpecSource(source);
   if (probe.kind === 'unreadable') return refused(probe.problem);
   const errors: SpecError[] = [];
+  let listed: string[] = [];
   let files: SpecFileEntry[];
   if (probe.kind === 'file') {
     const name = path.basename(source);
     if (!specExtensions.includes(path.extname(name).toLowerCase())) return refused('is not a .yaml, .yml or .json spec file', name);
     files = [{ name, file: source }];
   } else {
+    // A watcher that names every change gets the last listing with those names looked at again.
+    const previous = cache?.listing?.dir === source && changed && unchangedFiles === 'trust-watch' ? cache.listing.entries : undefined;
+    let listing: SpecDirListing;
     try {
-      files = await listSpecFiles(source, errors);
+      listing = previous ? relistChanged(source, previous, changed!) : await listDirectory(source);
     } catch (error) {
       return refused(`cannot read spec directory: ${reason(error)}`);
     }
+    if (cache) cache.listing = { dir: source, entries: listing };
+    listed = [...listing.keys()];
+    files = await specFilesOf(source, listing, errors);
     if (files.length === 0 && errors.length === 0) return refused('no .yaml, .yml or .json spec files');
   }
   const resources: Resource[] = [];
   const invalid: DeclaredResource[] = [];
-  for (const { name, file } of files) {
-    // A file the watcher saw no event for is taken from the cache, if a stat agrees it is the same file.
-    const stamp = cache && changed && !changed.has(name) ? currentStamp(file) : undefined;
-    let parsed = stamp !== undefined ? cache!.reuse(name, limits, stamp) : undefined;
+  const linkedFiles = files.flatMap((entry) => (entry.linked ? [entry.name] : []));
+  for (const { name, file, linked } of files) {
+    // A file the watcher saw no event for is taken from the cache, if a stat agrees it is the same
+    // file, or without one when the watcher vouches for it.
+    let parsed: ParsedFile | undefined;
+    if (cache && changed && !changed.has(name)) {
+      if (unchangedFiles === 'trust-watch' && !linked) {
+        parsed = cache.reuse(name, limits);
+      } else {
+        const stamp = currentStamp(file);
+        if (stamp !== undefined) parsed = cache.reuse(name, limits, stamp);
+      }
+    }
     if (!parsed) {
       let read: { text: string; stamp: string } | { problem: string };
       try {
@@ -200,7 +275,38 @@ async function readSpecSource(source: string, limits: SpecLimits, cache: ParsedS
     for (const declared of parsed.invalid) invalid.push(declared);
     for (const error of parsed.errors) errors.push(error);
   }
-  return { resources, invalid, errors: sortErrors(errors) };
+  return { resources, invalid, errors: sortErrors(errors), files: listed, linkedFiles };
+}
+
+/**
+ * Names of the spec files in `dir` that are not as `cache` last read them: a stat that differs
+ * from the read's, or a name that is new or gone since `listed` (the last load's `files`). For a
+ * watcher's periodic audit that no event was lost (an overflowing event queue, a file system
+ * that reports no changes made elsewhere). Synchronous, so no load runs between its stats; files
+ * that could not be read last time are not compared (their errors stand until they change).
+ */
+export function staleSpecFiles(dir: string, cache: ParsedSpecCache, listed: readonly string[]): string[] {
+  const stale: string[] = [];
+  const before = new Set(listed);
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];  // the watcher's identity check reports a directory that cannot be read
+  }
+  const now = new Set<string>();
+  for (const entry of entries) {
+    if (!isListedEntry(entry)) continue;
+    now.add(entry.name);
+    if (!before.has(entry.name)) {
+      stale.push(entry.name);
+      continue;
+    }
+    const stamp = cache.stampOf(entry.name);
+    if (stamp !== undefined && stamp !== currentStamp(path.join(dir, entry.name))) stale.push(entry.name);
+  }
+  for (const name of before) if (!now.has(name)) stale.push(name);
+  return stale.sort();
 }
 
 /** One spec text read from somewhere other than a directory (a store entry); `name` is its key. */

@@ -4,9 +4,14 @@
 import type { SpecLimits } from './limits';
 import { parseSpecText, type ParsedFile } from './parse';
 
+/** Spec-named entries of a directory by name: regular files, and symbolic links (whatever they lead to). */
+export type SpecDirListing = ReadonlyMap<string, 'file' | 'link'>;
+
 export class ParsedSpecCache {
   private readonly files = new Map<string, { text: string; limits: SpecLimits; parsed: ParsedFile; stamp: string | undefined }>();
   private seen = new Set<string>();
+  /** What the last load of a directory listed (load.ts): a watcher's next load looks again only at the names it reports. */
+  listing: { readonly dir: string; readonly entries: SpecDirListing } | undefined;
 
   /**
    * The parse of `text` as file `name`: from the cache when both are as last time. `stamp` says
@@ -26,15 +31,21 @@ export class ParsedSpecCache {
 
   /**
    * The last parse of file `name`, without reading it again, for a load that believes the file
-   * has not changed since (a watcher that saw no event for it) and whose stat of it gives the same
-   * `stamp` as when it was read; undefined otherwise, and the file must be read.
+   * has not changed since (a watcher that saw no event for it). With a `stamp` (the file's stat
+   * now), only when it is the stamp the file was read with; without one, the caller vouches for
+   * the file (a watch on its directory would have named it). Undefined: the file must be read.
    */
-  reuse(name: string, limits: SpecLimits, stamp: string): ParsedFile | undefined {
+  reuse(name: string, limits: SpecLimits, stamp?: string): ParsedFile | undefined {
     const cached = this.files.get(name);
     // The stamp (inode, size, change times) guards against a change whose event was lost.
-    if (!cached || cached.stamp !== stamp || !sameLimits(cached.limits, limits)) return undefined;
+    if (!cached || (stamp !== undefined && cached.stamp !== stamp) || !sameLimits(cached.limits, limits)) return undefined;
     this.seen.add(name);
     return cached.parsed;
+  }
+
+  /** The stamp file `name` was last read with, if it was read and stamped. */
+  stampOf(name: string): string | undefined {
+    return this.files.get(name)?.stamp;
   }
 
   /** Ends one load: forgets the files it did not read (deleted or renamed). */

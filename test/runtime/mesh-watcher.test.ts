@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MeshWatcher, type RefusedChange } from '../../src/runtime/mesh-watcher';
+import { VERIFY_INCREMENTAL_BUILD_ENV } from '../../src/model/build-memo';
 import type { MeshModel } from '../../src/model/types';
 import { writeConfigMap } from '../support/configmap';
 
@@ -35,6 +36,17 @@ describe('runtime/mesh-watcher', () => {
   let watcher: MeshWatcher;
   let applied: MeshModel[];
   let refused: RefusedChange[];
+
+  // Every incremental model build is checked against a full one.
+  let verifyBefore: string | undefined;
+  before(() => {
+    verifyBefore = process.env[VERIFY_INCREMENTAL_BUILD_ENV];
+    process.env[VERIFY_INCREMENTAL_BUILD_ENV] = '1';
+  });
+  after(() => {
+    if (verifyBefore === undefined) delete process.env[VERIFY_INCREMENTAL_BUILD_ENV];
+    else process.env[VERIFY_INCREMENTAL_BUILD_ENV] = verifyBefore;
+  });
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-watch-'));
@@ -140,6 +152,49 @@ describe('runtime/mesh-watcher', () => {
     await until(() => endpointsOf(watcher.current?.model).length === 2, 5000);
     writeConfigMap(dir, { 'mesh.yaml': MESH, 'nodes.yaml': node('c', 8082) });
     await until(() => endpointsOf(watcher.current?.model).join() === 'mesh/demo/virtualNode/c', 5000);
+  });
+
+  it('applies edits, new files and deletes one file at a time, each built from the last', async () => {
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH);
+    fs.writeFileSync(path.join(dir, 'a.yaml'), node('a', 8080));
+    await watcher.start();
+    fs.writeFileSync(path.join(dir, 'b.yaml'), node('b', 8081));
+    await until(() => endpointsOf(watcher.current?.model).length === 2);
+    const hashOfA = watcher.current!.model.endpoints['mesh/demo/virtualNode/a']!.hash;
+    fs.writeFileSync(path.join(dir, 'a.yaml'), node('a', 8080, 'STRICT'));
+    await until(() => watcher.current!.model.endpoints['mesh/demo/virtualNode/a']!.hash !== hashOfA);
+    fs.rmSync(path.join(dir, 'b.yaml'));
+    await until(() => endpointsOf(watcher.current?.model).join() === 'mesh/demo/virtualNode/a');
+    assert.equal(watcher.current!.model.endpoints['mesh/demo/virtualNode/a']!.listeners[0]!.tls!.mode, 'STRICT');
+  });
+
+  it('follows a symlinked spec file whose target is edited elsewhere', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-watch-target-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH);
+      fs.writeFileSync(path.join(elsewhere, 'a.yaml'), node('a', 8080));
+      fs.symlinkSync(path.join(elsewhere, 'a.yaml'), path.join(dir, 'a.yaml'));
+      await watcher.start();
+      fs.appendFileSync(path.join(elsewhere, 'a.yaml'), node('b', 8081));
+      await until(() => endpointsOf(watcher.current?.model).length === 2);
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('finds a change its watch did not see (made through a hard link elsewhere) at the next audit', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-watch-link-'));
+    const audited = new MeshWatcher({ dir, auditMs: 100, apply: (m) => { applied.push(m); } });
+    try {
+      fs.writeFileSync(path.join(dir, 'mesh.yaml'), MESH + node('a', 8080));
+      fs.linkSync(path.join(dir, 'mesh.yaml'), path.join(elsewhere, 'mesh.yaml'));
+      await audited.start();
+      fs.appendFileSync(path.join(elsewhere, 'mesh.yaml'), node('b', 8081));
+      await until(() => endpointsOf(audited.current?.model).length === 2);
+    } finally {
+      await audited.close();
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('refuses an alias bomb like any invalid change and keeps watching', async () => {

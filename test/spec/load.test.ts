@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir, symlink, truncate } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { formatErrors } from '../../src/spec/errors';
-import { isSpecFile, loadSpecDir } from '../../src/spec/load';
+import { isSpecFile, loadSpecDir, staleSpecFiles } from '../../src/spec/load';
 import { DEFAULT_SPEC_LIMITS } from '../../src/spec/limits';
 import { ParsedSpecCache } from '../../src/spec/parse-cache';
 import { writeConfigMap } from '../support/configmap';
@@ -62,6 +62,55 @@ describe('spec/load', () => {
     await rm(path.join(dir, 'a.yaml'));
     assert.deepEqual(await names(new Set()), ['b.yaml:b2', 'c.yaml:c1']);
     assert.deepEqual(await names(), ['b.yaml:b2', 'c.yaml:c1']);
+  });
+
+  it('with trust-watch, takes regular files without an event from the cache unread, still stat-ing linked ones', async () => {
+    const service = (name: string): string => `kind: VirtualService\nmeshName: m\nvirtualServiceName: ${name}\nspec: {}\n`;
+    const elsewhere = path.join(dir, 'elsewhere');
+    const specs = path.join(dir, 'specs');
+    await mkdir(elsewhere);
+    await mkdir(specs);
+    await writeFile(path.join(specs, 'a.yaml'), service('a1'));
+    await writeFile(path.join(specs, 'b.yaml'), service('b1'));
+    await writeFile(path.join(elsewhere, 'c.yaml'), service('c1'));
+    await symlink(path.join(elsewhere, 'c.yaml'), path.join(specs, 'c.yaml'));
+    const cache = new ParsedSpecCache();
+    const load = (changed?: ReadonlySet<string>): ReturnType<typeof loadSpecDir> => loadSpecDir(specs, DEFAULT_SPEC_LIMITS, cache, changed, 'trust-watch');
+    const names = async (changed?: ReadonlySet<string>): Promise<string[]> =>
+      (await load(changed)).resources.map((r) => `${r.source.file}:${(r as { virtualServiceName: string }).virtualServiceName}`);
+    const first = await load();
+    assert.deepEqual(first.files, ['a.yaml', 'b.yaml', 'c.yaml']);
+    assert.deepEqual(first.linkedFiles, ['c.yaml']);
+    await writeFile(path.join(specs, 'a.yaml'), service('a2'));
+    await writeFile(path.join(specs, 'b.yaml'), service('b2'));
+    await writeFile(path.join(elsewhere, 'c.yaml'), service('c2'));
+    // b.yaml has no event and is trusted as read; c.yaml is a link, so its stat is checked.
+    assert.deepEqual(await names(new Set(['a.yaml'])), ['a.yaml:a2', 'b.yaml:b1', 'c.yaml:c2']);
+    assert.deepEqual(await names(new Set(['b.yaml'])), ['a.yaml:a2', 'b.yaml:b2', 'c.yaml:c2']);
+    // The listing too is the last one with the named entries looked at again.
+    await writeFile(path.join(specs, 'd.yaml'), service('d1'));
+    await rm(path.join(specs, 'a.yaml'));
+    assert.deepEqual(await names(new Set(['d.yaml', 'a.yaml'])), ['b.yaml:b2', 'c.yaml:c2', 'd.yaml:d1']);
+    await writeFile(path.join(specs, 'e.yaml'), service('e1'));
+    assert.deepEqual(await names(new Set()), ['b.yaml:b2', 'c.yaml:c2', 'd.yaml:d1'], 'no event, not seen (until an audit)');
+    assert.deepEqual(await names(), ['b.yaml:b2', 'c.yaml:c2', 'd.yaml:d1', 'e.yaml:e1'], 'a load of everything lists the directory');
+  });
+
+  it('names the spec files that changed, appeared or went away since a load (an audit for lost events)', async () => {
+    const service = (name: string): string => `kind: VirtualService\nmeshName: m\nvirtualServiceName: ${name}\nspec: {}\n`;
+    await writeFile(path.join(dir, 'a.yaml'), service('a'));
+    await writeFile(path.join(dir, 'b.yaml'), service('b'));
+    await writeFile(path.join(dir, 'big.yaml'), service('big'));
+    const cache = new ParsedSpecCache();
+    const limits = { ...DEFAULT_SPEC_LIMITS, maxFileBytes: 100 };
+    await writeFile(path.join(dir, 'big.yaml'), `${service('big')}# ${'x'.repeat(200)}\n`);
+    const loaded = await loadSpecDir(dir, limits, cache);
+    assert.equal(loaded.errors.length, 1, 'big.yaml is over the limit');
+    assert.deepEqual(staleSpecFiles(dir, cache, loaded.files ?? []), [], 'nothing changed; a file that could not be read is not stale by itself');
+    await writeFile(path.join(dir, 'a.yaml'), service('a-longer'));
+    await writeFile(path.join(dir, 'c.yaml'), service('c'));
+    await rm(path.join(dir, 'b.yaml'));
+    assert.deepEqual(staleSpecFiles(dir, cache, loaded.files ?? []), ['a.yaml', 'b.yaml', 'c.yaml']);
   });
 
   it('knows which names are spec files', () => {
