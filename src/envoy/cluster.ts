@@ -1,12 +1,13 @@
 // Builders of Envoy Cluster messages: STATIC (the local application), EDS over ADS (IP service
 // discovery, endpoints in the snapshot) and STRICT_DNS/LOGICAL_DNS (DNS service discovery).
 import type { ProtoObject } from './types';
+import { shareEncoding } from '../xds/encode';
 import { adsConfigSource } from './listener';
 import { clusterLoadAssignment, type HostPort } from './endpoint';
 
 const HTTP_PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-/** How long a connection attempt to an upstream may take (App Mesh's Envoy default is 1 s too). */
-const CONNECT_TIMEOUT = { seconds: 1 };
+/** How long a connection attempt to an upstream may take (App Mesh's Envoy default is 1 s too). Shared: encoded once. */
+const CONNECT_TIMEOUT = shareEncoding({ seconds: 1 });
 
 /** Options every cluster kind shares. */
 export interface ClusterCommon {
@@ -23,14 +24,15 @@ export interface ClusterCommon {
   readonly healthChecks?: readonly ProtoObject[];
 }
 
+/** The HttpProtocolOptions (an Any) selecting HTTP/2 upstream; the same in every cluster, so shared: encoded once. */
+const HTTP2_PROTOCOL_OPTIONS = shareEncoding({
+  '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}`,
+  explicitHttpConfig: { http2ProtocolOptions: {} },
+});
+
 /** `typed_extension_protocol_options` selecting HTTP/2 upstream. */
 export function http2ProtocolOptions(): ProtoObject {
-  return {
-    [HTTP_PROTOCOL_OPTIONS]: {
-      '@type': `type.googleapis.com/${HTTP_PROTOCOL_OPTIONS}`,
-      explicitHttpConfig: { http2ProtocolOptions: {} },
-    },
-  };
+  return { [HTTP_PROTOCOL_OPTIONS]: HTTP2_PROTOCOL_OPTIONS };
 }
 
 function common(options: ClusterCommon): ProtoObject {

@@ -1,6 +1,7 @@
 // Builders of Envoy Listener messages and their network filters (http_connection_manager,
 // tcp_proxy), listener filters (tls_inspector, original_dst) and file access logs.
 import type { ProtoObject, ProtoValue } from './types';
+import { shareEncoding } from '../xds/encode';
 
 const HCM = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const TCP_PROXY = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
@@ -9,9 +10,12 @@ const TLS_INSPECTOR = 'envoy.extensions.filters.listener.tls_inspector.v3.TlsIns
 const ORIGINAL_DST = 'envoy.extensions.filters.listener.original_dst.v3.OriginalDst';
 const FILE_ACCESS_LOG = 'envoy.extensions.access_loggers.file.v3.FileAccessLog';
 
+/** The same in every RDS and EDS config of every node: shared, encoded once. */
+const ADS_CONFIG_SOURCE: ProtoObject = shareEncoding({ ads: {}, resourceApiVersion: 'V3' });
+
 /** ConfigSource for resources fetched over the node's ADS stream (RDS, EDS). */
 export function adsConfigSource(): ProtoObject {
-  return { ads: {}, resourceApiVersion: 'V3' };
+  return ADS_CONFIG_SOURCE;
 }
 
 /** The access log list of a filter: a file log at `path`, or nothing. */

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { ProtoObject } from './types';
 import type { CertificateSource, ListenerTlsModel, TrustSource } from '../model/types';
+import { shareEncoding } from '../xds/encode';
 
 export const DOWNSTREAM_TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 export const UPSTREAM_TLS_CONTEXT = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
@@ -86,15 +87,29 @@ function sanMatcherMessage(matcher: SanMatcher): ProtoObject {
   return { sanType: matcher.sanType, matcher: { ...matcher.match } };
 }
 
+const sanMatchingByList = new WeakMap<readonly SanMatcher[], ProtoObject>();
+
+/**
+ * A CertificateValidationContext holding only the SAN matchers of `sans`: one per list object,
+ * shared and encoded once (a target's SAN list is the same object for each of its callers).
+ */
+function sanMatching(sans: readonly SanMatcher[]): ProtoObject {
+  let context = sanMatchingByList.get(sans);
+  if (!context) {
+    context = shareEncoding({ matchTypedSubjectAltNames: sans.map(sanMatcherMessage) });
+    sanMatchingByList.set(sans, context);
+  }
+  return context;
+}
+
 /** The validation part of a CommonTlsContext. */
 export function validationFields(validation: PeerValidation, sdsConfig: SdsConfigSource): ProtoObject {
-  const sans = validation.sans.map(sanMatcherMessage);
-  const { trust } = validation;
+  const { trust, sans } = validation;
   if (trust.kind === 'file') {
     return {
       validationContext: {
         trustedCa: { filename: trust.certificateChain },
-        ...(sans.length > 0 ? { matchTypedSubjectAltNames: sans } : {}),
+        ...(sans.length > 0 ? { matchTypedSubjectAltNames: sanMatching(sans).matchTypedSubjectAltNames } : {}),
       },
     };
   }
@@ -102,7 +117,7 @@ export function validationFields(validation: PeerValidation, sdsConfig: SdsConfi
   if (sans.length === 0) return { validationContextSdsSecretConfig: secret };
   return {
     combinedValidationContext: {
-      defaultValidationContext: { matchTypedSubjectAltNames: sans },
+      defaultValidationContext: sanMatching(sans),
       validationContextSdsSecretConfig: secret,
     },
   };

@@ -19,12 +19,29 @@ export function meshCaTrust(trustDomain: string): TrustSource {
   return { kind: 'sds', secretName: trustDomainId(trustDomain), provision: { kind: 'ca-bundle' } };
 }
 
+// SAN lists by the model objects they come from, so every caller of a target gets the same
+// (frozen) list, and envoy/tls.ts encodes its SAN matching once for all of them.
+const defaultSans = new WeakMap<TargetNodeModel, WeakMap<ListenerModel, readonly SanMatcher[]>>();
+const listedSans = new WeakMap<readonly string[], readonly SanMatcher[]>();
+
 /** The SANs a server certificate must carry when the client lists none. */
-export function defaultServerSans(target: TargetNodeModel, listener: ListenerModel): SanMatcher[] {
-  const names: string[] = [];
-  if (target.serviceDiscovery) names.push(target.serviceDiscovery.hostname);
-  if (listener.tls?.certificate.issuedByMeshCa) names.push(target.spiffeId);
-  return sanMatchersFor(names);
+export function defaultServerSans(target: TargetNodeModel, listener: ListenerModel): readonly SanMatcher[] {
+  let byListener = defaultSans.get(target);
+  if (!byListener) defaultSans.set(target, byListener = new WeakMap());
+  let sans = byListener.get(listener);
+  if (!sans) {
+    const names: string[] = [];
+    if (target.serviceDiscovery) names.push(target.serviceDiscovery.hostname);
+    if (listener.tls?.certificate.issuedByMeshCa) names.push(target.spiffeId);
+    byListener.set(listener, sans = Object.freeze(sanMatchersFor(names)));
+  }
+  return sans;
+}
+
+function listedServerSans(listed: readonly string[]): readonly SanMatcher[] {
+  let sans = listedSans.get(listed);
+  if (!sans) listedSans.set(listed, sans = Object.freeze(sanMatchersFor(listed)));
+  return sans;
 }
 
 /** The UpstreamTlsContext inputs for `endpoint` reaching `target`'s `listener`, or undefined for plaintext. */
@@ -44,7 +61,7 @@ export function upstreamTlsFor(
       ...(policy.certificate ? { certificate: policy.certificate } : {}),
       validation: {
         trust: policy.validation.trust,
-        sans: listed ? sanMatchersFor(listed) : defaultServerSans(target, listener),
+        sans: listed ? listedServerSans(listed) : defaultServerSans(target, listener),
       },
     };
   }

@@ -58,7 +58,7 @@ export class MessagePlan {
   private fieldPlans: readonly FieldPlan[] | undefined;
   private fieldsByName: ReadonlyMap<string, FieldPlan> | undefined;
   private readsInherited: boolean | undefined;
-  private readonly anyTargets = new Map<string, AnyTarget | undefined>();
+  private readonly anyTargets = new Map<string, AnyTarget>();
 
   constructor(readonly type: protobuf.Type) {
     this.isAny = type.fullName === '.google.protobuf.Any';
@@ -101,8 +101,8 @@ export class MessagePlan {
    * a plain Any (`type_url`, `value`).
    */
   anyTarget(atType: string): AnyTarget | undefined {
-    if (this.anyTargets.has(atType)) return this.anyTargets.get(atType);
-    let target: AnyTarget | undefined;
+    let target = this.anyTargets.get(atType);
+    if (target) return target;
     const found = this.type.lookup(atType.substring(atType.lastIndexOf('/') + 1));
     if (found) {
       if (!(found instanceof protobuf.Type)) throw new TypeError(`google.protobuf.Any: ${atType} does not name a message type`);
@@ -111,7 +111,8 @@ export class MessagePlan {
       target = { typeUrl, plan: planOf(found) };
     }
     // '@type' strings come from meshd's own builders (a few dozen); the cap only bounds a misuse.
-    if (this.anyTargets.size < ANY_TARGET_MEMO_LIMIT) this.anyTargets.set(atType, target);
+    // A name not found is not remembered: a file loaded later (protos.ts) may define it.
+    if (target && this.anyTargets.size < ANY_TARGET_MEMO_LIMIT) this.anyTargets.set(atType, target);
     return target;
   }
 }

@@ -9,6 +9,16 @@ describe('xds/protos', () => {
     assert.ok(messageType('envoy.config.cluster.v3.Cluster').fields.name);
   });
 
+  it('loads the bootstrap and CSDS files on first use of one of their types, keeping the types already in use', () => {
+    const cluster = messageType('envoy.config.cluster.v3.Cluster');
+    const bootstrap = messageType('envoy.config.bootstrap.v3.Bootstrap');
+    assert.ok(bootstrap.fields.staticResources);
+    assert.equal(envoyRoot().lookupType('envoy.config.cluster.v3.Cluster'), cluster);
+    assert.equal((bootstrap.lookupType('envoy.config.bootstrap.v3.Bootstrap.StaticResources').fields.clusters!.resolve().resolvedType), cluster);
+    assert.ok(messageType('envoy.service.status.v3.ClientStatusRequest').fields.nodeMatchers);
+    assert.throws(() => messageType('envoy.config.bootstrap.v3.NoSuchMessage'), /no such type/);
+  });
+
   it('round-trips a listener with a typed_config Any', () => {
     const Listener = messageType('envoy.config.listener.v3.Listener');
     const hcm = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
