@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { stringify } from 'yaml';
-import { BuildMemo, VERIFY_INCREMENTAL_BUILD_ENV, type BuildKind } from '../../src/model/build-memo';
+import { BuildMemo, type BuildKind } from '../../src/model/build-memo';
 import { buildModel, type BuildResult } from '../../src/model/build';
 import { formatErrors } from '../../src/spec/errors';
 import { DEFAULT_SPEC_LIMITS } from '../../src/spec/limits';
 import { ParsedSpecCache } from '../../src/spec/parse-cache';
+import { verifyIncrementalBuilds } from '../support/incremental-build';
 
 /** Documents by file name, one resource a file (as the one-file-change benchmark keeps them). */
 type Files = Record<string, Record<string, unknown>>;
@@ -80,15 +81,7 @@ const changedEndpoints = (before: BuildResult, after: BuildResult): string[] => 
 };
 
 describe('model/build-memo', () => {
-  let verifyBefore: string | undefined;
-  before(() => {
-    verifyBefore = process.env[VERIFY_INCREMENTAL_BUILD_ENV];
-    process.env[VERIFY_INCREMENTAL_BUILD_ENV] = '1';
-  });
-  after(() => {
-    if (verifyBefore === undefined) delete process.env[VERIFY_INCREMENTAL_BUILD_ENV];
-    else process.env[VERIFY_INCREMENTAL_BUILD_ENV] = verifyBefore;
-  });
+  verifyIncrementalBuilds();
 
   it('builds the first load in full, then a modified node incrementally: it and the endpoints that call it change', () => {
     const loads = new Loads();

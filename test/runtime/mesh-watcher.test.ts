@@ -3,9 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MeshWatcher, type RefusedChange } from '../../src/runtime/mesh-watcher';
-import { VERIFY_INCREMENTAL_BUILD_ENV } from '../../src/model/build-memo';
 import type { MeshModel } from '../../src/model/types';
 import { writeConfigMap } from '../support/configmap';
+import { verifyIncrementalBuilds } from '../support/incremental-build';
+import { until } from '../support/until';
 
 const MESH = 'kind: Mesh\nmeshName: demo\nspec: {}\n';
 const node = (name: string, port: number, mode = 'DISABLED'): string => `---
@@ -19,34 +20,13 @@ spec:
   serviceDiscovery: { dns: { hostname: 127.0.0.1 } }
 `;
 
-function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = (): void => {
-      if (predicate()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
-
 describe('runtime/mesh-watcher', () => {
   let dir: string;
   let watcher: MeshWatcher;
   let applied: MeshModel[];
   let refused: RefusedChange[];
 
-  // Every incremental model build is checked against a full one.
-  let verifyBefore: string | undefined;
-  before(() => {
-    verifyBefore = process.env[VERIFY_INCREMENTAL_BUILD_ENV];
-    process.env[VERIFY_INCREMENTAL_BUILD_ENV] = '1';
-  });
-  after(() => {
-    if (verifyBefore === undefined) delete process.env[VERIFY_INCREMENTAL_BUILD_ENV];
-    else process.env[VERIFY_INCREMENTAL_BUILD_ENV] = verifyBefore;
-  });
+  verifyIncrementalBuilds();
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshd-watch-'));
