@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { generateLeafKeyPair, generateSec1Sync, leafKeyPairFromSec1, SEC1_P256_LENGTH, writeSec1 } from '../../src/pki/leaf-keys';
 import { PKCS8_LABEL } from '../support/pem';
 
@@ -35,20 +35,23 @@ describe('pki/leaf-keys', () => {
   });
 
   it('pads a private scalar with leading zero octets to the 32 that SEC1 holds', () => {
-    // About one key in 256 has a scalar whose first octet is zero; ECDH gives it without that octet.
+    // About one key in 256 has a scalar whose first octet is zero; ECDH gives it without that
+    // octet. OpenSSL's own SEC1 encoding of the same key, imported as a JWK, is the reference.
+    // (Not generateKeyPairSync + a JWK export: Node 20 can deadlock when a GC during the export
+    // frees the key's generation job, which takes the lock the export holds.)
+    const ecdh = createECDH('prime256v1');
     let found = 0;
     for (let i = 0; i < 20_000 && found < 2; i++) {
-      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-      const jwk = privateKey.export({ format: 'jwk' });
-      const scalar = Buffer.from(jwk.d!, 'base64url');
-      if (scalar[0] !== 0) continue;
+      ecdh.generateKeys();
+      const scalar = ecdh.getPrivateKey();
+      if (scalar.length === 32) continue;
       found++;
-      let start = 0;
-      while (scalar[start] === 0) start++;
-      const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+      const point = ecdh.getPublicKey();
       const sec1 = Buffer.alloc(SEC1_P256_LENGTH);
-      writeSec1(sec1, 0, scalar.subarray(start), point);
-      assert.deepEqual(sec1, privateKey.export({ type: 'sec1', format: 'der' }));
+      writeSec1(sec1, 0, scalar, point);
+      const padded = Buffer.concat([Buffer.alloc(32 - scalar.length), scalar]);
+      const jwk = { kty: 'EC', crv: 'P-256', d: padded.toString('base64url'), x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+      assert.deepEqual(sec1, createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'sec1', format: 'der' }));
     }
     assert.equal(found, 2);
   });
