@@ -1,7 +1,7 @@
 // A snapshot is what one node is served: per type URL, a set of encoded resources with a version
 // derived from their content. It is immutable once built; the cache swaps whole snapshots.
 import { contentVersion, EncodedResource, encodeResources } from './resource';
-import { lengthDelimitedField, sotwBody, SotwField } from '../xds/wire';
+import { lengthDelimitedField, MessageParts, sotwBody, SotwField, sotwParts, type OutgoingMessage } from '../xds/wire';
 import { nextNonce } from '../xds/nonce';
 import { shortTypeName } from '../xds/type-urls';
 
@@ -14,7 +14,14 @@ export class ResourceSet {
   // Memos, each created on first use: a node's SDS set (one per endpoint, 10,000 of them) uses
   // one or two of them, and five empty maps each were megabytes.
   private bodies: Map<string, Buffer> | undefined;
-  private responses: Map<string, { bytes: Buffer; nonce: string }> | undefined;
+  private responses: Map<string, SotwResponse> | undefined;
+  /**
+   * A response asked for once so far, held weakly: most SDS sets belong to one proxy, which needs
+   * its response once (10,000 endpoints held ~19 MB of responses already written). A second ask
+   * while it is still alive (other proxies of the node, or every node sharing an xDS snapshot)
+   * keeps it for good; within one synchronous fan-out it is always still alive.
+   */
+  private firstResponse: { key: string; response: WeakRef<SotwResponse> } | undefined;
   private selectionVersions: Map<string, string> | undefined;
   private referencedNames: Map<string, readonly string[]> | undefined;
   /** Memo of dependenciesChangedSince, per earlier set (every stream compares the same pair). */
@@ -104,22 +111,30 @@ export class ResourceSet {
    * A complete response (nonce included) for the same selection, built once and written as-is
    * to every stream that receives it.
    */
-  sotwResponse(names: readonly string[] | null, namesKey: string): { bytes: Buffer; nonce: string } {
+  sotwResponse(names: readonly string[] | null, namesKey: string): SotwResponse {
     const key = names === null ? '*' : namesKey;
-    const memo = (this.responses ??= new Map());
-    let response = memo.get(key);
-    if (!response) {
-      const nonce = nextNonce();
-      const nonceField = lengthDelimitedField(SotwField.nonce, nonce);
-      // Reuse a body built earlier (Fetch, resends); otherwise assemble the response in one copy.
-      const body = this.bodies?.get(key);
-      const bytes = body
-        ? Buffer.concat([body, nonceField])
-        : sotwBody(this.versionFor(names, key), this.typeUrl, this.select(names).map((r) => r.sotwField), nonceField);
-      response = { bytes, nonce };
+    const kept = this.responses?.get(key);
+    if (kept) return kept;
+    const first = this.firstResponse?.key === key ? this.firstResponse.response.deref() : undefined;
+    if (first) {
+      // Asked for again: joined once into memory of its own and shared from now on.
+      const shared = { message: first.message instanceof MessageParts ? first.message.join() : first.message, nonce: first.nonce };
+      const memo = (this.responses ??= new Map());
       if (memo.size >= BODY_MEMO_LIMIT) memo.clear();
-      memo.set(key, response);
+      memo.set(key, shared);
+      this.firstResponse = undefined;
+      return shared;
     }
+    const nonce = nextNonce();
+    const nonceField = lengthDelimitedField(SotwField.nonce, nonce);
+    // Reuse a body built earlier (Fetch, resends). Either way the parts are joined only as they
+    // are written, unless a second stream asks for the same response.
+    const body = this.bodies?.get(key);
+    const message = body
+      ? new MessageParts([body, nonceField])
+      : sotwParts(this.versionFor(names, key), this.typeUrl, this.select(names).map((r) => r.sotwField), nonceField);
+    const response = { message, nonce };
+    this.firstResponse = { key, response: new WeakRef(response) };
     return response;
   }
 
@@ -127,6 +142,12 @@ export class ResourceSet {
     return names === null ? [...this.resources.values()] : names.flatMap((n) => this.resources.get(n) ?? []);
   }
 
+}
+
+/** A complete state-of-the-world response and the nonce in it. */
+export interface SotwResponse {
+  readonly message: OutgoingMessage;
+  readonly nonce: string;
 }
 
 /** The memo key of a selection of names (sorted, unique), or `*` for everything. */

@@ -151,7 +151,7 @@ export class DeltaStream extends XdsStream {
     state.lastNonce = nonce;
     state.sentVersion = version;
     return {
-      bytes: deltaResponse({ systemVersionInfo: version, typeUrl, resourceFields: changed.map((r) => r.deltaField), removed, nonce }),
+      message: deltaResponse({ systemVersionInfo: version, typeUrl, resourceFields: changed.map((r) => r.deltaField), removed, nonce }),
       nonce,
       version,
       resourceCount: changed.length,

@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { envoyRoot } from '../xds/protos';
 import { TypeUrl } from '../xds/type-urls';
-import { decodeSotwRequest, RequestError } from '../xds/wire';
+import { decodeSotwRequest, RequestError, serializeMessage, type OutgoingMessage } from '../xds/wire';
 import { DeltaStream } from './delta-stream';
 import { SotwStream } from './sotw-stream';
 import { type RawDuplex, type StreamOptions } from './xds-stream';
@@ -20,7 +20,7 @@ const passThrough = (value: Buffer): Buffer => value;
 
 function serviceDefinition(fullName: string): grpc.ServiceDefinition {
   const service = envoyRoot().lookupService(fullName);
-  const definition: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+  const definition: Record<string, grpc.MethodDefinition<Buffer, OutgoingMessage>> = {};
   for (const method of Object.values(service.methods)) {
     definition[method.name] = {
       path: `/${fullName}/${method.name}`,
@@ -28,7 +28,7 @@ function serviceDefinition(fullName: string): grpc.ServiceDefinition {
       responseStream: Boolean(method.responseStream),
       requestSerialize: passThrough,
       requestDeserialize: passThrough,
-      responseSerialize: passThrough,
+      responseSerialize: serializeMessage,
       responseDeserialize: passThrough,
     };
   }

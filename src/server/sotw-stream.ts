@@ -6,7 +6,7 @@
 // a stream sees is that of the resources it asked for (ResourceSet.versionFor), so a change to
 // resources it did not ask for sends it nothing.
 import { isWildcardType, RESEND_CHILDREN_ON_UPDATE, CHILD_TYPE } from '../xds/type-urls';
-import { decodeSotwRequest, lengthDelimitedField, SotwField, type SotwRequest } from '../xds/wire';
+import { decodeSotwRequest, lengthDelimitedField, MessageParts, SotwField, type SotwRequest } from '../xds/wire';
 import { ResourceSet } from '../cache/snapshot';
 import { nextNonce } from '../xds/nonce';
 import { XdsStream, type BuiltResponse } from './xds-stream';
@@ -127,15 +127,15 @@ export class SotwStream extends XdsStream {
     }
     // Usually the response every stream shares; a resend of the same response to this stream
     // needs a nonce of its own.
-    let { bytes, nonce } = set.sotwResponse(state.names, state.namesKey);
+    let { message, nonce } = set.sotwResponse(state.names, state.namesKey);
     if (nonce === state.lastNonce) {
       nonce = nextNonce();
-      bytes = Buffer.concat([set.sotwBody(state.names, state.namesKey), lengthDelimitedField(SotwField.nonce, nonce)]);
+      message = new MessageParts([set.sotwBody(state.names, state.namesKey), lengthDelimitedField(SotwField.nonce, nonce)]);
     }
     state.sentVersion = version;
     state.sentNamesKey = state.namesKey;
     state.lastNonce = nonce;
-    return { bytes, nonce, version, resourceCount, set, selection: state.names };
+    return { message, nonce, version, resourceCount, set, selection: state.names };
   }
 }
 

@@ -17,7 +17,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ConfigWatcher } from '../cache/snapshot-cache';
 import type { ResourceSet, Snapshot } from '../cache/snapshot';
 import { CHILD_TYPE, RESEND_CHILDREN_ON_UPDATE, WARMING_ORDER, shortTypeName } from '../xds/type-urls';
-import { RequestError, type NodeInfo } from '../xds/wire';
+import { RequestError, type NodeInfo, type OutgoingMessage } from '../xds/wire';
 import { StatusError } from '../xds/status-error';
 import type { StreamFlavor, StreamInfo, StreamObserver } from './observer';
 import { PendingTypes } from './pending-types';
@@ -25,7 +25,7 @@ import { logger } from '../log';
 
 const log = logger('xds-stream');
 
-export type RawDuplex = grpc.ServerDuplexStream<Buffer, Buffer>;
+export type RawDuplex = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
 
 /**
  * Who a stream's node is, as far as the server cares: the key of the snapshot it is served. What
@@ -63,7 +63,7 @@ export interface StreamOptions {
 }
 
 export interface BuiltResponse {
-  bytes: Buffer;
+  message: OutgoingMessage;
   nonce: string;
   version: string;
   resourceCount: number;
@@ -233,7 +233,7 @@ export abstract class XdsStream {
       const response = this.buildResponse(typeUrl, force);
       if (!response) continue;
       this.writing = true;
-      this.call.write(response.bytes, this.afterWrite);
+      this.call.write(response.message, this.afterWrite);
       if (this.info) this.opts.observer?.responseSent?.(this.info, typeUrl, response.version, response.nonce, response.resourceCount, response.selection);
       this.afterParentSent(typeUrl, response.set, response.selection);
     }

@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Snapshot, ResourceSet } from '../../src/cache/snapshot';
 import { SnapshotCache } from '../../src/cache/snapshot-cache';
 import { encodeResource } from '../../src/cache/resource';
 import { TypeUrl } from '../../src/xds/type-urls';
+import { MessageParts, type OutgoingMessage } from '../../src/xds/wire';
 import { basicSnapshot, edsCluster, httpListener } from '../support/fixtures';
 
 describe('cache/snapshot', () => {
@@ -24,6 +27,22 @@ describe('cache/snapshot', () => {
     assert.equal(set.sotwBody(null, '*'), set.sotwBody(null, '*'));
     assert.equal(set.sotwBody(['a'], 'a'), set.sotwBody(['a'], 'a'));
     assert.ok(set.sotwBody(['a'], 'a').length < set.sotwBody(null, '*').length);
+  });
+
+  it('keeps a response asked for twice, and one asked for once only as long as someone holds it', async () => {
+    const set = basicSnapshot({ clusters: ['a', 'b'] }).get(TypeUrl.Cluster)!;
+    const first = set.sotwResponse(['a'], 'a');
+    // A second stream asking for the same selection gets the same response (bytes and nonce),
+    // joined into memory of its own and kept.
+    const kept = set.sotwResponse(['a'], 'a');
+    assert.equal(kept.nonce, first.nonce);
+    assert.ok(bytesOf(kept.message).equals(bytesOf(first.message)));
+    assert.ok(Buffer.isBuffer(kept.message));
+    const once = new WeakRef(set.sotwResponse(['b'], 'b'));
+    await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets live to the end of the job
+    fullGc();
+    assert.equal(once.deref(), undefined, 'a response asked for once is not kept by the set');
+    assert.equal(set.sotwResponse(['a'], 'a'), kept, 'one asked for twice is kept');
   });
 
   it('finds every dangling reference: clusters without endpoints, listeners without routes', () => {
@@ -51,3 +70,13 @@ describe('cache/snapshot', () => {
     assert.deepEqual(seen, [`n1:${s1.get(TypeUrl.Cluster)!.version}`]);
   });
 });
+
+function bytesOf(message: OutgoingMessage): Buffer {
+  return message instanceof MessageParts ? message.join() : message;
+}
+
+/** A full collection (the test process runs without --expose-gc). */
+function fullGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}

@@ -10,7 +10,7 @@ import { SnapshotCache } from '../../src/cache/snapshot-cache';
 import { trustNodeIdClaims } from '../../src/auth/node-id-claims';
 import { TypeUrl } from '../../src/xds/type-urls';
 import { basicSnapshot } from '../support/fixtures';
-import { XdsTestClient } from '../support/xds-client';
+import { resourceName, XdsTestClient } from '../support/xds-client';
 
 describe('server/xds-server', () => {
   let dir: string;
@@ -64,5 +64,36 @@ describe('server/xds-server', () => {
       await server.shutdown(200);
     }
     assert.equal(fs.existsSync(socketPath), false);
+  });
+
+  it('writes responses of distinct content back to back on one connection, each intact (parts joined into scratch space as written)', async () => {
+    const cache = new SnapshotCache();
+    const nodes = Array.from({ length: 40 }, (_, i) => `mesh/m/virtualNode/n${i}`);
+    nodes.forEach((node, i) => cache.setSnapshot(node, basicSnapshot({ clusters: [`first-${i}`] })));
+    const server = new XdsServer({ services: [ADS], settings: { watcher: cache, identify: trustNodeIdClaims } });
+    const tcp = await server.listen({ kind: 'tcp', host: '127.0.0.1', port: 0 });
+    const client = new XdsTestClient(`127.0.0.1:${tcp.kind === 'tcp' ? tcp.port : 0}`);
+    try {
+      const streams = nodes.map((node) => {
+        const stream = client.sotw();
+        stream.send({ node: { id: node }, typeUrl: TypeUrl.Cluster });
+        return stream;
+      });
+      for (const [i, stream] of streams.entries()) {
+        const first = await stream.next();
+        assert.deepEqual(first.resources.map(resourceName), [`first-${i}`]);
+        stream.ack(first);
+      }
+      // One synchronous loop: every stream writes its own response in the same tick, and each is
+      // joined into the same scratch space, so one overwritten before grpc-js copied it shows here.
+      nodes.forEach((node, i) => cache.setSnapshot(node, basicSnapshot({ clusters: [`second-${i}`, `also-${'x'.repeat(i * 37)}`] })));
+      for (const [i, stream] of streams.entries()) {
+        const second = await stream.next();
+        assert.deepEqual(second.resources.map(resourceName).sort(), [`also-${'x'.repeat(i * 37)}`, `second-${i}`]);
+      }
+    } finally {
+      client.close();
+      await server.shutdown(200);
+    }
   });
 });
