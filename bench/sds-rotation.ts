@@ -127,6 +127,11 @@ async function clientMain(socketPath: string, stateDir: string, k: number, endpo
       const at = nowMs();
       openAll();
       process.send!({ id: message.id, result: at });
+    } else if (message.command === 'cpu') {
+      process.send!({ id: message.id, result: process.cpuUsage() });
+    } else if (message.command === 'exit') {
+      process.exit(0); // a clean exit, so that --cpu-prof writes its profile
+
     } else if (message.command === 'ready?') {
       process.send!({ id: message.id, result: held });
     } else if (message.command === 'watch') {
@@ -211,7 +216,8 @@ async function runScenario(scenario: Scenario, k: number, profileDir: string | u
     let server = await startServer();
     const socketPath = await server.request<string>('socket');
     const endpoints = endpointsFor(scenario, k);
-    const client = await start(['client', socketPath, stateDir, String(k), String(endpoints)]);
+    const clientProfile = profileDir && path.join(profileDir, `sds-${scenario}-k${k}-client`);
+    const client = await start(['client', socketPath, stateDir, String(k), String(endpoints)], clientProfile ? ['--cpu-prof', `--cpu-prof-dir=${clientProfile}`] : []);
     peers.push(client);
     const openedAt = await client.request<number>('open');
     const progress = setInterval(() => {
@@ -239,6 +245,7 @@ async function runScenario(scenario: Scenario, k: number, profileDir: string | u
     };
     await heapSnapshot('open');
     const cpuBefore = await server.request<NodeJS.CpuUsage>('cpu');
+    const clientCpuBefore = await client.request<NodeJS.CpuUsage>('cpu');
     let startedAt: number;
     let done: { at: number };
     if (scenario === 'cold-start') {
@@ -251,13 +258,16 @@ async function runScenario(scenario: Scenario, k: number, profileDir: string | u
       done = await client.next('all-rotated', 300_000);
     }
     const cpuAfter = await server.request<NodeJS.CpuUsage>('cpu');
+    const clientCpuAfter = await client.request<NodeJS.CpuUsage>('cpu');
     const rssAfter = await server.request<number>('rss');
     await heapSnapshot('after');
     const wallMs = done.at - startedAt;
     const cpu = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
     const what = scenario === 'cold-start' ? 'every reconnected stream holds its leaf and bundle' : 'every stream ACKed the rotated secret';
-    console.log(`${label} ${what} ${wallMs.toFixed(0)} ms after the ${scenario === 'cold-start' ? 'reconnect' : 'rotation'} (server CPU ${cpu.toFixed(0)} ms)`);
+    const clientCpu = (clientCpuAfter.user - clientCpuBefore.user + clientCpuAfter.system - clientCpuBefore.system) / 1000;
+    console.log(`${label} ${what} ${wallMs.toFixed(0)} ms after the ${scenario === 'cold-start' ? 'reconnect' : 'rotation'} (server CPU ${cpu.toFixed(0)} ms, load client CPU ${clientCpu.toFixed(0)} ms)`);
     await server.exit();
+    await client.exit();
     return { scenario, k, endpoints, wallMs, cpuMs: cpu, rssOpenBytes: rssOpen, rssAfterBytes: rssAfter };
   } finally {
     for (const peer of peers.reverse()) if (peer.child.exitCode === null && peer.child.signalCode === null) peer.child.kill('SIGKILL');

