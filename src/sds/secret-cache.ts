@@ -11,7 +11,8 @@ import { contentVersion, EncodedResource, encodeResource } from '../cache/resour
 import { ResourceSet, Snapshot } from '../cache/snapshot';
 import type { ConfigWatcher, SnapshotListener } from '../cache/snapshot-cache';
 import { validationContextSecret } from '../envoy/secret';
-import { buildTlsCertificateSecrets } from './tls-certificate-secret';
+import { buildTlsCertificateSecrets, tlsCertificateSecretSizes } from './tls-certificate-secret';
+import { anyFieldSize, SotwField } from '../xds/wire';
 import { endpointOfSpiffeId, parseNodeId, spiffeIdOf, trustDomainId, tryParseNodeId, type MeshEndpointId } from '../identity/endpoint-id';
 import { TypeUrl } from '../xds/type-urls';
 import { logger } from '../log';
@@ -249,8 +250,14 @@ export class SecretCache implements ConfigWatcher {
 
 }
 
-/** A certificate and key as Secret resources, one per name (hand-encoded: two per leaf issued). */
+/**
+ * A certificate and key as Secret resources, one per name (hand-encoded: two per leaf issued),
+ * written into one allocation of their own: a fresh ArrayBuffer is a few µs, twice per leaf.
+ */
 function tlsCertificateResources(names: readonly string[], material: TlsCertificateMaterial): EncodedResource[] {
-  // EncodedResource copies the bytes into memory of its own.
-  return buildTlsCertificateSecrets(names, material, (name, bytes) => new EncodedResource(TypeUrl.Secret, name, bytes, contentVersion(bytes), []));
+  const sizes = tlsCertificateSecretSizes(names, material).map((size) => anyFieldSize(SotwField.resources, TypeUrl.Secret, size));
+  const memory = Buffer.allocUnsafeSlow(sizes.reduce((sum, size) => sum + size, 0));
+  let at = 0;
+  return buildTlsCertificateSecrets(names, material, (name, bytes, i) =>
+    new EncodedResource(TypeUrl.Secret, name, bytes, contentVersion(bytes), [], memory.subarray(at, at += sizes[i]!)));
 }

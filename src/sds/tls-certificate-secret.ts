@@ -45,6 +45,36 @@ function fieldSize(length: number): number {
 let scratch = Buffer.alloc(0);
 let building = false;
 
+/** Where the parts of a leaf's secrets go: every name's secret ends with the same tls_certificate. */
+interface SecretLayout {
+  chainLength: number;
+  keyLength: number;
+  chainSource: number;
+  keySource: number;
+  certificate: number;
+  nameLengths: number[];
+  /** The tls_certificate field starts here, after room for the longest name field. */
+  tlsAt: number;
+  end: number;
+}
+
+function layoutOf(names: readonly string[], material: Pick<TlsCertificateMaterial, 'certificateChainPem' | 'privateKeyPem'>): SecretLayout {
+  const chainLength = Buffer.byteLength(material.certificateChainPem);
+  const keyLength = Buffer.byteLength(material.privateKeyPem);
+  const chainSource = fieldSize(chainLength); // DataSource { inline_string }
+  const keySource = fieldSize(keyLength);
+  const certificate = fieldSize(chainSource) + fieldSize(keySource); // TlsCertificate
+  const nameLengths = names.map((name) => Buffer.byteLength(name));
+  const tlsAt = Math.max(0, ...nameLengths.map(fieldSize));
+  return { chainLength, keyLength, chainSource, keySource, certificate, nameLengths, tlsAt, end: tlsAt + fieldSize(certificate) };
+}
+
+/** The size of each name's serialized Secret, as buildTlsCertificateSecrets will pass them. */
+export function tlsCertificateSecretSizes(names: readonly string[], material: Pick<TlsCertificateMaterial, 'certificateChainPem' | 'privateKeyPem'>): number[] {
+  const layout = layoutOf(names, material);
+  return layout.nameLengths.map((length) => layout.end - layout.tlsAt + fieldSize(length));
+}
+
 /**
  * Builds, for each name, the serialized Secret `{name, tls_certificate: {certificate_chain:
  * {inline_string}, private_key: {inline_string}}}` and passes it to `build`. The bytes are valid
@@ -53,17 +83,9 @@ let building = false;
 export function buildTlsCertificateSecrets<T>(
   names: readonly string[],
   material: Pick<TlsCertificateMaterial, 'certificateChainPem' | 'privateKeyPem'>,
-  build: (name: string, bytes: Buffer) => T,
+  build: (name: string, bytes: Buffer, index: number) => T,
 ): T[] {
-  const chainLength = Buffer.byteLength(material.certificateChainPem);
-  const keyLength = Buffer.byteLength(material.privateKeyPem);
-  const chainSource = fieldSize(chainLength); // DataSource { inline_string }
-  const keySource = fieldSize(keyLength);
-  const certificate = fieldSize(chainSource) + fieldSize(keySource); // TlsCertificate
-  const nameLengths = names.map((name) => Buffer.byteLength(name));
-  // The tls_certificate field starts at `tlsAt`, after room for the longest name field.
-  const tlsAt = Math.max(0, ...nameLengths.map(fieldSize));
-  const end = tlsAt + fieldSize(certificate);
+  const { chainLength, keyLength, chainSource, keySource, certificate, nameLengths, tlsAt, end } = layoutOf(names, material);
   if (building) throw new Error('buildTlsCertificateSecrets: its builder must not build secrets itself');
   if (scratch.length < end) scratch = Buffer.alloc(Math.max(end, 4096));
   building = true;
@@ -88,7 +110,7 @@ export function buildTlsCertificateSecrets<T>(
       scratch[nameAt++] = SECRET_NAME;
       nameAt = writeVarint(scratch, nameAt, nameLengths[i]!);
       scratch.write(name, nameAt, 'utf8');
-      return build(name, scratch.subarray(start, end));
+      return build(name, scratch.subarray(start, end), i);
     });
   } finally {
     scratch.fill(0, 0, end);

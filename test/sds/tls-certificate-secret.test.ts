@@ -3,7 +3,7 @@ import { encodeResource } from '../../src/cache/resource';
 import { tlsCertificateSecret } from '../../src/envoy/secret';
 import { messageType } from '../../src/xds/protos';
 import { TypeUrl } from '../../src/xds/type-urls';
-import { buildTlsCertificateSecrets } from '../../src/sds/tls-certificate-secret';
+import { buildTlsCertificateSecrets, tlsCertificateSecretSizes } from '../../src/sds/tls-certificate-secret';
 import { EndpointCertificates, TrustAuthority } from '../../src/pki';
 import { tempDir } from '../pki/helpers';
 
@@ -51,6 +51,8 @@ describe('sds/tls-certificate-secret', () => {
       for (const names of [[name], ['default', name], ['d'.repeat(200), name]]) {
         const built = buildTlsCertificateSecrets(names, material, (_n, bytes) => Buffer.from(bytes));
         assert.deepEqual(built[built.length - 1], viaProtobufjs(name, material), `name of ${name.length} characters after ${names.length - 1} other(s)`);
+        // The sizes given ahead (for one allocation holding every name's secret) are the sizes built.
+        assert.deepEqual(tlsCertificateSecretSizes(names, material), built.map((bytes) => bytes.length));
       }
     }
   });
