@@ -28,7 +28,7 @@ export class ResourceSet {
   private changedDependencies: WeakMap<ResourceSet, readonly string[]> | undefined;
 
   constructor(readonly typeUrl: string, resources: Iterable<EncodedResource>) {
-    const sorted = [...resources].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const sorted = sortedByName(resources);
     const byName = new Map<string, EncodedResource>();
     for (const resource of sorted) {
       if (byName.has(resource.name)) throw new Error(`${shortTypeName(typeUrl)}: two resources are named "${resource.name}"`);
@@ -142,6 +142,23 @@ export class ResourceSet {
     return names === null ? [...this.resources.values()] : names.flatMap((n) => this.resources.get(n) ?? []);
   }
 
+}
+
+/**
+ * The resources in name order. Most sets are small (an SDS node's holds four secrets): those are
+ * sorted by insertion into a copy, which allocates nothing more, where Array.prototype.sort
+ * allocated work space for every one of 10,000 nodes' sets at each rotation.
+ */
+function sortedByName(resources: Iterable<EncodedResource>): EncodedResource[] {
+  const list = [...resources];
+  if (list.length > 16) return list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let i = 1; i < list.length; i++) {
+    const resource = list[i]!;
+    let j = i - 1;
+    for (; j >= 0 && list[j]!.name > resource.name; j--) list[j + 1] = list[j]!;
+    list[j + 1] = resource;
+  }
+  return list;
 }
 
 /** A complete state-of-the-world response and the nonce in it. */

@@ -100,11 +100,28 @@ export function x509Time(date: Date): Buffer {
   return tlv(TAG_GENERALIZED_TIME, Buffer.from(`${year.toString().padStart(4, '0')}${rest}`, 'ascii'));
 }
 
-/** PEM armour for DER bytes, 64 characters a line. */
+/**
+ * PEM armour for DER bytes, 64 characters a line, as one flat string: the base64 is written into a
+ * buffer and its lines moved apart in place, then read back as Latin-1. (Slices joined and
+ * wrapped in a template made a string of pieces that every later use, 10,000 leaves' hashing and
+ * encoding, had to flatten into a copy first.)
+ */
 export function toPem(label: string, der: Uint8Array): string {
+  const header = `-----BEGIN ${label}-----\n`;
+  const footer = `-----END ${label}-----\n`;
   // A view, not a copy (Buffer.from(der) would copy: two per leaf, into the pool's slabs).
   const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  const lines = Math.max(1, Math.ceil(base64.length / 64)); // empty DER: one empty line, as before
+  const out = Buffer.allocUnsafe(header.length + base64.length + lines + footer.length);
+  out.write(header, 0, 'latin1');
+  out.write(base64, header.length, 'latin1');
+  // From the last line back, each moves right by the newlines before it and gets its own after it.
+  for (let line = lines - 1; line >= 0; line--) {
+    const from = header.length + line * 64;
+    const end = Math.min(from + 64, header.length + base64.length);
+    out.copyWithin(from + line, from, end);
+    out[end + line] = 0x0a;
+  }
+  out.write(footer, header.length + base64.length + lines, 'latin1');
+  return out.toString('latin1');
 }

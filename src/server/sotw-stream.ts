@@ -84,6 +84,8 @@ export class SotwStream extends XdsStream {
 
   /** Applies a request's resource_names; returns whether the subscription changed. */
   private subscribe(state: SotwTypeState, resourceNames: string[]): boolean {
+    // Every ACK repeats the subscription: the same names are found without sorting or joining.
+    if (state.nameSet && sameNames(state.nameSet, resourceNames)) return false;
     const wildcard = resourceNames.length === 0 || resourceNames.includes('*');
     const names = wildcard ? null : [...new Set(resourceNames)].sort();
     const namesKey = names === null ? '*' : names.join('\u0000');
@@ -137,6 +139,16 @@ export class SotwStream extends XdsStream {
     state.lastNonce = nonce;
     return { message, nonce, version, resourceCount, set, selection: state.names };
   }
+}
+
+/** True when `names` (in any order) are exactly the names of `current`, each once; up to 16 names. */
+function sameNames(current: ReadonlySet<string>, names: readonly string[]): boolean {
+  if (names.length !== current.size || names.length > 16) return false;
+  for (let i = 0; i < names.length; i++) {
+    if (!current.has(names[i]!)) return false;
+    for (let j = 0; j < i; j++) if (names[j] === names[i]) return false;
+  }
+  return true;
 }
 
 /** Child types that are resent after their parents change (the endpoints of clusters). */

@@ -17,6 +17,19 @@ describe('cache/snapshot', () => {
     assert.notEqual(new ResourceSet(TypeUrl.Cluster, [a, b]).version, new ResourceSet(TypeUrl.Cluster, [a, b2]).version);
   });
 
+  it('orders resources by name, small sets and large ones alike, whatever order they come in', () => {
+    for (const count of [4, 17, 40]) {
+      const names = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? `Upper-${i}` : i % 3 === 1 ? `lower-${i}` : `spiffe://td/${i}`));
+      const resources = names.map((name) => encodeResource(TypeUrl.Cluster, name, edsCluster(name).message));
+      const sorted = [...names].sort();
+      for (const order of [resources, [...resources].reverse(), [...resources.slice(count >> 1), ...resources.slice(0, count >> 1)]]) {
+        const set = new ResourceSet(TypeUrl.Cluster, order);
+        assert.deepEqual([...set.resources.keys()], sorted, `${count} resources`);
+        assert.equal(set.version, new ResourceSet(TypeUrl.Cluster, resources).version);
+      }
+    }
+  });
+
   it('refuses two resources with one name', () => {
     const a = encodeResource(TypeUrl.Cluster, 'a', edsCluster('a').message);
     assert.throws(() => new ResourceSet(TypeUrl.Cluster, [a, a]), /two resources are named "a"/);
