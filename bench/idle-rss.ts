@@ -1,7 +1,9 @@
 // Bench: the resident memory of an idle `meshd serve` (the demo mesh, examples/colorapp, no
 // proxies connected), run as a user would run it: its own process, admin server on. RSS is read
-// from /proc once meshd has said it is serving and has been quiet for a while (so start-up garbage
-// had its chance to be collected), the median of three readings a second apart.
+// from /proc once meshd has said it is serving and has been idle for 45 s, the median of three
+// readings a second apart: V8 keeps the young generation that start-up grew (~32 MB) until its
+// memory reducer runs, about 30 s after the last collection, and what an idle meshd holds is what
+// is left after that. The reading 3 s after start is printed beside it.
 // Run: node dist/bench/idle-rss.js
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,7 +13,8 @@ import { recordVerdict } from './verdict';
 
 const TARGET_MB = 60;
 const READY_TIMEOUT_MS = 60_000;
-const SETTLE_MS = 3000;
+const EARLY_MS = 3000;
+const SETTLE_MS = 45_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function rssMb(pid: number): number {
@@ -39,15 +42,18 @@ async function main(): Promise<void> {
       });
       child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`meshd serve exited (${code}):\n${stderr}`)); });
     });
-    await sleep(SETTLE_MS);
+    await sleep(EARLY_MS);
+    const early = rssMb(child.pid!);
+    process.stdout.write(`idle-rss: ${early.toFixed(1)} MB ${EARLY_MS / 1000} s after start; waiting until ${SETTLE_MS / 1000} s (V8's memory reducer) ...\n`);
+    await sleep(SETTLE_MS - EARLY_MS);
     const readings: number[] = [];
     for (let i = 0; i < 3; i++) {
       if (i > 0) await sleep(1000);
       readings.push(rssMb(child.pid!));
     }
     const median = [...readings].sort((a, b) => a - b)[1]!;
-    console.log(`idle-rss: meshd serve on examples/colorapp, no proxies; RSS ${readings.map((r) => r.toFixed(1)).join(', ')} MB`);
-    recordVerdict({ id: 'idle-rss', measured: `${median.toFixed(1)} MB (median of 3 readings, ${SETTLE_MS / 1000} s after start)`, met: median <= TARGET_MB });
+    console.log(`idle-rss: meshd serve on examples/colorapp, no proxies; RSS ${readings.map((r) => r.toFixed(1)).join(', ')} MB after ${SETTLE_MS / 1000} s (${early.toFixed(1)} MB after ${EARLY_MS / 1000} s)`);
+    recordVerdict({ id: 'idle-rss', measured: `${median.toFixed(1)} MB (median of 3 readings, ${SETTLE_MS / 1000} s after start; ${early.toFixed(0)} MB after ${EARLY_MS / 1000} s)`, met: median <= TARGET_MB });
   } finally {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
