@@ -3,6 +3,7 @@
 // compare versions instead of contents and push only real changes.
 import { spiffeIdOf, type EndpointKind } from '../identity/endpoint-id';
 import { hash } from 'node:crypto';
+import { shortHex } from '../util/short-hex';
 
 /** Subject alternative names of a certificate. */
 export interface SubjectAltNames {
@@ -74,7 +75,7 @@ export interface IssuedLeaf extends TlsCertificateMaterial {
 export function contentVersion(...parts: string[]): string {
   // One-shot hash of the parts, each followed by NUL (what hashing them one update at a time gave,
   // without a Hash object per leaf).
-  return hash('sha256', parts.map((part) => `${part}\0`).join(''), 'hex').slice(0, 16);
+  return shortHex(hash('sha256', parts.map((part) => `${part}\0`).join(''), 'hex'));
 }
 
 /** The SPIFFE ID an endpoint's leaf certifies (its URI SAN): the assigned one, else its default. */

@@ -34,4 +34,18 @@ describe('server/pending-types', () => {
     assert.equal(pending.size, 0);
     assert.equal(pending.has('z'), false);
   });
+
+  it('holds up to 30 types, each re-marked and taken independently; a 31st is refused', () => {
+    const pending = new PendingTypes();
+    const types = Array.from({ length: 30 }, (_, i) => `type-${i}`);
+    types.forEach((type, i) => pending.mark(type, i % 2 === 0));
+    assert.equal(pending.size, 30);
+    assert.equal(pending.first(), 'type-0');
+    assert.equal(pending.take('type-29'), false);
+    assert.equal(pending.take('type-28'), true);
+    assert.equal(pending.size, 28);
+    pending.take('type-0');
+    assert.equal(pending.first(), 'type-1');
+    assert.throws(() => pending.mark('type-30', false), /more than 30 types/);
+  });
 });
