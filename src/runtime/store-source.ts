@@ -13,6 +13,7 @@ import { buildLoadedMesh } from '../model/load-mesh';
 import type { SpecLimits } from '../spec/limits';
 import { loadSpecTexts } from '../spec/load';
 import { ParsedSpecCache } from '../spec/parse-cache';
+import { BuildMemo } from '../model/build-memo';
 import type { ResourceStore, StoreEntry } from '../store';
 import { ReloadingMeshSource, type LoadOutcome, type MeshSourceOptions } from './mesh-source';
 import { logger } from '../log';
@@ -36,6 +37,8 @@ function stampOf(entries: readonly StoreEntry[]): string {
 export class StoreSource extends ReloadingMeshSource {
   /** Entries parsed by earlier loads: a change to one entry parses only that entry. */
   private readonly parseCache = new ParsedSpecCache();
+  /** The last valid build, which a change to a few virtual nodes, services, routers or routes updates. */
+  private readonly buildMemo = new BuildMemo();
   private closeWatch: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Why the store's watch is down, while it is. */
@@ -94,7 +97,7 @@ export class StoreSource extends ReloadingMeshSource {
     if (this.current && stamp === this.appliedStamp) return { unchanged: true };
     this.loadingStamp = stamp;
     const loaded = loadSpecTexts(entries.map((entry) => ({ name: entry.key, text: entry.text })), this.options.store.location, this.options.limits, this.parseCache);
-    return buildLoadedMesh(loaded, this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {});
+    return buildLoadedMesh(loaded, { buildMemo: this.buildMemo, ...(this.options.trustDomain ? { trustDomain: this.options.trustDomain } : {}) });
   }
 
   // The watch reconnects by itself, but a read can still fail just after (or the watch never

@@ -17,6 +17,7 @@ import { TypeUrl } from '../../src/xds/type-urls';
 import { useEtcd } from '../support/etcd';
 import { COLORAPP } from '../support/meshd';
 import { XdsTestClient, type SotwResponse, type SotwTestStream } from '../support/xds-client';
+import { verifyIncrementalBuilds } from '../support/incremental-build';
 
 const FRONT = 'mesh/colorapp/virtualNode/front';
 const FRONT_KEY = 'front.yaml';
@@ -32,6 +33,7 @@ interface Replica {
 
 describe('runtime/store-source', function () {
   this.timeout(60_000);
+  verifyIncrementalBuilds();
   const fixture = useEtcd();
   let work: string;
   let prefixCount = 0;
