@@ -48,7 +48,8 @@ async function main(): Promise<void> {
       case 'prepare': {
         const generation = Number(command.generation);
         // The stages of a push before any stream is written to: building the resource objects
-        // (what translation produces), then encoding them and the response every stream shares.
+        // (what translation produces), then encoding them and the response every stream shares
+        // (built here as parts; the second stream to ask joins them, once).
         const startCpu = ownStats(openStreams).cpuMs;
         const resources = generationResources(generation);
         const translatedCpu = ownStats(openStreams).cpuMs;
