@@ -36,10 +36,13 @@ interface TypeRecord {
   sent?: { version: string; nonce: string; atMs: number; resourceCount: number; selection: readonly string[] | null };
   acked?: { version: string; atMs: number };
   lastNack?: { version: string; nonce: string; message: string; atMs: number };
-  /** The last NONCE_MEMORY nonces sent and their versions, so a NACK names the version it refused (its version_info is the kept one). */
-  recentNonces: string[];
-  recentVersions: string[];
-  /** Where the next nonce goes in the two rings above. */
+  /**
+   * The last NONCE_MEMORY nonces sent, each followed by its version, so a NACK names the version
+   * it refused (its version_info is the kept one). One array of exactly that size: two grown by
+   * assignment took 150 bytes each, per type of every stream.
+   */
+  recentSent: string[];
+  /** Where the next nonce goes in the ring above (an even index). */
   nextSlot: number;
 }
 
@@ -124,9 +127,9 @@ export class StreamRegistry implements StreamObserver {
     } else {
       type.sent = { version, nonce, atMs, resourceCount, selection };
     }
-    type.recentNonces[type.nextSlot] = nonce;
-    type.recentVersions[type.nextSlot] = version;
-    type.nextSlot = (type.nextSlot + 1) % NONCE_MEMORY;
+    type.recentSent[type.nextSlot] = nonce;
+    type.recentSent[type.nextSlot + 1] = version;
+    type.nextSlot = (type.nextSlot + 2) % (2 * NONCE_MEMORY);
     this.changed();
   }
 
@@ -185,7 +188,7 @@ export class StreamRegistry implements StreamObserver {
     if (!record) return undefined;
     let type = record.types.get(typeUrl);
     if (!type) {
-      type = { recentNonces: [], recentVersions: [], nextSlot: 0 };
+      type = { recentSent: new Array<string>(2 * NONCE_MEMORY).fill(''), nextSlot: 0 };
       record.types.set(typeUrl, type);
     }
     return type;
@@ -194,8 +197,9 @@ export class StreamRegistry implements StreamObserver {
 
 /** The version a recent response of this nonce carried, if the nonce is among the last NONCE_MEMORY sent. */
 function sentVersion(type: TypeRecord, nonce: string): string | undefined {
-  const index = type.recentNonces.indexOf(nonce);
-  return index < 0 ? undefined : type.recentVersions[index];
+  const ring = type.recentSent;
+  for (let i = 0; i < ring.length; i += 2) if (ring[i] === nonce && nonce !== '') return ring[i + 1];
+  return undefined;
 }
 
 /** Where one type stands on a stream: synced, pending, nacked or nothing sent. */

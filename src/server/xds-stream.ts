@@ -23,6 +23,9 @@ import type { StreamFlavor, StreamInfo, StreamObserver } from './observer';
 import { PendingTypes } from './pending-types';
 import { logger } from '../log';
 
+/** The types that have children (clusters: their endpoints; listeners: their routes). */
+const PARENT_TYPES: readonly string[] = [...CHILD_TYPE.keys()];
+
 const log = logger('xds-stream');
 
 export type RawDuplex = grpc.ServerDuplexStream<Buffer, OutgoingMessage>;
@@ -107,7 +110,8 @@ export abstract class XdsStream {
   /** Unserved types already logged; created on the first one (most streams never see one). */
   private ignoredTypes: Set<string> | undefined;
   /** Per parent type, the set its last response on this stream was built from. */
-  private lastParentSets: Map<string, ResourceSet> | undefined;
+  /** The set last sent of each parent type, by its index in PARENT_TYPES (two slots, not a Map per stream). */
+  private lastParentSets: (ResourceSet | undefined)[] | undefined;
   private held: HeldChildren | undefined;
 
   constructor(protected readonly call: RawDuplex, protected readonly opts: StreamOptions, private readonly flavor: StreamFlavor) {
@@ -251,9 +255,10 @@ export abstract class XdsStream {
   private afterParentSent(typeUrl: string, set: ResourceSet | undefined, selection: readonly string[] | null): void {
     const child = CHILD_TYPE.get(typeUrl);
     if (!child || !set) return;
-    this.lastParentSets ??= new Map();
-    const previous = this.lastParentSets.get(typeUrl);
-    this.lastParentSets.set(typeUrl, set);
+    const slot = PARENT_TYPES.indexOf(typeUrl);
+    this.lastParentSets ??= PARENT_TYPES.map(() => undefined);
+    const previous = this.lastParentSets[slot];
+    this.lastParentSets[slot] = set;
     // Children matter only once the client subscribes to them on this stream (it does so after
     // its first parent response).
     if (!this.opts.servedTypes.has(child) || !this.isSubscribedTo(child)) return;

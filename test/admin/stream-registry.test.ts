@@ -68,6 +68,21 @@ describe('admin/stream-registry', () => {
     assert.equal(status.sent!.version, second.versionInfo);
   });
 
+  it('names the refused version for a NACK of any of the last 8 responses, and falls back to the NACK\'s own after that', () => {
+    const registry = new StreamRegistry();
+    const stream = { id: 1, service: 'ADS', flavor: 'sotw' as const, peer: 'ipv4:127.0.0.1:1', node: { id: BACK, cluster: '', userAgentName: 'envoy' }, nodeKey: BACK, connectedAt: new Date() };
+    registry.streamOpened(stream);
+    for (let i = 1; i <= 12; i++) registry.responseSent(stream, TypeUrl.Cluster, `v${i}`, `n${i}`, 1);
+    const refused = (nonce: string): string | undefined => {
+      registry.nackReceived(stream, TypeUrl.Cluster, 'kept', nonce, 'bad');
+      return registry.proxies()[0]!.types[0]!.lastNack!.version;
+    };
+    // The ring holds the last 8 (n5..n12), each with its own version, however it wrapped.
+    for (let i = 5; i <= 12; i++) assert.equal(refused(`n${i}`), `v${i}`);
+    assert.equal(refused('n4'), 'kept', 'a nonce older than the last 8: the version the NACK carries');
+    assert.equal(refused(''), 'kept');
+  });
+
   it('forgets a closed stream but keeps it in the recent history', async () => {
     const stream = h.stream(FRONT);
     await stream.next();
