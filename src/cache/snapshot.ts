@@ -1,7 +1,8 @@
 // A snapshot is what one node is served: per type URL, a set of encoded resources with a version
 // derived from their content. It is immutable once built; the cache swaps whole snapshots.
 import { contentVersion, EncodedResource, encodeResources } from './resource';
-import { lengthDelimitedField, MessageParts, sotwBody, SotwField, sotwParts, type OutgoingMessage } from '../xds/wire';
+import { lengthDelimitedField, sotwBody, SotwField, sotwParts } from '../xds/wire';
+import { MessageParts, type OutgoingMessage } from '../xds/message-parts';
 import { nextNonce } from '../xds/nonce';
 import { shortTypeName } from '../xds/type-urls';
 

@@ -5,7 +5,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { envoyRoot } from '../xds/protos';
 import { TypeUrl } from '../xds/type-urls';
-import { decodeSotwRequest, RequestError, serializeMessage, type OutgoingMessage } from '../xds/wire';
+import { decodeSotwRequest, RequestError } from '../xds/wire';
+import { serializeMessage, type OutgoingMessage } from '../xds/message-parts';
 import { DeltaStream } from './delta-stream';
 import { SotwStream } from './sotw-stream';
 import { type RawDuplex, type StreamOptions } from './xds-stream';

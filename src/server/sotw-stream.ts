@@ -6,7 +6,8 @@
 // a stream sees is that of the resources it asked for (ResourceSet.versionFor), so a change to
 // resources it did not ask for sends it nothing.
 import { isWildcardType, RESEND_CHILDREN_ON_UPDATE, CHILD_TYPE } from '../xds/type-urls';
-import { decodeSotwRequest, lengthDelimitedField, MessageParts, SotwField, type SotwRequest } from '../xds/wire';
+import { decodeSotwRequest, lengthDelimitedField, SotwField, type SotwRequest } from '../xds/wire';
+import { MessageParts } from '../xds/message-parts';
 import { ResourceSet } from '../cache/snapshot';
 import { nextNonce } from '../xds/nonce';
 import { XdsStream, type BuiltResponse } from './xds-stream';

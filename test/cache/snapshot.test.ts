@@ -5,7 +5,7 @@ import { Snapshot, ResourceSet } from '../../src/cache/snapshot';
 import { SnapshotCache } from '../../src/cache/snapshot-cache';
 import { encodeResource } from '../../src/cache/resource';
 import { TypeUrl } from '../../src/xds/type-urls';
-import { MessageParts, type OutgoingMessage } from '../../src/xds/wire';
+import { MessageParts, type OutgoingMessage } from '../../src/xds/message-parts';
 import { basicSnapshot, edsCluster, httpListener } from '../support/fixtures';
 
 describe('cache/snapshot', () => {
